@@ -1,0 +1,39 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+// LaueMap: Laue X-ray microdiffraction defect mapping.
+// One library module per stage of the data flow (see docs/architecture.md);
+// the `lauemap` executable is a thin command-line layer over them.
+let package = Package(
+    name: "LaueMap",
+    platforms: [.macOS(.v13)],
+    products: [
+        .library(name: "LaueCore", targets: ["LaueCore"]),
+        .library(name: "LaueIO", targets: ["LaueIO"]),
+        .executable(name: "lauemap", targets: ["lauemap"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // C libraries from Debian, through pkg-config (module map + shim header each).
+        .systemLibrary(name: "CTIFF", pkgConfig: "libtiff-4", providers: [.apt(["libtiff-dev"])]),
+        .systemLibrary(name: "CGSL", pkgConfig: "gsl", providers: [.apt(["libgsl-dev"])]),
+        .systemLibrary(name: "CHDF5", pkgConfig: "hdf5-serial", providers: [.apt(["libhdf5-dev"])]),
+
+        .target(name: "LaueCore", dependencies: ["CGSL"]),
+        .target(name: "LaueIO", dependencies: ["LaueCore", "CTIFF", "CHDF5"]),
+        .executableTarget(
+            name: "lauemap",
+            dependencies: [
+                "LaueCore", "LaueIO",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        // Shared test helpers (fixture paths), not part of the products.
+        .target(name: "LaueTestSupport", path: "Tests/LaueTestSupport"),
+        .testTarget(name: "LaueCoreTests", dependencies: ["LaueCore", "LaueTestSupport"]),
+        .testTarget(name: "LaueIOTests", dependencies: ["LaueIO", "LaueCore", "LaueTestSupport"]),
+    ]
+)

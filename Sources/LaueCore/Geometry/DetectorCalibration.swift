@@ -1,0 +1,104 @@
+import Foundation
+
+/// Detector geometry in LaueTools' convention (top reflection, `kf_direction = "Z>0"`).
+///
+/// - `distance` (dd): |IO| in mm, from the sample point I to O, the foot of the normal from I onto the
+///   detector plane; `xcen`, `ycen`: the pixel of O; `xbet`, `xgam`: detector tilts in degrees.
+/// - Pixel coordinates follow LaueTools: X = column + 1, Y = row + 1 (the first pixel's centre is (1, 1)).
+/// - Frames: the *LaueTools frame* (indexing, orientation matrices) has x along the incident beam and
+///   z up towards the detector; the *LT2 frame* (detector formulas) has y along the beam, z up and
+///   LT = (y_LT2, -x_LT2, z_LT2). Formulas from `LaueGeometry.calc_uflab` / `calc_xycam` (see docs).
+public struct DetectorCalibration: Hashable, Sendable, CustomStringConvertible {
+    public var distance: Double
+    public var xcen: Double
+    public var ycen: Double
+    public var xbet: Double
+    public var xgam: Double
+    /// Pixel size in mm (square pixels).
+    public var pixelSize: Double
+    /// Image width (number of columns) and height (number of rows).
+    public var width: Int
+    public var height: Int
+    /// LaueTools' detector label (MARCCD165, sCMOS, ...), informative only.
+    public var detectorLabel: String
+
+    public init(distance: Double, xcen: Double, ycen: Double, xbet: Double, xgam: Double, pixelSize: Double,
+                width: Int, height: Int, detectorLabel: String = "") {
+        self.distance = distance; self.xcen = xcen; self.ycen = ycen; self.xbet = xbet; self.xgam = xgam
+        self.pixelSize = pixelSize; self.width = width; self.height = height; self.detectorLabel = detectorLabel
+    }
+
+    /// The five LaueTools detector parameters [dd, xcen, ycen, xbet, xgam].
+    public var parameters: [Double] { [distance, xcen, ycen, xbet, xgam] }
+
+    public func validate() throws {
+        guard distance > 0, pixelSize > 0, width > 0, height > 0,
+              [distance, xcen, ycen, xbet, xgam, pixelSize].allSatisfy(\.isFinite) else {
+            throw LaueError(.invalidArgument, "calibration needs a positive distance, pixel size and frame size: \(self)")
+        }
+    }
+
+    // Precomputed trigonometry of the tilts.
+    @usableFromInline var trig: (cb: Double, sb: Double, cg: Double, sg: Double) {
+        let d = Double.pi / 180
+        return (cos(.pi / 2 - xbet * d), sin(.pi / 2 - xbet * d), cos(-xgam * d), sin(-xgam * d))
+    }
+
+    /// Unit scattered direction kf of pixel (x, y), in the LaueTools frame (x along the beam).
+    public func scatteredDirection(x: Double, y: Double) -> Vec3 {
+        let (cb, sb, cg, sg) = trig
+        let x1 = (x - xcen) * pixelSize, y1 = (y - ycen) * pixelSize
+        let xca0 = cg * x1 - sg * y1, yca0 = sg * x1 + cg * y1
+        let lt2 = Vec3(xca0, distance * cb + yca0 * sb, distance * sb - yca0 * cb).normalized
+        return Vec3(lt2.y, -lt2.x, lt2.z)
+    }
+
+    /// (2theta, chi) in degrees of pixel (x, y), as LaueTools' `calc_uflab`.
+    public func angles(x: Double, y: Double) -> (twoTheta: Double, chi: Double) {
+        let kf = scatteredDirection(x: x, y: y)
+        return DetectorCalibration.angles(kf: kf)
+    }
+
+    /// (2theta, chi) in degrees of a unit scattered direction in the LaueTools frame.
+    public static func angles(kf: Vec3) -> (twoTheta: Double, chi: Double) {
+        // LT2: uf = (-y_LT, x_LT, z_LT); 2theta = acos(uf_y), chi = atan(-uf_x / uf_z).
+        let twoTheta = acos(max(-1, min(1, kf.x))) * 180 / .pi
+        let chi = atan(kf.y / (kf.z + 1e-17)) * 180 / .pi
+        return (twoTheta, chi)
+    }
+
+    /// Unit scattered direction (LaueTools frame) from (2theta, chi) in degrees.
+    public static func scatteredDirection(twoTheta: Double, chi: Double) -> Vec3 {
+        let t = twoTheta * .pi / 180, c = chi * .pi / 180
+        return Vec3(cos(t), sin(t) * sin(c), sin(t) * cos(c))
+    }
+
+    /// Pixel (x, y) hit by a scattered direction (LaueTools frame), or nil if it points away from the
+    /// detector plane. The pixel may lie outside the frame: see `contains`.
+    public func pixel(kf: Vec3) -> (x: Double, y: Double)? {
+        let (cb, sb, cg, sg) = trig
+        let uf = Vec3(-kf.y, kf.x, kf.z)                  // LT2 frame
+        let un = Vec3(0, cb, sb)                          // detector normal, IO / dd
+        let cosine = uf.dot(un)
+        guard cosine > 1e-12 else { return nil }
+        let im = uf * (distance / cosine)
+        let om = im - un * distance
+        let xca0 = om.x, yca0 = om.y / sb
+        return (xcen + (cg * xca0 + sg * yca0) / pixelSize, ycen + (-sg * xca0 + cg * yca0) / pixelSize)
+    }
+
+    /// Pixel (x, y) of a direction given by (2theta, chi) in degrees, as LaueTools' `calc_xycam_from2thetachi`.
+    public func pixel(twoTheta: Double, chi: Double) -> (x: Double, y: Double)? {
+        pixel(kf: DetectorCalibration.scatteredDirection(twoTheta: twoTheta, chi: chi))
+    }
+
+    /// Whether pixel (x, y) in LaueTools convention lies on the frame (pixel centres 1...width).
+    public func contains(x: Double, y: Double, margin: Double = 0) -> Bool {
+        x >= 0.5 + margin && x <= Double(width) + 0.5 - margin && y >= 0.5 + margin && y <= Double(height) + 0.5 - margin
+    }
+
+    public var description: String {
+        String(format: "dd=%.4f mm, xcen=%.3f, ycen=%.3f, xbet=%.4f, xgam=%.4f deg, pixel %.6f mm, %dx%d",
+               distance, xcen, ycen, xbet, xgam, pixelSize, width, height)
+    }
+}

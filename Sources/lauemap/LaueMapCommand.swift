@@ -1,0 +1,33 @@
+import ArgumentParser
+import Foundation
+import LaueCore
+
+@main
+struct LaueMapCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lauemap",
+        abstract: "Laue X-ray microdiffraction defect mapping.",
+        discussion: "Every command reads LaueTools-compatible inputs; see docs/getting-started.md.",
+        version: LaueMapVersion.string,
+        subcommands: [InfoCommand.self, PredictCommand.self]
+    )
+}
+
+enum LaueMapVersion {
+    static let string = "0.1.0"
+}
+
+/// Runs a command body and turns LaueMap errors into one clear line on standard error and exit code 1.
+func reportingErrors(_ body: () throws -> Void) throws {
+    do {
+        try body()
+    } catch let e as LaueError {
+        FileHandle.standardError.write(Data("lauemap: error: \(e.description)\n".utf8))
+        throw ExitCode(1)
+    }
+}
+
+/// Standard output helper that does not buffer-lose on exit.
+func emit(_ s: String) {
+    FileHandle.standardOutput.write(Data((s.hasSuffix("\n") ? s : s + "\n").utf8))
+}

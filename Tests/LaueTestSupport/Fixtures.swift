@@ -1,0 +1,46 @@
+import Foundation
+
+/// Locates test fixtures in the package's Fixtures/ folder. Large binary fixtures are stored
+/// xz-compressed (`NAME.xz`); they are decompressed once into `.build/fixture-cache/`.
+public enum Fixtures {
+    /// The package root (two levels above this file's folder).
+    public static let root: URL = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    public static var folder: URL { root.appendingPathComponent("Fixtures") }
+
+    /// Path of fixture `name` (relative to Fixtures/), decompressing `name.xz` when needed.
+    public static func path(_ name: String) -> String {
+        let plain = folder.appendingPathComponent(name).path
+        if FileManager.default.fileExists(atPath: plain) { return plain }
+        let compressed = plain + ".xz"
+        guard FileManager.default.fileExists(atPath: compressed) else { return plain }
+        let cache = root.appendingPathComponent(".build/fixture-cache")
+        try? FileManager.default.createDirectory(at: cache, withIntermediateDirectories: true)
+        let target = cache.appendingPathComponent(name.replacingOccurrences(of: "/", with: "__")).path
+        if FileManager.default.fileExists(atPath: target) { return target }
+        // Decompress to a private name, then rename: concurrent tests never see a partial file.
+        let temp = target + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/sh")
+        p.arguments = ["-c", "xz -dc '\(compressed)' > '\(temp)'"]
+        try? p.run()
+        p.waitUntilExit()
+        if p.terminationStatus == 0 { rename(temp, target) } else { unlink(temp) }
+        return target
+    }
+
+    /// A fresh temporary folder for one test.
+    public static func temporaryFolder(_ label: String = "test") -> String {
+        let dir = FileManager.default.temporaryDirectory
+            .appendingPathComponent("lauemap-\(label)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        return dir.path
+    }
+
+    /// Decoded JSON of a fixture.
+    public static func json(_ name: String) -> Any? {
+        guard let data = FileManager.default.contents(atPath: path(name)) else { return nil }
+        return try? JSONSerialization.jsonObject(with: data)
+    }
+}
