@@ -10,6 +10,7 @@ let package = Package(
     products: [
         .library(name: "LaueCore", targets: ["LaueCore"]),
         .library(name: "LaueIO", targets: ["LaueIO"]),
+        .library(name: "LaueSimulation", targets: ["LaueSimulation"]),
         .executable(name: "lauemap", targets: ["lauemap"]),
     ],
     dependencies: [
@@ -20,20 +21,26 @@ let package = Package(
         .systemLibrary(name: "CTIFF", pkgConfig: "libtiff-4", providers: [.apt(["libtiff-dev"])]),
         .systemLibrary(name: "CGSL", pkgConfig: "gsl", providers: [.apt(["libgsl-dev"])]),
         .systemLibrary(name: "CHDF5", pkgConfig: "hdf5-serial", providers: [.apt(["libhdf5-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         .target(name: "LaueCore", dependencies: ["CGSL"]),
-        .target(name: "LaueIO", dependencies: ["LaueCore", "CTIFF", "CHDF5"]),
+        .target(name: "LaueIO", dependencies: ["LaueCore", "CTIFF", "CHDF5", "CZlib"]),
+        .target(name: "LaueSimulation", dependencies: ["LaueCore", "LaueIO"]),
         .executableTarget(
             name: "lauemap",
             dependencies: [
-                "LaueCore", "LaueIO",
+                "LaueCore", "LaueIO", "LaueSimulation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+
+        // Throughput benchmarks (docs/performance.md); not a product.
+        .executableTarget(name: "lauemap-bench", dependencies: ["LaueCore", "LaueIO", "LaueSimulation"]),
 
         // Shared test helpers (fixture paths), not part of the products.
         .target(name: "LaueTestSupport", path: "Tests/LaueTestSupport"),
         .testTarget(name: "LaueCoreTests", dependencies: ["LaueCore", "LaueTestSupport"]),
         .testTarget(name: "LaueIOTests", dependencies: ["LaueIO", "LaueCore", "LaueTestSupport"]),
+        .testTarget(name: "LaueSimulationTests", dependencies: ["LaueSimulation", "LaueIO", "LaueCore", "LaueTestSupport"]),
     ]
 )

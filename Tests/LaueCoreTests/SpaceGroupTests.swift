@@ -1,5 +1,5 @@
 import Testing
-@testable import LaueCore
+import LaueCore
 
 /// Order of the point group of each space-group number range (ITA classes).
 private func pointGroupOrder(_ n: Int) -> Int {

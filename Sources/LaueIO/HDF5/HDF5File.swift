@@ -232,7 +232,11 @@ public final class HDF5File {
         for part in group.split(separator: "/") {
             prefix += "/" + part
             if !exists(prefix) {
-                let g = H5Gcreate2(id, prefix, chdf5_p_default(), chdf5_p_default(), chdf5_p_default())
+                // No modification times in object headers: the same content gives the same bytes.
+                let gcpl = H5Pcreate(chdf5_p_group_create())
+                defer { H5Pclose(gcpl) }
+                _ = H5Pset_obj_track_times(gcpl, false)
+                let g = H5Gcreate2(id, prefix, chdf5_p_default(), gcpl, chdf5_p_default())
                 guard g >= 0 else { throw error(prefix, "cannot create group", .unreadable) }
                 H5Gclose(g)
             }
@@ -254,6 +258,7 @@ public final class HDF5File {
         defer { H5Sclose(space) }
         let dcpl = H5Pcreate(chdf5_p_dataset_create())
         defer { H5Pclose(dcpl) }
+        _ = H5Pset_obj_track_times(dcpl, false)
         if let chunk {
             let c = zip(chunk, shape).map { hsize_t(max(1, min($0, $1))) }
             _ = H5Pset_chunk(dcpl, Int32(c.count), c)
@@ -326,7 +331,10 @@ public final class HDF5File {
         var dims = [hsize_t(strings.count)]
         let space = H5Screate_simple(1, &dims, nil)
         defer { H5Sclose(space) }
-        let d = H5Dcreate2(id, dataset, t, space, chdf5_p_default(), chdf5_p_default(), chdf5_p_default())
+        let dcpl = H5Pcreate(chdf5_p_dataset_create())
+        defer { H5Pclose(dcpl) }
+        _ = H5Pset_obj_track_times(dcpl, false)
+        let d = H5Dcreate2(id, dataset, t, space, chdf5_p_default(), dcpl, chdf5_p_default())
         guard d >= 0 else { throw error(dataset, "cannot create string dataset", .unreadable) }
         defer { H5Dclose(d) }
         let st = withCStrings(strings) { ptrs in
