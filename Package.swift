@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "LaueCore", targets: ["LaueCore"]),
         .library(name: "LaueIO", targets: ["LaueIO"]),
         .library(name: "LaueSimulation", targets: ["LaueSimulation"]),
+        .library(name: "LauePeaks", targets: ["LauePeaks"]),
         .executable(name: "lauemap", targets: ["lauemap"]),
     ],
     dependencies: [
@@ -26,21 +27,23 @@ let package = Package(
         .target(name: "LaueCore", dependencies: ["CGSL"]),
         .target(name: "LaueIO", dependencies: ["LaueCore", "CTIFF", "CHDF5", "CZlib"]),
         .target(name: "LaueSimulation", dependencies: ["LaueCore", "LaueIO"]),
+        .target(name: "LauePeaks", dependencies: ["LaueCore", "LaueIO", "CGSL"]),
         .executableTarget(
             name: "lauemap",
             dependencies: [
-                "LaueCore", "LaueIO", "LaueSimulation",
+                "LaueCore", "LaueIO", "LaueSimulation", "LauePeaks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
 
         // Throughput benchmarks (docs/performance.md); not a product.
-        .executableTarget(name: "lauemap-bench", dependencies: ["LaueCore", "LaueIO", "LaueSimulation"]),
+        .executableTarget(name: "lauemap-bench", dependencies: ["LaueCore", "LaueIO", "LaueSimulation", "LauePeaks"]),
 
         // Shared test helpers (fixture paths), not part of the products.
         .target(name: "LaueTestSupport", path: "Tests/LaueTestSupport"),
         .testTarget(name: "LaueCoreTests", dependencies: ["LaueCore", "LaueTestSupport"]),
         .testTarget(name: "LaueIOTests", dependencies: ["LaueIO", "LaueCore", "LaueTestSupport"]),
+        .testTarget(name: "LauePeaksTests", dependencies: ["LauePeaks", "LaueSimulation", "LaueIO", "LaueCore", "LaueTestSupport"]),
         .testTarget(name: "LaueSimulationTests", dependencies: ["LaueSimulation", "LaueIO", "LaueCore", "LaueTestSupport"]),
     ]
 )

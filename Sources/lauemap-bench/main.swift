@@ -6,6 +6,7 @@ import Foundation
 import LaueCore
 import LaueIO
 import LaueSimulation
+import LauePeaks
 
 func seconds(_ body: () throws -> Void) rethrows -> Double {
     let t0 = DispatchTime.now().uptimeNanoseconds
@@ -48,9 +49,36 @@ func benchSimulate() throws {
     }
 }
 
+func median(_ v: [Double]) -> Double { let s = v.sorted(); return s[s.count / 2] }
+
+/// Peak search + shape on real images, single-threaded: median wall time of `--repeat` runs.
+func benchPeaks() throws {
+    let repeatCount = option("--repeat", 15)
+    let images = CommandLine.arguments.dropFirst(2).filter { !$0.hasPrefix("--") && Int($0) == nil }
+    print("| image | peaks | peak search + shape, ms (median of \(repeatCount)) | image read, ms |")
+    print("|---|---|---|---|")
+    let searcher = PeakSearcher()
+    for path in images {
+        var reads: [Double] = [], searches: [Double] = []
+        var count = 0
+        for _ in 0..<repeatCount {
+            var image: LaueImage? = nil
+            reads.append(try seconds { image = try ImageReader.read(path: path) })
+            searches.append(seconds { count = searcher.search(image!).peaks.count })
+        }
+        print(String(format: "| %@ | %d | %.1f | %.1f |", (path as NSString).lastPathComponent, count,
+                     median(searches) * 1000, median(reads) * 1000))
+        if CommandLine.arguments.contains("--phases") {
+            print("   phases (last run, ms): " + searcher.phaseSeconds.sorted { $0.key < $1.key }
+                .map { String(format: "%@ %.1f", $0.key, $0.value * 1000) }.joined(separator: ", "))
+        }
+    }
+}
+
 let command = CommandLine.arguments.dropFirst().first ?? "help"
 switch command {
 case "simulate": try benchSimulate()
+case "peaks": try benchPeaks()
 default:
-    print("usage: lauemap-bench simulate [--patterns N]")
+    print("usage: lauemap-bench simulate [--patterns N] | peaks IMAGE... [--repeat N] [--phases]")
 }
