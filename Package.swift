@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "LaueIO", targets: ["LaueIO"]),
         .library(name: "LaueSimulation", targets: ["LaueSimulation"]),
         .library(name: "LauePeaks", targets: ["LauePeaks"]),
+        .library(name: "LaueIndexing", targets: ["LaueIndexing"]),
         .executable(name: "lauemap", targets: ["lauemap"]),
     ],
     dependencies: [
@@ -28,22 +29,24 @@ let package = Package(
         .target(name: "LaueIO", dependencies: ["LaueCore", "CTIFF", "CHDF5", "CZlib"]),
         .target(name: "LaueSimulation", dependencies: ["LaueCore", "LaueIO"]),
         .target(name: "LauePeaks", dependencies: ["LaueCore", "LaueIO", "CGSL"]),
+        .target(name: "LaueIndexing", dependencies: ["LaueCore", "LaueIO", "LauePeaks", "CGSL"]),
         .executableTarget(
             name: "lauemap",
             dependencies: [
-                "LaueCore", "LaueIO", "LaueSimulation", "LauePeaks",
+                "LaueCore", "LaueIO", "LaueSimulation", "LauePeaks", "LaueIndexing",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
 
         // Throughput benchmarks (docs/performance.md); not a product.
-        .executableTarget(name: "lauemap-bench", dependencies: ["LaueCore", "LaueIO", "LaueSimulation", "LauePeaks"]),
+        .executableTarget(name: "lauemap-bench", dependencies: ["LaueCore", "LaueIO", "LaueSimulation", "LauePeaks", "LaueIndexing"]),
 
         // Shared test helpers (fixture paths), not part of the products.
         .target(name: "LaueTestSupport", path: "Tests/LaueTestSupport"),
         .testTarget(name: "LaueCoreTests", dependencies: ["LaueCore", "LaueTestSupport"]),
         .testTarget(name: "LaueIOTests", dependencies: ["LaueIO", "LaueCore", "LaueTestSupport"]),
         .testTarget(name: "LauePeaksTests", dependencies: ["LauePeaks", "LaueSimulation", "LaueIO", "LaueCore", "LaueTestSupport"]),
+        .testTarget(name: "LaueIndexingTests", dependencies: ["LaueIndexing", "LauePeaks", "LaueSimulation", "LaueIO", "LaueCore", "LaueTestSupport"]),
         .testTarget(name: "LaueSimulationTests", dependencies: ["LaueSimulation", "LaueIO", "LaueCore", "LaueTestSupport"]),
     ]
 )

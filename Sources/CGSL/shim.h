@@ -27,6 +27,7 @@ static inline const gsl_multifit_nlinear_solver *cgsl_solver_cholesky(void) { re
 static inline const gsl_multilarge_nlinear_type *cgsl_large_trust(void) { return gsl_multilarge_nlinear_trust; }
 static inline const gsl_multilarge_nlinear_trs *cgsl_large_trs_lm(void) { return gsl_multilarge_nlinear_trs_lm; }
 static inline const gsl_multilarge_nlinear_solver *cgsl_large_solver_cholesky(void) { return gsl_multilarge_nlinear_solver_cholesky; }
+static inline const gsl_multifit_nlinear_solver *cgsl_solver_qr(void) { return gsl_multifit_nlinear_solver_qr; }
 static inline const char *cgsl_version(void) { return gsl_version; }
 /* GSL's default error handler calls abort(); LaueMap checks return codes instead. */
 static inline void cgsl_disable_abort(void) { gsl_set_error_handler_off(); }

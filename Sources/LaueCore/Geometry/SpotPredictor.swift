@@ -55,7 +55,7 @@ public struct SpotPredictor: Sendable {
         // |q| = 2 sin(theta) / lambda <= 2 Emax / hc.
         var qmax = 2 * energyRange.upperBound / LaueScattering.hc
         if let dmin = minDSpacing { qmax = min(qmax, 1 / dmin) }
-        reflections = SpotPredictor.enumerate(material: material, qmax: qmax, maxIndex: maxIndex)
+        reflections = ReflectionCache.shared.reflections(material: material, qmax: qmax, maxIndex: maxIndex)
     }
 
     static func enumerate(material: Material, qmax: Double, maxIndex: Int?) -> [PrimitiveReflection] {
@@ -122,5 +122,23 @@ public struct SpotPredictor: Sendable {
         let prim = hkl.primitive
         return LaueSpot(hkl: hkl, x: p.x, y: p.y, twoTheta: tth, chi: chi, energy: e, kf: kf, q: q,
                         reflectionIndex: -1, order: prim.order)
+    }
+}
+
+/// Enumerated reflections are kept per material, q range and index limit: every predictor, simulator
+/// and indexer of a process shares them.
+final class ReflectionCache: @unchecked Sendable {
+    static let shared = ReflectionCache()
+    private var store: [String: [PrimitiveReflection]] = [:]
+    private let lock = NSLock()
+
+    func reflections(material: Material, qmax: Double, maxIndex: Int?) -> [PrimitiveReflection] {
+        let key = "\(material.name)|\(material.lattice)|\(material.spaceGroup.hall)|\(material.atoms.count)|\(qmax)|\(maxIndex ?? -1)"
+        lock.lock()
+        if let r = store[key] { lock.unlock(); return r }
+        lock.unlock()
+        let r = SpotPredictor.enumerate(material: material, qmax: qmax, maxIndex: maxIndex)
+        lock.lock(); store[key] = r; lock.unlock()
+        return r
     }
 }

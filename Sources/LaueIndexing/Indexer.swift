@@ -1,0 +1,346 @@
+import Foundation
+import LaueCore
+
+/// Parameters of indexing. Defaults index the shared Ge images and simulated Ge, LiCoO2 and GaN
+/// patterns untuned; each is documented in docs/indexing.md.
+public struct IndexingOptions: Sendable {
+    /// Energy band of the predicted spots, keV.
+    public var energyRange: ClosedRange<Double> = 5...22
+    /// The strongest observed spots whose pairwise angles propose orientations.
+    public var seedSpots = 12
+    /// Reciprocal-lattice directions in the angle table.
+    public var tableSize = 400
+    /// Tolerance on a pair's angle when looking it up, degrees.
+    public var angleTolerance = 0.15
+    /// Orientation clusters (by votes) scored against all spots, then refined (the best few).
+    public var candidates = 12
+    public var refinedCandidates = 3
+    /// Matching tolerances (angle between observed and predicted scattered beams, degrees) of the
+    /// successive refine-and-rematch passes.
+    public var matchTolerances: [Double] = [0.5, 0.25, 0.12]
+    /// Honest failure: fewer peaks than this, or a solution with fewer indexed spots, is unindexed.
+    public var minimumPeaks = 6
+    public var minimumIndexed = 8
+    /// A solution must explain at least this fraction of the spots it was searched among.
+    public var minimumFraction = 0.25
+    public var maximumMeanDeviation = 1.0
+    /// Refine the five deviatoric strain components too.
+    public var refineStrain = false
+    /// Grains to look for (each next one among the spots the previous left).
+    public var maxGrains = 1
+    /// Only the strongest peaks take part.
+    public var maxPeaks = 400
+
+    public init() {}
+}
+
+/// Indexes Laue patterns of one material on one detector: candidate orientations from pairs of strong
+/// spots matched in an angle table, voted and clustered, scored by how many observed spots they
+/// predict, refined by least squares with re-matching, then judged honestly. Deterministic. Not
+/// thread-safe (holds no C resources but caches): use one per thread.
+public final class Indexer {
+    public let material: Material
+    public let calibration: DetectorCalibration
+    public var options: IndexingOptions
+    public let predictor: SpotPredictor
+    public let table: AngleTable
+
+    public init(material: Material, calibration: DetectorCalibration, options: IndexingOptions = IndexingOptions()) throws {
+        self.material = material
+        self.calibration = calibration
+        self.options = options
+        predictor = try SpotPredictor(material: material, calibration: calibration, energyRange: options.energyRange)
+        table = AngleTableCache.shared.table(for: material, count: options.tableSize)
+    }
+
+    // MARK: observed spots
+
+    struct Observation {
+        var x: Double, y: Double, intensity: Double
+        var kf: Vec3       // unit scattered direction
+        var q: Vec3        // unit scattering vector
+    }
+
+    /// Observed spots on a coarse pixel grid for nearest-neighbour look-ups.
+    struct SpotGrid {
+        let cell: Double
+        var buckets: [Int: [Int]] = [:]
+        init(_ obs: [Observation], cell: Double) {
+            self.cell = cell
+            for (i, o) in obs.enumerated() { buckets[key(o.x, o.y), default: []].append(i) }
+        }
+        func key(_ x: Double, _ y: Double) -> Int { Int((y / cell).rounded(.down)) * 100_003 + Int((x / cell).rounded(.down)) }
+        func near(_ x: Double, _ y: Double) -> [Int] {
+            let cx = Int((x / cell).rounded(.down)), cy = Int((y / cell).rounded(.down))
+            var out: [Int] = []
+            for dy in -1...1 { for dx in -1...1 { out += buckets[(cy + dy) * 100_003 + cx + dx] ?? [] } }
+            return out
+        }
+    }
+
+    // MARK: indexing
+
+    public func index(_ spots: [ObservedSpot]) -> IndexingResult {
+        let ranked = spots.enumerated().sorted { $0.element.intensity > $1.element.intensity }.prefix(options.maxPeaks)
+        var pool: [(Int, Observation)] = ranked.map { (i, s) in
+            let kf = calibration.scatteredDirection(x: s.x, y: s.y)
+            return (i, Observation(x: s.x, y: s.y, intensity: s.intensity, kf: kf, q: LaueScattering.qDirection(kf: kf)))
+        }
+        var grains: [Grain] = []
+        var reason: String? = nil
+        while grains.count < options.maxGrains {
+            guard pool.count >= options.minimumPeaks else {
+                reason = grains.isEmpty ? "too few peaks: \(pool.count) (at least \(options.minimumPeaks) needed)"
+                                        : "too few peaks left for another grain (\(pool.count))"
+                break
+            }
+            switch findGrain(pool) {
+            case .success(let grain):
+                grains.append(grain)
+                let used = Set(grain.spots.map(\.peakIndex))
+                pool.removeAll { used.contains($0.0) }
+            case .failure(let why):
+                reason = grains.isEmpty ? why : "no further grain: \(why)"
+            }
+            if reason != nil { break }
+        }
+        return IndexingResult(status: grains.isEmpty ? .unindexed : .indexed, grains: grains,
+                              reason: grains.isEmpty ? reason : (grains.count < options.maxGrains ? reason : nil),
+                              peakCount: spots.count)
+    }
+
+    struct Failure: Error { var reason: String }
+
+    enum GrainOutcome { case success(Grain), failure(String) }
+
+    private func findGrain(_ pool: [(Int, Observation)]) -> GrainOutcome {
+        let obs = pool.map(\.1)
+        let ids = pool.map(\.0)
+        let clusters = candidateOrientations(obs)
+        guard let topVotes = clusters.first?.votes, topVotes >= 2 else {
+            return .failure("no orientation is proposed by two spot pairs (the spots do not fit \(material.name))")
+        }
+        // Score the best-voted clusters on all spots, refine the best few, keep the best refined.
+        let grid = SpotGrid(obs, cell: pixelTolerance(options.matchTolerances[0]) + 1)
+        var scored: [(Mat3, Int)] = []
+        for c in clusters.prefix(options.candidates) {
+            let m = match(c.orientation, obs, grid: grid, tolerance: options.matchTolerances[0])
+            scored.append((c.orientation, m.count))
+        }
+        scored.sort { $0.1 > $1.1 }
+        var best: (grain: Grain, score: Double)? = nil
+        for (u, _) in scored.prefix(options.refinedCandidates) {
+            guard var g = refineAndMatch(u, obs, ids: ids, grid: grid) else { continue }
+            // Prefer more indexed spots; between near ties, the better agreement of intensities with
+            // the structure factors (twins and pseudo-symmetric mates of LiCoO2 predict the same places).
+            let score = Double(g.indexedCount) + 2 * intensityAgreement(g, obs: obs, ids: ids)
+            if best == nil || score > best!.score {
+                g = canonical(g)
+                best = (g, score)
+            }
+        }
+        guard let grain = best?.grain else { return .failure("no candidate orientation could be refined") }
+        if grain.indexedCount < options.minimumIndexed {
+            return .failure("best orientation indexes only \(grain.indexedCount) spots (at least \(options.minimumIndexed) needed)")
+        }
+        if Double(grain.indexedCount) < options.minimumFraction * Double(obs.count) {
+            return .failure(String(format: "best orientation explains only %d of %d spots (%.0f %%, at least %.0f %% needed)",
+                                   grain.indexedCount, obs.count, 100 * Double(grain.indexedCount) / Double(obs.count),
+                                   100 * options.minimumFraction))
+        }
+        if grain.meanDeviation > options.maximumMeanDeviation {
+            return .failure(String(format: "mean pixel deviation %.2f px exceeds %.2f px", grain.meanDeviation, options.maximumMeanDeviation))
+        }
+        return .success(grain)
+    }
+
+    /// The orientation with the identity-closest symmetry equivalent (a deterministic choice).
+    private func canonical(_ g: Grain) -> Grain {
+        g.reexpressed(closestTo: .identity, material: material)
+    }
+
+    // MARK: candidates
+
+    struct Cluster { var orientation: Mat3; var votes: Int; var quaternion: Quaternion }
+
+    /// Orientations proposed by pairs of the strongest spots, reduced by symmetry and voted into
+    /// 4-D quaternion bins of about 1 deg; a bin's score counts its neighbours' votes too (no splits
+    /// at bin edges), and the best bins are taken greedily, away from bins already taken.
+    func candidateOrientations(_ obs: [Observation]) -> [Cluster] {
+        let seeds = Array(obs.prefix(options.seedSpots))
+        let ops = material.symmetryRotations
+        let scale = 100.0                        // bin width 0.01 in quaternion components (~1.15 deg)
+        struct Bin { var votes: Int; var orientation: Mat3; var quaternion: Quaternion }
+        func pack(_ w: Int, _ x: Int, _ y: Int, _ z: Int) -> Int64 {
+            // Four signed 16-bit fields in one integer key.
+            (Int64(w & 0xFFFF) << 48) | (Int64(x & 0xFFFF) << 32) | (Int64(y & 0xFFFF) << 16) | Int64(z & 0xFFFF)
+        }
+        var bins: [Int64: Bin] = [:]
+        var keys: [Int64: (Int, Int, Int, Int)] = [:]
+        for i in 0..<seeds.count {
+            for j in (i + 1)..<seeds.count {
+                let angle = acos(max(-1, min(1, seeds[i].q.dot(seeds[j].q)))) * 180 / .pi
+                for e in table.entries(near: angle, tolerance: options.angleTolerance) {
+                    let a = table.directions[e.first].unit, b = table.directions[e.second].unit
+                    for (qa, qb) in [(seeds[i].q, seeds[j].q), (seeds[j].q, seeds[i].q)] {
+                        guard let u = Indexer.align(crystal: (a, b), lab: (qa, qb)) else { continue }
+                        // Symmetry reduction: the equivalent with the largest trace (smallest rotation);
+                        // trace(U S) needs only the nine products.
+                        var best = 0, bestTrace = -Double.infinity
+                        for (k, m) in ops.enumerated() {
+                            let t = u.r0.x * m.r0.x + u.r0.y * m.r1.x + u.r0.z * m.r2.x
+                                + u.r1.x * m.r0.y + u.r1.y * m.r1.y + u.r1.z * m.r2.y
+                                + u.r2.x * m.r0.z + u.r2.y * m.r1.z + u.r2.z * m.r2.z
+                            if t > bestTrace { bestTrace = t; best = k }
+                        }
+                        let bestU = ops.isEmpty ? u : u * ops[best]
+                        let q = Quaternion(matrix: bestU)
+                        let c = (Int((q.w * scale).rounded()), Int((q.x * scale).rounded()), Int((q.y * scale).rounded()), Int((q.z * scale).rounded()))
+                        let key = pack(c.0, c.1, c.2, c.3)
+                        if bins[key] != nil { bins[key]!.votes += 1 } else {
+                            bins[key] = Bin(votes: 1, orientation: bestU, quaternion: q)
+                            keys[key] = c
+                        }
+                    }
+                }
+            }
+        }
+        // Neighbourhood scores of the most voted bins only.
+        let top = bins.sorted { $0.value.votes > $1.value.votes || ($0.value.votes == $1.value.votes && $0.key < $1.key) }
+            .prefix(max(4 * options.candidates, 40))
+        var scored: [(key: Int64, score: Int, bin: Bin)] = []
+        for (key, bin) in top {
+            let c = keys[key]!
+            var score = 0
+            for dw in -1...1 { for dx in -1...1 { for dy in -1...1 { for dz in -1...1 {
+                score += bins[pack(c.0 + dw, c.1 + dx, c.2 + dy, c.3 + dz)]?.votes ?? 0
+            } } } }
+            scored.append((key, score, bin))
+        }
+        // Deterministic order: score, then the key.
+        scored.sort { $0.score != $1.score ? $0.score > $1.score : $0.key < $1.key }
+        var out: [Cluster] = []
+        for s in scored {
+            if out.count >= options.candidates { break }
+            let q = s.bin.quaternion
+            // Skip bins within about 2 deg of one already taken.
+            if out.contains(where: { abs($0.quaternion.w * q.w + $0.quaternion.x * q.x + $0.quaternion.y * q.y + $0.quaternion.z * q.z) > cos(1.0 * .pi / 180) }) { continue }
+            out.append(Cluster(orientation: s.bin.orientation, votes: s.score, quaternion: q))
+        }
+        return out
+    }
+
+    /// Rotation taking crystal directions (a, b) onto lab directions (qa, qb) (TRIAD: a exactly).
+    static func align(crystal: (Vec3, Vec3), lab: (Vec3, Vec3)) -> Mat3? {
+        let c1 = crystal.0.normalized, c2n = crystal.0.cross(crystal.1)
+        let l1 = lab.0.normalized, l2n = lab.0.cross(lab.1)
+        guard c2n.length > 1e-6, l2n.length > 1e-6 else { return nil }
+        let c2 = c2n.normalized, l2 = l2n.normalized
+        let c3 = c1.cross(c2), l3 = l1.cross(l2)
+        return Mat3(columns: l1, l2, l3) * Mat3(columns: c1, c2, c3).transposed
+    }
+
+    // MARK: matching and refinement
+
+    /// Pixel radius covering `degrees` of scattered-beam angle anywhere on the detector.
+    func pixelTolerance(_ degrees: Double) -> Double {
+        // Off the detector normal the plane is farther: allow for 1.6x the normal distance.
+        1.6 * calibration.distance * tan(degrees * .pi / 180) / calibration.pixelSize
+    }
+
+    struct Match { var predicted: LaueSpot; var observed: Int; var angle: Double }
+
+    /// One-to-one matches between predicted spots and observed ones within `tolerance` degrees of
+    /// scattered-beam angle, closest pairs first.
+    func match(_ ub: Mat3, _ obs: [Observation], grid: SpotGrid, tolerance: Double) -> [Match] {
+        let predicted = predictor.spots(orientation: ub, margin: -pixelTolerance(tolerance))
+        let cosTol = cos(tolerance * .pi / 180)
+        var pairs: [Match] = []
+        for p in predicted {
+            for o in grid.near(p.x, p.y) {
+                let c = p.kf.dot(obs[o].kf)
+                if c > cosTol { pairs.append(Match(predicted: p, observed: o, angle: acos(min(1, c)))) }
+            }
+        }
+        pairs.sort { ($0.angle, $0.observed) < ($1.angle, $1.observed) }
+        var usedObs = Set<Int>(), usedPred = Set<Int>()
+        var out: [Match] = []
+        for m in pairs where !usedObs.contains(m.observed) && !usedPred.contains(m.predicted.reflectionIndex) {
+            usedObs.insert(m.observed); usedPred.insert(m.predicted.reflectionIndex)
+            out.append(m)
+        }
+        lastPredictedCount = predicted.count
+        return out
+    }
+
+    private var lastPredictedCount = 0
+
+    func refineAndMatch(_ start: Mat3, _ obs: [Observation], ids: [Int], grid: SpotGrid) -> Grain? {
+        var ub = start
+        var strain: [Double]? = nil
+        var matches: [Match] = []
+        for (pass, tol) in options.matchTolerances.enumerated() {
+            // Two rounds per tolerance: refine, re-match.
+            for _ in 0..<2 {
+                matches = match(ub, obs, grid: grid, tolerance: tol)
+                guard matches.count >= 4 else { return nil }
+                let useStrain = options.refineStrain && pass == options.matchTolerances.count - 1 && matches.count >= 12
+                guard let r = OrientationRefiner.refine(ub, hkls: matches.map(\.predicted.hkl),
+                                                        observed: matches.map { (obs[$0.observed].x, obs[$0.observed].y) },
+                                                        material: material, calibration: calibration, strain: useStrain) else { return nil }
+                ub = r.orientation
+                if useStrain { strain = r.strain }
+            }
+        }
+        matches = match(ub, obs, grid: grid, tolerance: options.matchTolerances.last!)
+        guard !matches.isEmpty else { return nil }
+        // Outliers (overlapping or distorted spots) would pull the fit: drop matches more than
+        // max(1 px, 4x the median deviation) off, refine once more on the rest, and keep those.
+        for _ in 0..<2 {
+            let devs = matches.compactMap { m -> Double? in
+                guard let s = predictor.spot(m.predicted.hkl, orientation: ub) else { return nil }
+                return hypot(s.x - obs[m.observed].x, s.y - obs[m.observed].y)
+            }
+            guard devs.count == matches.count else { break }
+            let limit = max(1.0, 4 * devs.sorted()[devs.count / 2])
+            let kept = zip(matches, devs).filter { $0.1 <= limit }.map(\.0)
+            guard kept.count < matches.count, kept.count >= 4 else { break }
+            matches = kept
+            if let r = OrientationRefiner.refine(ub, hkls: matches.map(\.predicted.hkl),
+                                                 observed: matches.map { (obs[$0.observed].x, obs[$0.observed].y) },
+                                                 material: material, calibration: calibration,
+                                                 strain: strain != nil) {
+                ub = r.orientation
+                if strain != nil { strain = r.strain }
+            }
+        }
+        let spots = matches.compactMap { m -> IndexedSpot? in
+            guard let s = predictor.spot(m.predicted.hkl, orientation: ub) else { return nil }
+            let o = obs[m.observed]
+            return IndexedSpot(peakIndex: ids[m.observed], hkl: m.predicted.hkl, energy: s.energy, x: o.x, y: o.y,
+                               xPredicted: s.x, yPredicted: s.y, intensity: o.intensity)
+        }.sorted { $0.intensity > $1.intensity }
+        let meanDev = spots.map(\.deviation).reduce(0, +) / Double(max(spots.count, 1))
+        // Direct-space deviatoric strain is minus the reciprocal distortion (first order).
+        return Grain(orientation: ub, spots: spots, meanDeviation: meanDev,
+                     matchingRate: Double(spots.count) / Double(max(lastPredictedCount, 1)), predictedCount: lastPredictedCount,
+                     deviatoricStrain: strain.map { $0.map { -$0 } })
+    }
+
+    /// Rank correlation between observed intensities and |F|^2 of the indexed reflections (-1...1).
+    func intensityAgreement(_ g: Grain, obs: [Observation], ids: [Int]) -> Double {
+        guard g.spots.count >= 5 else { return 0 }
+        let a = g.spots.map(\.intensity), b = g.spots.map { material.intensity($0.hkl) }
+        func ranks(_ v: [Double]) -> [Double] {
+            let order = v.indices.sorted { v[$0] < v[$1] }
+            var r = [Double](repeating: 0, count: v.count)
+            for (rank, i) in order.enumerated() { r[i] = Double(rank) }
+            return r
+        }
+        let ra = ranks(a), rb = ranks(b)
+        let n = Double(a.count), mean = (n - 1) / 2
+        var num = 0.0, da = 0.0, db = 0.0
+        for i in ra.indices { num += (ra[i] - mean) * (rb[i] - mean); da += (ra[i] - mean) * (ra[i] - mean); db += (rb[i] - mean) * (rb[i] - mean) }
+        return da > 0 && db > 0 ? num / (da * db).squareRoot() : 0
+    }
+}

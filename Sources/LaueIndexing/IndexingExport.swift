@@ -1,0 +1,54 @@
+import Foundation
+import LaueCore
+import LaueIO
+import LauePeaks
+
+extension ObservedSpot {
+    /// The spot of a found peak.
+    public init(_ peak: Peak) {
+        self.init(x: peak.x, y: peak.y, intensity: peak.intensity)
+    }
+}
+
+extension IndexingResult {
+    /// The JSON document of `lauemap index --json` (docs/indexing.md).
+    public func json(material: Material) -> [String: Any] {
+        var root: [String: Any] = ["n_peaks": peakCount, "status": status.rawValue, "reason": reason ?? NSNull()]
+        root["grains"] = grains.map { g -> [String: Any] in
+            [
+                "orientation_matrix": g.orientation.rows,
+                "n_indexed": g.indexedCount,
+                "mean_deviation_px": (g.meanDeviation * 1e4).rounded() / 1e4,
+                "matching_rate": (g.matchingRate * 1e4).rounded() / 1e4,
+                "strain_deviatoric": g.deviatoricStrain.map { $0 as Any } ?? NSNull(),
+                "spots": g.spots.map { s -> [String: Any] in
+                    ["h": s.hkl.h, "k": s.hkl.k, "l": s.hkl.l, "x": s.x, "y": s.y,
+                     "x_pred": (s.xPredicted * 1e4).rounded() / 1e4, "y_pred": (s.yPredicted * 1e4).rounded() / 1e4,
+                     "energy_kev": (s.energy * 1e5).rounded() / 1e5, "intensity": s.intensity]
+                },
+            ]
+        }
+        return root
+    }
+
+    /// The grains as a LaueTools `.fit` file.
+    public func laueToolsFit(material: Material, calibration c: DetectorCalibration) -> LaueToolsFit {
+        let columns = ["spot_index", "Intensity", "h", "k", "l", "pixDev", "energy(keV)", "Xexp", "Yexp", "2theta_exp",
+                       "chi_exp", "Xtheo", "Ytheo", "2theta_theo", "chi_theo", "Qx", "Qy", "Qz", "grainindex"]
+        let fitGrains = grains.enumerated().map { gi, g -> LaueToolsFit.Grain in
+            let rows = g.spots.enumerated().map { i, s -> [Double] in
+                let (te, ce) = c.angles(x: s.x, y: s.y), (tt, ct) = c.angles(x: s.xPredicted, y: s.yPredicted)
+                let q = (g.orientation * (material.B0 * s.hkl.vector)).normalized
+                return [Double(i), s.intensity, Double(s.hkl.h), Double(s.hkl.k), Double(s.hkl.l), s.deviation, s.energy,
+                        s.x, s.y, te, ce, s.xPredicted, s.yPredicted, tt, ct, q.x, q.y, q.z, Double(gi)]
+            }
+            let strain = g.deviatoricStrain.map { e in
+                Mat3(rows: Vec3(e[0], e[5], e[4]), Vec3(e[5], e[1], e[3]), Vec3(e[4], e[3], e[2])) * 1000
+            }
+            return LaueToolsFit.Grain(material: material.name, grainIndex: gi, meanDeviation: g.meanDeviation, columns: columns,
+                                      rows: rows, ub: g.orientation, b0: material.B0, deviatoricStrain: strain)
+        }
+        return LaueToolsFit(grains: fitGrains, detectorParameters: c.parameters, pixelSize: c.pixelSize,
+                            frameDimensions: [c.height, c.width], detectorLabel: c.detectorLabel.isEmpty ? nil : c.detectorLabel)
+    }
+}

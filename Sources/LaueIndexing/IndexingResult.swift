@@ -1,0 +1,71 @@
+import Foundation
+import LaueCore
+
+/// A peak to index: position in LaueTools' pixel convention and intensity.
+public struct ObservedSpot: Sendable, Equatable {
+    public var x: Double
+    public var y: Double
+    public var intensity: Double
+
+    public init(x: Double, y: Double, intensity: Double) {
+        self.x = x; self.y = y; self.intensity = intensity
+    }
+}
+
+/// One indexed spot of a grain.
+public struct IndexedSpot: Sendable, Equatable {
+    /// Index of the observed spot in the input list.
+    public var peakIndex: Int
+    public var hkl: HKL
+    public var energy: Double
+    public var x: Double
+    public var y: Double
+    public var xPredicted: Double
+    public var yPredicted: Double
+    public var intensity: Double
+
+    public var deviation: Double { ((x - xPredicted) * (x - xPredicted) + (y - yPredicted) * (y - yPredicted)).squareRoot() }
+}
+
+/// An indexed grain: orientation (LaueTools' UB), its spots and the quality of the fit.
+public struct Grain: Sendable {
+    /// LaueTools' UB: q_lab = UB * B0 * hkl, lab x along the beam. A pure rotation unless the
+    /// deviatoric strain was refined.
+    public var orientation: Mat3
+    public var spots: [IndexedSpot]
+    public var meanDeviation: Double
+    /// Matched spots over spots predicted on the detector in the energy band.
+    public var matchingRate: Double
+    public var predictedCount: Int
+    /// Deviatoric strain in the Cartesian crystal frame (xx, yy, zz, yz, xz, xy), when refined.
+    public var deviatoricStrain: [Double]?
+
+    public var indexedCount: Int { spots.count }
+
+    /// The same grain with the orientation replaced by its symmetry equivalent closest to `reference`
+    /// and every hkl re-expressed accordingly (to compare with another program's choice).
+    public func reexpressed(closestTo reference: Mat3, material: Material) -> Grain {
+        let (_, s) = Misorientation.minimal(orientation, reference, symmetry: material.symmetryRotations)
+        var g = self
+        g.orientation = orientation * s
+        // q = U B0 h = (U S)(S^T B0 h): h' = B0^-1 S^T B0 h.
+        let m = material.B0.inverse! * s.transposed * material.B0
+        g.spots = spots.map { spot in
+            var t = spot
+            let v = m * spot.hkl.vector
+            t.hkl = HKL(Int(v.x.rounded()), Int(v.y.rounded()), Int(v.z.rounded()))
+            return t
+        }
+        return g
+    }
+}
+
+/// The outcome of indexing one pattern.
+public struct IndexingResult: Sendable {
+    public enum Status: String, Sendable { case indexed, unindexed }
+    public var status: Status
+    public var grains: [Grain]
+    /// Why the pattern (or its next grain) could not be indexed.
+    public var reason: String?
+    public var peakCount: Int
+}

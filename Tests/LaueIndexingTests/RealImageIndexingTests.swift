@@ -1,0 +1,75 @@
+import Foundation
+import Testing
+import LaueCore
+import LaueIndexing
+import LaueIO
+import LauePeaks
+import LaueTestSupport
+
+func indexImage(_ image: String, calib: DetectorCalibration, material: String, options: IndexingOptions = IndexingOptions()) throws -> IndexingResult {
+    let img = try ImageReader.read(path: Fixtures.path(image))
+    var po = PeakSearchOptions()
+    po.setGrouping(calibration: calib)
+    let peaks = PeakSearcher(options: po).search(img).peaks
+    return try Indexer(material: Material.builtin(material), calibration: calib, options: options).index(peaks.map(ObservedSpot.init))
+}
+
+@Suite struct RealImageIndexingTests {
+    /// Ge_blanc_0000.mccd against LaueTools' calibration fit of the same image.
+    @Test func marccdGeMatchesLaueToolsFit() throws {
+        let calib = try LaueToolsCalibration.readDet(path: Fixtures.path("lauetools/calibGe111.det"))
+        let result = try indexImage("lauetools/Ge_blanc_0000.mccd", calib: calib, material: "Ge")
+        #expect(result.status == .indexed)
+        let grain = try #require(result.grains.first)
+        let fit = try LaueToolsFit.read(path: Fixtures.path("lauetools/Ge_blanc_0000_LT_5.fit")).grains[0]
+        let ge = try Material.builtin("Ge")
+        let angle = ge.misorientation(grain.orientation, fit.ub!)
+        #expect(angle <= 0.01, "misorientation to LaueTools' UB: \(angle) deg")
+        // LaueTools indexes 70 spots with its default peak search, 95 in its calibration fit.
+        #expect(grain.indexedCount >= 95, "\(grain.indexedCount) spots indexed")
+        #expect(grain.meanDeviation <= 0.2, "mean deviation \(grain.meanDeviation) px")
+        // Same hkl for every spot both index (expressed in LaueTools' choice of equivalent axes).
+        let mine = grain.reexpressed(closestTo: fit.ub!, material: ge)
+        let xs = fit.column("Xexp")!, ys = fit.column("Yexp")!
+        var common = 0
+        for (i, hkl) in fit.hkls.enumerated() {
+            guard let s = mine.spots.first(where: { hypot($0.x - xs[i], $0.y - ys[i]) < 1 }) else { continue }
+            common += 1
+            #expect(s.hkl == hkl, "spot at \(xs[i]), \(ys[i]): \(s.hkl) vs LaueTools \(hkl)")
+        }
+        #expect(common >= 90)
+    }
+
+    /// img_Ge_sCMOS_0000.tif with the calibration of its .cor trailer, against LaueTools' own indexing
+    /// of the same image (shared/peers driver, batch preset with boxsize 5): UB of its _g0.fit.
+    @Test func sCMOSGeIndexes() throws {
+        let calib = try LaueToolsCalibration.read(path: Fixtures.path("lauetools/img_Ge_sCMOS_0000_181peaks.cor"),
+                                                  frameSize: (2016, 2018))
+        let result = try indexImage("lauetools/img_Ge_sCMOS_0000.tif", calib: calib, material: "Ge")
+        let grain = try #require(result.grains.first)
+        #expect(grain.indexedCount >= 100, "\(grain.indexedCount) spots")
+        #expect(grain.meanDeviation <= 0.25, "mean deviation \(grain.meanDeviation)")
+        let laueTools = try LaueToolsFit.read(path: Fixtures.path("lauetools/img_Ge_sCMOS_0000_LT_batch_g0.fit")).grains[0]
+        let angle = try Material.builtin("Ge").misorientation(grain.orientation, laueTools.ub!)
+        #expect(angle <= 0.01, "misorientation to LaueTools' own result: \(angle) deg")
+        #expect(grain.indexedCount >= laueTools.rows.count)
+    }
+
+    @Test func fitAndJsonOutputs() throws {
+        let calib = try LaueToolsCalibration.readDet(path: Fixtures.path("lauetools/calibGe111.det"))
+        let result = try indexImage("lauetools/Ge_blanc_0000.mccd", calib: calib, material: "Ge")
+        let ge = try Material.builtin("Ge")
+        let path = Fixtures.temporaryFolder("fit") + "/ge.fit"
+        try result.laueToolsFit(material: ge, calibration: calib).write(to: path)
+        let back = try LaueToolsFit.read(path: path)
+        #expect(back.grains[0].rows.count == result.grains[0].indexedCount)
+        #expect(back.grains[0].ub!.maxAbsDifference(result.grains[0].orientation) < 1e-8)
+        let json = result.json(material: ge)
+        let data = try JSONSerialization.data(withJSONObject: json)
+        let parsed = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        #expect(parsed["status"] as? String == "indexed")
+        let grains = try #require(parsed["grains"] as? [[String: Any]])
+        #expect((grains[0]["orientation_matrix"] as? [[Double]])?.count == 3)
+        #expect((grains[0]["spots"] as? [[String: Any]])?.first?["energy_kev"] != nil)
+    }
+}

@@ -1,0 +1,107 @@
+import Dispatch
+import Foundation
+import Testing
+import LaueCore
+import LaueIndexing
+import LauePeaks
+import LaueSimulation
+
+final class ResultBox<T>: @unchecked Sendable {
+    var items: [T?]
+    init(_ n: Int) { items = [T?](repeating: nil, count: n) }
+}
+
+/// Results of many independent patterns computed on all cores.
+func parallelMap<T: Sendable>(_ count: Int, _ body: @Sendable @escaping (Int) -> T) -> [T] {
+    let box = ResultBox<T>(count)
+    let lock = NSLock()
+    DispatchQueue.concurrentPerform(iterations: count) { i in
+        let v = body(i)
+        lock.lock(); box.items[i] = v; lock.unlock()
+    }
+    return box.items.map { $0! }
+}
+
+/// Indexing on simulated patterns (peak search on the rendered frame: background, Poisson and read
+/// noise, hot pixels), 200 random orientations per material.
+@Suite struct SimulatedIndexingTests {
+    func run(material name: String, detector: String, count: Int = 200, seed: UInt64) throws -> (correct: Int, wrong: [Double], unindexed: [String]) {
+        let material = try Material.builtin(name)
+        let det = try SimulatedDetector.builtin(detector)
+        let sim = try PatternSimulator(material: material, detector: det)
+        let outcomes = parallelMap(count) { i -> (Double?, String?) in
+            var g = SeededGenerator(seed: seed, stream: UInt64(i))
+            let u = Quaternion.random(using: &g).matrix
+            let image = sim.simulate(PatternTruth(defect: .noDefect, orientation: u), seed: seed &+ UInt64(i))
+            var po = PeakSearchOptions()
+            po.setGrouping(calibration: det.calibration)
+            let peaks = PeakSearcher(options: po).search(image).peaks
+            let indexer = try! Indexer(material: material, calibration: det.calibration)
+            let r = indexer.index(peaks.map(ObservedSpot.init))
+            guard let grain = r.grains.first else { return (nil, r.reason) }
+            return (material.misorientation(grain.orientation, u), nil)
+        }
+        var correct = 0, wrong: [Double] = [], unindexed: [String] = []
+        for (angle, reason) in outcomes {
+            if let a = angle { if a <= 0.02 { correct += 1 } else { wrong.append(a) } } else { unindexed.append(reason ?? "?") }
+        }
+        return (correct, wrong, unindexed)
+    }
+
+    @Test(arguments: [("Ge", UInt64(11)), ("LiCoO2", UInt64(12)), ("GaN", UInt64(13))])
+    func randomOrientationsIndexWithin002Degrees(_ material: String, _ seed: UInt64) throws {
+        let (correct, wrong, unindexed) = try run(material: material, detector: "medium", seed: seed)
+        #expect(correct >= 198, "\(material): \(correct)/200 correct; wrong \(wrong); unindexed \(unindexed)")
+        #expect(wrong.isEmpty, "\(material): wrong orientations \(wrong)")
+    }
+
+    @Test func twoGrainPatternsFindBothGrains() throws {
+        let material = try Material.builtin("LiCoO2")
+        let det = try SimulatedDetector.builtin("medium")
+        let sim = try PatternSimulator(material: material, detector: det, brightestSpotCounts: 2e5)
+        var found = 0
+        for i in 0..<10 {
+            var g = SeededGenerator(seed: 500 + UInt64(i))
+            let u1 = Quaternion.random(using: &g).matrix, u2 = Quaternion.random(using: &g).matrix
+            var pixels = sim.diffractedIntensity(orientation: u1, defect: .noDefect, seed: 1)
+            let second = sim.diffractedIntensity(orientation: u2, defect: .noDefect, seed: 2)
+            for k in pixels.indices { pixels[k] += 0.8 * second[k] }
+            DetectorSimulation.apply(det.effects, to: &pixels, width: 1024, height: 1024, generator: &g)
+            var po = PeakSearchOptions()
+            po.setGrouping(calibration: det.calibration)
+            let peaks = PeakSearcher(options: po).search(LaueImage(width: 1024, height: 1024, pixels: pixels, pixelType: .uint16)).peaks
+            var options = IndexingOptions()
+            options.maxGrains = 2
+            let r = try Indexer(material: material, calibration: det.calibration, options: options).index(peaks.map(ObservedSpot.init))
+            let angles = r.grains.map { gr in [u1, u2].map { material.misorientation(gr.orientation, $0) }.min()! }
+            #expect(angles.allSatisfy { $0 < 0.02 }, "pattern \(i): grains off by \(angles)")
+            if r.grains.count == 2,
+               Set(r.grains.map { gr in material.misorientation(gr.orientation, u1) < 0.02 ? 1 : 2 }).count == 2 { found += 1 }
+        }
+        #expect(found >= 9, "both grains found in \(found)/10 patterns")
+    }
+
+    @Test func tooFewSpotsNeverGiveAnOrientation() throws {
+        let material = try Material.builtin("LiCoO2")
+        let det = try SimulatedDetector.builtin("medium")
+        let sim = try PatternSimulator(material: material, detector: det)
+        let indexer = try Indexer(material: material, calibration: det.calibration)
+        var po = PeakSearchOptions()
+        po.setGrouping(calibration: det.calibration)
+        for i in 0..<12 {
+            var g = SeededGenerator(seed: 900 + UInt64(i))
+            let u = Quaternion.random(using: &g).matrix
+            let peaks = PeakSearcher(options: po).search(sim.simulate(PatternTruth(defect: .noDefect, orientation: u), seed: 3)).peaks
+            for keep in [3, 5, 7] {
+                let r = indexer.index(Array(peaks.prefix(keep)).map(ObservedSpot.init))
+                #expect(r.status == .unindexed, "\(keep) spots gave an orientation")
+                #expect(r.reason != nil)
+            }
+        }
+        // Pure noise: no orientation.
+        var g = SeededGenerator(seed: 1)
+        let noise = (0..<60).map { _ in ObservedSpot(x: 1 + 1023 * g.uniform(), y: 1 + 1023 * g.uniform(), intensity: 100 * g.uniform()) }
+        let r = indexer.index(noise)
+        #expect(r.status == .unindexed, "random spots indexed: \(r.grains.first?.indexedCount ?? 0)")
+    }
+}
