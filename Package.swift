@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "LaueSimulation", targets: ["LaueSimulation"]),
         .library(name: "LauePeaks", targets: ["LauePeaks"]),
         .library(name: "LaueIndexing", targets: ["LaueIndexing"]),
+        .library(name: "LaueDefects", targets: ["LaueDefects"]),
         .executable(name: "lauemap", targets: ["lauemap"]),
     ],
     dependencies: [
@@ -30,6 +31,7 @@ let package = Package(
         .target(name: "LaueSimulation", dependencies: ["LaueCore", "LaueIO"]),
         .target(name: "LauePeaks", dependencies: ["LaueCore", "LaueIO", "CGSL"]),
         .target(name: "LaueIndexing", dependencies: ["LaueCore", "LaueIO", "LauePeaks", "CGSL"]),
+        .target(name: "LaueDefects", dependencies: ["LaueCore", "LauePeaks", "LaueIndexing"]),
         .executableTarget(
             name: "lauemap",
             dependencies: [
@@ -39,7 +41,7 @@ let package = Package(
         ),
 
         // Throughput benchmarks (docs/performance.md); not a product.
-        .executableTarget(name: "lauemap-bench", dependencies: ["LaueCore", "LaueIO", "LaueSimulation", "LauePeaks", "LaueIndexing"]),
+        .executableTarget(name: "lauemap-bench", dependencies: ["LaueCore", "LaueIO", "LaueSimulation", "LauePeaks", "LaueIndexing", "LaueDefects"]),
 
         // Shared test helpers (fixture paths), not part of the products.
         .target(name: "LaueTestSupport", path: "Tests/LaueTestSupport"),
@@ -47,6 +49,7 @@ let package = Package(
         .testTarget(name: "LaueIOTests", dependencies: ["LaueIO", "LaueCore", "LaueTestSupport"]),
         .testTarget(name: "LauePeaksTests", dependencies: ["LauePeaks", "LaueSimulation", "LaueIO", "LaueCore", "LaueTestSupport"]),
         .testTarget(name: "LaueIndexingTests", dependencies: ["LaueIndexing", "LauePeaks", "LaueSimulation", "LaueIO", "LaueCore", "LaueTestSupport"]),
+        .testTarget(name: "LaueDefectsTests", dependencies: ["LaueDefects", "LaueIndexing", "LauePeaks", "LaueSimulation", "LaueCore", "LaueTestSupport"]),
         .testTarget(name: "LaueSimulationTests", dependencies: ["LaueSimulation", "LaueIO", "LaueCore", "LaueTestSupport"]),
     ]
 )

@@ -40,8 +40,17 @@ public struct SubpeakProfile: Sendable, Equatable {
     /// Excess kurtosis-free shape factor mu4 / mu2^2 of the whole profile (3 Gaussian, 1.8 flat top,
     /// 1 two equal spikes).
     public var kurtosis: Double
+    /// FWHM of the profile across the major axis through the highest sub-peak, pixels, measured the
+    /// same way as `widths` (the point-spread reference for one-axis defects).
+    public var crossWidth: Double = 0
 
     public var minimumDipRatio: Double { dipRatios.min() ?? 1 }
+
+    public init(count: Int, positions: [Double], heights: [Double], separations: [Double], dipRatios: [Double],
+                widths: [Double], kurtosis: Double, crossWidth: Double = 0) {
+        self.count = count; self.positions = positions; self.heights = heights; self.separations = separations
+        self.dipRatios = dipRatios; self.widths = widths; self.kurtosis = kurtosis; self.crossWidth = crossWidth
+    }
 }
 
 /// Streak metrics of one spot (shared/notes/laue-physics.md section 3).
@@ -61,6 +70,12 @@ public struct StreakMetrics: Sendable, Equatable {
     /// PSF-corrected width excess, same definition across the streak: sqrt(12 max(lambdaMinor - sigma_psf^2, 0)).
     public var width: Double
     public var profile: SubpeakProfile
+
+    public init(covariance: (xx: Double, xy: Double, yy: Double), lambdaMajor: Double, lambdaMinor: Double, angle: Double,
+                aspectRatio: Double, length: Double, width: Double, profile: SubpeakProfile) {
+        self.covariance = covariance; self.lambdaMajor = lambdaMajor; self.lambdaMinor = lambdaMinor; self.angle = angle
+        self.aspectRatio = aspectRatio; self.length = length; self.width = width; self.profile = profile
+    }
 
     public static func == (a: StreakMetrics, b: StreakMetrics) -> Bool {
         a.covariance == b.covariance && a.lambdaMajor == b.lambdaMajor && a.lambdaMinor == b.lambdaMinor &&

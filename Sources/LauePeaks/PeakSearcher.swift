@@ -364,6 +364,23 @@ public final class PeakSearcher {
         return groups.values.map { $0.sorted() }.sorted { $0[0] < $1[0] }
     }
 
+    /// Square dilation of a boolean mask by `radius` (separable running maximum).
+    static func dilate(_ m: inout [Bool], width w: Int, height h: Int, radius r: Int) {
+        guard r > 0 else { return }
+        var tmp = m
+        for y in 0..<h {
+            for x in 0..<w where m[y * w + x] {
+                for xx in max(0, x - r)...min(w - 1, x + r) { tmp[y * w + xx] = true }
+            }
+        }
+        m = tmp
+        for y in 0..<h {
+            for x in 0..<w where tmp[y * w + x] {
+                for yy in max(0, y - r)...min(h - 1, y + r) { m[yy * w + x] = true }
+            }
+        }
+    }
+
     private func measure(_ px: UnsafeBufferPointer<Float>, width w: Int, height h: Int, region: [Int32], components: Int,
                          bg: BackgroundModel, masked: PixelMask, saturation: Float) -> (Peak, Double)? {
         var cMin = Int.max, cMax = Int.min, rMin = Int.max, rMax = Int.min
@@ -400,15 +417,21 @@ public final class PeakSearcher {
         } }
         guard n3 > 0, s3 / n3 - background >= options.detectionSigma * Double(bg.sigmaMeanAt(x: maxX, y: maxY)) else { return nil }
 
-        // Moments over the region grown by 2 px (pixels above background).
+        // Moments over the region dilated by 2 px (pixels above background). Only the region's own
+        // neighbourhood counts, not its bounding box: noise pixels far from a long diagonal streak
+        // would otherwise inflate its width.
         let margin = 2
         let bx0 = max(0, cMin - margin), bx1 = min(w - 1, cMax + margin)
         let by0 = max(0, rMin - margin), by1 = min(h - 1, rMax + margin)
+        let lw = bx1 - bx0 + 1, lh = by1 - by0 + 1
+        var near = [Bool](repeating: false, count: lw * lh)
+        for i in region { near[(Int(i) / w - by0) * lw + Int(i) % w - bx0] = true }
+        PeakSearcher.dilate(&near, width: lw, height: lh, radius: margin)
         var edge = cMin <= 1 || rMin <= 1 || cMax >= w - 2 || rMax >= h - 2
         var s = 0.0, sx = 0.0, sy = 0.0, total = 0.0
         var saturated = false
         for y in by0...by1 {
-            for x in bx0...bx1 {
+            for x in bx0...bx1 where near[(y - by0) * lw + x - bx0] {
                 let v = px[y * w + x]
                 if masked(v) { edge = true; continue }
                 if state[y * w + x] == 4 { continue }
@@ -422,7 +445,7 @@ public final class PeakSearcher {
         let cx = sx / s, cy = sy / s
         var xx = 0.0, yy = 0.0, xy = 0.0
         for y in by0...by1 {
-            for x in bx0...bx1 {
+            for x in bx0...bx1 where near[(y - by0) * lw + x - bx0] {
                 let v = px[y * w + x]
                 if masked(v) || state[y * w + x] == 4 { continue }
                 let d = Double(v) - background
@@ -537,6 +560,18 @@ public final class PeakSearcher {
         let poisson = p.background > 1 ? (1 + max(top, 0) / p.background).squareRoot() : 1
         let sampleNoise = noise * poisson / 7.0.squareRoot()
         s.profile = StreakAnalysis.subpeaks(t: t, v: v, minimumProminence: max(options.subpeakProminence * top, 3 * sampleNoise))
+        // Width across the axis through the highest sub-peak, measured the same way: the point-spread
+        // reference for the sub-peak widths of one-axis defects.
+        if let k = s.profile.heights.indices.max(by: { s.profile.heights[$0] < s.profile.heights[$1] }) {
+            let d = s.direction, at = s.profile.positions[k]
+            let cross = state.withUnsafeBufferPointer { st in
+                StreakAnalysis.profile(px, state: st, mask: mask, width: w, height: h, cx: p.centroidX - 1 + at * d.x,
+                                       cy: p.centroidY - 1 + at * d.y, direction: (-d.y, d.x),
+                                       halfLength: 3 * s.lambdaMinor.squareRoot() + 3 * max(psf, 0.7) + 1,
+                                       background: p.background, smoothing: 0.5 * max(psf, 0.5))
+            }
+            s.profile.crossWidth = StreakAnalysis.centralWidth(t: cross.t, v: cross.v)
+        }
         p.streak = s
     }
 

@@ -91,20 +91,25 @@ enum StreakAnalysis {
             dips.append(max(0, low) / max(min(v[a], v[b]), 1e-12))
             seps.append(t[b] - t[a])
         }
-        // Widths at half height, bounded by the neighbouring dips.
+        // Widths at half height, bounded by the neighbouring dips: where the profile does not fall to
+        // half height before the lowest point towards a neighbour, that point is the edge.
         var widths: [Double] = []
         for (k, m) in kept.enumerated() {
             let half = v[m] / 2
-            let lo = k > 0 ? kept[k - 1] : 0, hi = k + 1 < kept.count ? kept[k + 1] : n - 1
+            var lo = 0, hi = n - 1
+            if k > 0 { lo = kept[k - 1]; for i in kept[k - 1]...m where v[i] < v[lo] { lo = i } }
+            if k + 1 < kept.count { hi = kept[k + 1]; for i in m...kept[k + 1] where v[i] < v[hi] { hi = i } }
             var l = m
             while l > lo && v[l] > half { l -= 1 }
             var r = m
             while r < hi && v[r] > half { r += 1 }
             func cross(_ i: Int, _ j: Int) -> Double {   // interpolated crossing between samples i and j
                 let d = v[j] - v[i]
-                return abs(d) < 1e-12 ? t[i] : t[i] + (half - v[i]) / d * (t[j] - t[i])
+                let f = abs(d) < 1e-12 ? 0 : min(max((half - v[i]) / d, 0), 1)
+                return t[i] + f * (t[j] - t[i])
             }
-            let left = l < m ? cross(l, l + 1) : t[l], right = r > m ? cross(r - 1, r) : t[r]
+            let left = l < m && v[l] <= half ? cross(l, l + 1) : t[l]
+            let right = r > m && v[r] <= half ? cross(r - 1, r) : t[r]
             widths.append(right - left)
         }
         // Shape factor mu4 / mu2^2 of the non-negative profile.
@@ -120,5 +125,27 @@ enum StreakAnalysis {
         }
         return SubpeakProfile(count: kept.count, positions: kept.map { t[$0] }, heights: kept.map { v[$0] },
                               separations: seps, dipRatios: dips, widths: widths, kurtosis: kurt)
+    }
+
+    /// Full width at half maximum of the profile's peak nearest t = 0 (the highest sample within the
+    /// central third), interpolated between samples; 0 for an empty profile.
+    static func centralWidth(t: [Double], v: [Double]) -> Double {
+        let n = v.count
+        guard n >= 3 else { return 0 }
+        let lo = n / 3, hi = max(lo, 2 * n / 3)
+        var m = lo
+        for i in lo...hi where v[i] > v[m] { m = i }
+        let half = v[m] / 2
+        guard half > 0 else { return 0 }
+        var l = m
+        while l > 0 && v[l] > half { l -= 1 }
+        var r = m
+        while r < n - 1 && v[r] > half { r += 1 }
+        func cross(_ i: Int, _ j: Int) -> Double {
+            let d = v[j] - v[i]
+            return abs(d) < 1e-12 ? t[i] : t[i] + (half - v[i]) / d * (t[j] - t[i])
+        }
+        let left = l < m ? cross(l, l + 1) : t[l], right = r > m ? cross(r - 1, r) : t[r]
+        return right - left
     }
 }

@@ -234,3 +234,28 @@ struct DomainParameters {
         }
     }
 }
+
+extension ScanPlanner {
+    /// One defect of class `defectClass` with parameters drawn from `ranges` and an axis from the
+    /// material's default family (random sign): for classifier tests and tuning outside scans.
+    public static func randomDefect(_ defectClass: DefectClass, material: Material, ranges: DefectRanges = DefectRanges(),
+                                    generator g: inout SeededGenerator) -> DefectModel {
+        let family = defaultAxes(for: material)
+        func draw(_ r: ClosedRange<Double>) -> Double { r.lowerBound + (r.upperBound - r.lowerBound) * g.uniform() }
+        let axis = family[Int(g.next() % UInt64(family.count))] * (g.uniform() < 0.5 ? -1 : 1)
+        switch defectClass {
+        case .gnd: return .gnd(axis: axis, spread: draw(ranges.gndSpread), profile: .uniform)
+        case .tiltBoundary: return .tiltBoundary(axis: axis, tilt: draw(ranges.tilt), weight: draw(ranges.weight))
+        case .tiltBoundaryGND:
+            return .tiltBoundaryGND(axis: axis, tilt: draw(ranges.tiltGNDTilt), spread: draw(ranges.tiltGNDSpread),
+                                    weight: draw(ranges.weight))
+        case .stackingTiltBoundaries:
+            let n = ranges.stackingCount.lowerBound + Int(g.next() % UInt64(ranges.stackingCount.count))
+            let steps = (0..<(n - 1)).map { _ in draw(ranges.stackingStep) }
+            let weights = (0..<n).map { _ in 0.6 + 0.8 * g.uniform() }
+            return .stackingTiltBoundaries(axis: axis, tilts: steps, weights: weights)
+        case .randomDislocations: return .randomDislocations(spread: draw(ranges.randomSpread))
+        default: return .noDefect
+        }
+    }
+}

@@ -8,6 +8,7 @@ import LaueIO
 import LaueSimulation
 import LauePeaks
 import LaueIndexing
+import LaueDefects
 
 func seconds(_ body: () throws -> Void) rethrows -> Double {
     let t0 = DispatchTime.now().uptimeNanoseconds
@@ -51,6 +52,13 @@ func benchSimulate() throws {
 }
 
 func median(_ v: [Double]) -> Double { let s = v.sorted(); return s[s.count / 2] }
+func weightedMedian(_ pairs: [(Double, Double)]) -> Double {
+    let sorted = pairs.sorted { $0.0 < $1.0 }
+    let total = sorted.reduce(0) { $0 + $1.1 }
+    var acc = 0.0
+    for (v, w) in sorted { acc += w; if acc >= total / 2 { return v } }
+    return .nan
+}
 
 /// Peak search + shape on real images, single-threaded: median wall time of `--repeat` runs.
 func benchPeaks() throws {
@@ -136,12 +144,170 @@ func benchIndexReal() throws {
                  g?.indexedCount ?? 0, g?.meanDeviation ?? .nan, median(times) * 1000))
 }
 
+/// Diagnostics for tuning the classifier: per simulated pattern, the truth and what the evidence says.
+func classifyDiagnostics() throws {
+    let n = option("--count", 4)
+    let material = try Material.builtin(stringOption("--material", "LiCoO2"))
+    let detector = try SimulatedDetector.builtin(stringOption("--detector", "medium"))
+    let seed = option("--seed", 1000)
+    let first = option("--first", 0)
+    let sim = try PatternSimulator(material: material, detector: detector)
+    var po = PeakSearchOptions()
+    po.setGrouping(degrees: Double(stringOption("--group", "2.0"))!, calibration: detector.calibration)
+    let searcher = PeakSearcher(options: po)
+    let indexer = try Indexer(material: material, calibration: detector.calibration)
+    let classes = stringOption("--classes", DefectClass.physical.map(\.rawValue).joined(separator: ",")).split(separator: ",").map { try! DefectClass(label: String($0)) }
+    for c in classes {
+        for i in first..<(first + n) {
+            let stream = DefectClass.physical.firstIndex(of: c)!
+            var g = SeededGenerator(seed: UInt64(seed + i), stream: UInt64(stream))
+            let u = Quaternion.random(using: &g).matrix
+            let defect = ScanPlanner.randomDefect(c, material: material, generator: &g)
+            let truth = PatternTruth(defect: defect, orientation: u)
+            let image = sim.simulate(truth, seed: UInt64(seed + i) &* 31 &+ UInt64(stream))
+            let found = searcher.search(image)
+            let r = indexer.index(found.peaks.map(ObservedSpot.init))
+            print("== \(c.rawValue) #\(i) spread \(String(format: "%.3f", defect.spread)) tilts \(defect.tilts.map { String(format: "%.3f", $0) }) w \(defect.weights.map { String(format: "%.2f", $0) }) psf \(String(format: "%.2f", found.psfSigma)) peaks \(found.peaks.count)")
+            guard let grain = r.grains.first else { print("   unindexed: \(r.reason ?? "")"); continue }
+            let ev = SpotEvidence.gather(peaks: found.peaks, grain: grain, predictor: indexer.predictor)
+            guard let fit = OrientationSpread.fit(ev, psfVariance: nil) else { print("   no fit"); continue }
+            let fixed = OrientationSpread.fit(ev, psfVariance: found.psfSigma * found.psfSigma)!
+            let trueAxis = truth.axisLab
+            func axisError(_ a: Vec3) -> Double { trueAxis.map { acos(min(1, abs($0.dot(a)))) * 180 / .pi } ?? .nan }
+            let dir = RotationAxisFit.fit(ev, initial: fit.axis)
+            print(String(format: "   indexed %d used %d  lambda %.5f %.5f %.5f  eta %.1f  R %.2f  width %.3f  axisErr %.1f  s %.2f | fixed-s eta %.1f R %.2f width %.3f axisErr %.1f | dirfit err %.2f median %.1f cond %.3f", grain.indexedCount, fit.spotCount,
+                         fit.eigenvalues[0], fit.eigenvalues[1], fit.eigenvalues[2], fit.oneAxisRatio, fit.residual, fit.uniformWidth, axisError(fit.axis), fit.pointSpreadVariance,
+                         fixed.oneAxisRatio, fixed.residual, fixed.uniformWidth, axisError(fixed.axis), dir.map { axisError($0.axis) } ?? .nan, dir?.medianAngle ?? .nan, dir?.conditioning ?? .nan))
+            if let dir {
+                var pairs: [(Double, Double)] = []
+                for e in ev { let sn = e.sensitivity(to: dir.axis); if sn > 5 { pairs.append(((e.streak.lambdaMajor - e.streak.lambdaMinor) / (sn * sn), e.intensity.squareRoot())) } }
+                let v = weightedMedian(pairs)
+                print(String(format: "   dir spread: uniform width %.3f  gaussian fwhm %.3f", (12 * v).squareRoot(), 2.355 * v.squareRoot()))
+            }
+            if !CommandLine.arguments.contains("--spots") { continue }
+            let ranked = ev.sorted { $0.sensitivity(to: fit.axis) > $1.sensitivity(to: fit.axis) }
+            for e in ranked.prefix(8) {
+                let d = e.displacement(fit.axis)
+                let pa = atan2(d.y, d.x) * 180 / .pi
+                var da = abs(pa - e.streak.angle).truncatingRemainder(dividingBy: 180); if da > 90 { da = 180 - da }
+                let p = e.streak.profile
+                print(String(format: "    sens %5.1f I %8.0f AR %5.2f L %5.1f minorF %4.2f dAng %4.1f n %d seps %@ dips %@ widths %@ kurt %.2f", e.sensitivity(to: fit.axis), e.intensity,
+                             e.streak.aspectRatio, e.streak.length, 2.355 * e.streak.lambdaMinor.squareRoot(), da, p.count,
+                             p.separations.map { String(format: "%.1f", $0) }.joined(separator: ","), p.dipRatios.map { String(format: "%.2f", $0) }.joined(separator: ","),
+                             p.widths.map { String(format: "%.1f", $0) }.joined(separator: ","), p.kurtosis))
+            }
+        }
+    }
+}
+
+struct Outcome { var truth: PatternTruth; var a: DefectAssessment?; var note: String; var index = 0 }
+final class OutcomeBox: @unchecked Sendable {
+    var items: [Outcome?]
+    init(count: Int) { items = [Outcome?](repeating: nil, count: count) }
+}
+
+/// Classifier evaluation on simulated patterns: confusion matrix, recall, macro-F1, axis and parameter errors.
+/// Seeds 1000-1999 (stream = class) are the tuning set; the tests use other seeds.
+func classifyEvaluation() throws {
+    let n = option("--count", 20)
+    let seed = option("--seed", 1000)
+    let material = try Material.builtin(stringOption("--material", "LiCoO2"))
+    let detector = try SimulatedDetector.builtin(stringOption("--detector", "medium"))
+    let verbose = CommandLine.arguments.contains("--verbose")
+    let sim = try PatternSimulator(material: material, detector: detector)
+    var options = PeakSearchOptions()
+    options.setGrouping(degrees: Double(stringOption("--group", "2.0"))!, calibration: detector.calibration)
+    let po = options
+    let classes = DefectClass.physical
+    let jobs = ProcessInfo.processInfo.activeProcessorCount
+    let total = classes.count * n
+    let lock = NSLock()
+    let box = OutcomeBox(count: total)
+    let t0 = Date()
+    DispatchQueue.concurrentPerform(iterations: jobs) { w in
+        let searcher = PeakSearcher(options: po)
+        let indexer = try! Indexer(material: material, calibration: detector.calibration)
+        var co = ClassifierOptions()
+        if let p = Double(stringOption("--psf", "")) { co.pointSpreadSigma = p }
+        let classifier = DefectClassifier(predictor: indexer.predictor, options: co)
+        var k = w
+        while k < total {
+            let c = classes[k / n], i = k % n
+            var g = SeededGenerator(seed: UInt64(seed + i), stream: UInt64(classes.firstIndex(of: c)!))
+            let u = Quaternion.random(using: &g).matrix
+            let defect = ScanPlanner.randomDefect(c, material: material, generator: &g)
+            let truth = PatternTruth(defect: defect, orientation: u)
+            let image = sim.simulate(truth, seed: UInt64(seed + i) &* 31 &+ UInt64(k / n))
+            let found = searcher.search(image)
+            let r = indexer.index(found.peaks.map(ObservedSpot.init))
+            var o = Outcome(truth: truth, a: nil, note: r.reason ?? "", index: i)
+            if let grain = r.grains.first { o.a = classifier.classify(peaks: found.peaks, grain: grain, psfSigma: found.psfSigma) }
+            lock.lock(); box.items[k] = o; lock.unlock()
+            k += jobs
+        }
+    }
+    let elapsed = Date().timeIntervalSince(t0)
+    let outcomes = box.items
+    let labels = classes + [.unclassified, .unindexed]
+    var confusion = [[Int]](repeating: [Int](repeating: 0, count: labels.count), count: classes.count)
+    var axisErrors: [Double] = [], paramErrors: [DefectClass: [Double]] = [:]
+    for o in outcomes.compactMap({ $0 }) {
+        let t = o.truth.defect.defectClass
+        let p = o.a?.defectClass ?? .unindexed
+        confusion[classes.firstIndex(of: t)!][labels.firstIndex(of: p) ?? labels.count - 2] += 1
+        let d = o.truth.defect
+        var line = String(format: "%@ #%d -> %@ conf %.2f", t.rawValue, o.index, p.rawValue, o.a?.confidence ?? 0)
+        if t == p, let a = o.a {
+            if let ax = a.axisLab, let tr = o.truth.axisLab {
+                let e = acos(min(1, abs(ax.dot(tr)))) * 180 / .pi
+                axisErrors.append(e); line += String(format: " axisErr %.2f", e)
+            }
+            switch t {
+            case .gnd, .randomDislocations:
+                paramErrors[t, default: []].append((a.spread ?? 0) / d.spread - 1)
+            case .tiltBoundary, .stackingTiltBoundaries:
+                paramErrors[t, default: []].append((a.tilt ?? 0) / (d.tilts.reduce(0, +) / Double(d.tilts.count)) - 1)
+            case .tiltBoundaryGND:
+                paramErrors[t, default: []].append((a.tilt ?? 0) / d.tilts[0] - 1)
+                paramErrors[.unclassified, default: []].append((a.spread ?? 0) / d.spread - 1)
+            default: break
+            }
+        }
+        if let a = o.a, let s = a.spread3D {
+            line += String(format: " | eta %.1f R %.2f res %.3f l1 %.5f spread %@ tilts %@ n %d truth spread %.3f tilts %@ | votes %@ %@", s.oneAxisRatio, s.residual, a.resolution, s.eigenvalues[0],
+                           a.spread.map { String(format: "%.3f", $0) } ?? "-", a.tilts.map { String(format: "%.3f", $0) }.joined(separator: ","), a.orientationCount,
+                           d.spread, d.tilts.map { String(format: "%.3f", $0) }.joined(separator: ","),
+                           a.votes.map { "\($0.key.rawValue)=\(String(format: "%.2f", $0.value))" }.sorted().joined(separator: " "), a.reason ?? "")
+            line += " | " + a.diagnostics.sorted { $0.key < $1.key }.map { "\($0.key)=\(String(format: "%.3f", $0.value))" }.joined(separator: " ")
+        } else { line += " " + (o.a?.reason ?? o.note) }
+        if verbose || t != p { print(line) }
+    }
+    print("\nconfusion (rows truth, columns predicted): " + labels.map(\.rawValue).joined(separator: " | "))
+    var f1s: [Double] = []
+    for (i, c) in classes.enumerated() {
+        let tp = Double(confusion[i][i])
+        let recall = tp / Double(confusion[i].reduce(0, +))
+        let predicted = Double(confusion.map { $0[i] }.reduce(0, +))
+        let precision = predicted > 0 ? tp / predicted : 0
+        let f1 = precision + recall > 0 ? 2 * precision * recall / (precision + recall) : 0
+        f1s.append(f1)
+        print(String(format: "%-26@ %@  recall %.3f precision %.3f F1 %.3f", c.rawValue, confusion[i].map { String(format: "%3d", $0) }.joined(separator: " "), recall, precision, f1))
+    }
+    print(String(format: "macro-F1 %.3f; median axis error %.2f deg (n=%d); %.1f s for %d patterns", f1s.reduce(0, +) / Double(f1s.count), axisErrors.isEmpty ? .nan : median(axisErrors), axisErrors.count, elapsed, total))
+    for (c, e) in paramErrors.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+        let a = e.map { abs($0) }.sorted()
+        print(String(format: "  %@ relative error: median %.3f, 90%% %.3f, max %.3f (signed median %.3f)", c == .unclassified ? "tilt_boundary_gnd spread" : c.rawValue, a[a.count / 2], a[min(a.count - 1, Int(Double(a.count) * 0.9))], a.last!, e.sorted()[e.count / 2]))
+    }
+}
+
 let command = CommandLine.arguments.dropFirst().first ?? "help"
 switch command {
 case "simulate": try benchSimulate()
 case "peaks": try benchPeaks()
 case "index-sim": try benchIndexSimulated()
 case "index": try benchIndexReal()
+case "classify-diag": try classifyDiagnostics()
+case "classify-eval": try classifyEvaluation()
 default:
     print("usage: lauemap-bench simulate [--patterns N] | peaks IMAGE... [--repeat N] [--phases]")
 }

@@ -1,0 +1,72 @@
+import Foundation
+import LaueCore
+import LauePeaks
+import LaueIndexing
+
+/// What one indexed spot says about the lattice rotations in the beam: its shape (second moments and
+/// major-axis profile) and how it moves under a lattice rotation (the Jacobian M, pixels per degree).
+public struct SpotEvidence: Sendable {
+    /// Index into the pattern's peak list.
+    public var peakIndex: Int
+    public var hkl: HKL
+    /// Observed position (LaueTools pixel convention) and integrated intensity.
+    public var x: Double
+    public var y: Double
+    public var intensity: Double
+    /// Second moments of the spot, pixels^2.
+    public var covariance: Sym2
+    public var streak: StreakMetrics
+    /// d(x, y) = M r for a small lattice rotation r (degrees, lab frame): rows (dx/dr, dy/dr).
+    public var jacobian: (dx: Vec3, dy: Vec3)
+    /// Per-spot reading of the shape (set by the classifier).
+    public var label: SpotLabel = .unclassified
+
+    public init(peakIndex: Int, hkl: HKL, x: Double, y: Double, intensity: Double, covariance: Sym2, streak: StreakMetrics,
+                jacobian: (dx: Vec3, dy: Vec3), label: SpotLabel = .unclassified) {
+        self.peakIndex = peakIndex; self.hkl = hkl; self.x = x; self.y = y; self.intensity = intensity
+        self.covariance = covariance; self.streak = streak; self.jacobian = jacobian; self.label = label
+    }
+
+    /// Pixel displacement of this spot for a rotation `r` (degrees, lab frame).
+    public func displacement(_ r: Vec3) -> (x: Double, y: Double) {
+        (jacobian.dx.dot(r), jacobian.dy.dot(r))
+    }
+
+    /// Pixels per degree of rotation about the unit axis `n` (lab frame).
+    public func sensitivity(to n: Vec3) -> Double {
+        let d = displacement(n)
+        return (d.x * d.x + d.y * d.y).squareRoot()
+    }
+
+    /// Gathers the evidence of the usable spots of `grain`: indexed, unsaturated, away from the frame
+    /// edge and from other peaks, strongest first, at most `limit`.
+    public static func gather(peaks: [Peak], grain: Grain, predictor: SpotPredictor, limit: Int = 30) -> [SpotEvidence] {
+        let degree = Double.pi / 180
+        var out: [SpotEvidence] = []
+        let spots = grain.spots.filter { s in
+            s.peakIndex >= 0 && s.peakIndex < peaks.count && !peaks[s.peakIndex].saturated && !peaks[s.peakIndex].edge
+                && !peaks[s.peakIndex].overlapping && peaks[s.peakIndex].intensity > 0
+        }.sorted { peaks[$0.peakIndex].intensity > peaks[$1.peakIndex].intensity }
+        for s in spots.prefix(limit) {
+            guard let j = predictor.jacobian(s.hkl, orientation: grain.orientation) else { continue }
+            let p = peaks[s.peakIndex]
+            let c = p.streak.covariance
+            out.append(SpotEvidence(peakIndex: s.peakIndex, hkl: s.hkl, x: p.x, y: p.y, intensity: p.intensity,
+                                    covariance: Sym2(c.xx, c.xy, c.yy), streak: p.streak,
+                                    jacobian: (j.dx * degree, j.dy * degree)))
+        }
+        return out
+    }
+}
+
+/// A symmetric 2x2 matrix (xx, xy, yy).
+public struct Sym2: Sendable, Equatable {
+    public var xx: Double
+    public var xy: Double
+    public var yy: Double
+    public init(_ xx: Double, _ xy: Double, _ yy: Double) { self.xx = xx; self.xy = xy; self.yy = yy }
+    public var trace: Double { xx + yy }
+    /// Frobenius norm.
+    public var norm: Double { (xx * xx + 2 * xy * xy + yy * yy).squareRoot() }
+    public static func - (a: Sym2, b: Sym2) -> Sym2 { Sym2(a.xx - b.xx, a.xy - b.xy, a.yy - b.yy) }
+}

@@ -1,0 +1,157 @@
+import Foundation
+import Testing
+import LaueCore
+import LaueDefects
+import LaueIndexing
+import LauePeaks
+import LaueSimulation
+
+/// Simulates, searches, indexes and classifies one LiCoO2 pattern on the medium detector.
+struct Pipeline: Sendable {
+    let material: Material
+    let detector: SimulatedDetector
+    let simulator: PatternSimulator
+    let peakOptions: PeakSearchOptions
+    /// The detector's point spread as the peak search measures it on a perfect crystal (as a beamline
+    /// measures it on its calibration crystal); the scan pipeline estimates it over the scan.
+    let pointSpread: Double
+
+    init(detector name: String = "medium") throws {
+        material = try Material.builtin("LiCoO2")
+        detector = try SimulatedDetector.builtin(name)
+        simulator = try PatternSimulator(material: material, detector: detector)
+        var po = PeakSearchOptions()
+        po.setGrouping(degrees: 2, calibration: detector.calibration)
+        peakOptions = po
+        var g = SeededGenerator(seed: 424242)
+        let perfect = simulator.simulate(PatternTruth(defect: .noDefect, orientation: Quaternion.random(using: &g).matrix), seed: 1)
+        pointSpread = PeakSearcher(options: po).search(perfect).psfSigma
+    }
+
+    func classify(_ truth: PatternTruth, seed: UInt64, options: ClassifierOptions? = nil) throws -> DefectAssessment? {
+        let image = simulator.simulate(truth, seed: seed)
+        let found = PeakSearcher(options: peakOptions).search(image)
+        let indexer = try Indexer(material: material, calibration: detector.calibration)
+        guard let grain = indexer.index(found.peaks.map(ObservedSpot.init)).grains.first else { return nil }
+        var o = options ?? ClassifierOptions()
+        if options == nil { o.pointSpreadSigma = pointSpread }
+        return DefectClassifier(predictor: indexer.predictor, options: o).classify(peaks: found.peaks, grain: grain, psfSigma: found.psfSigma)
+    }
+}
+
+func axisError(_ a: Vec3?, _ b: Vec3?) -> Double {
+    guard let a, let b else { return .nan }
+    return acos(min(1, abs(a.normalized.dot(b.normalized)))) * 180 / .pi
+}
+
+@Suite struct ClassifierTests {
+    /// Patterns with parameters drawn from the simulator's default ranges, on seeds 5000+ (tuning used
+    /// 1000-1039; see docs/classification.md).
+    @Test(arguments: DefectClass.physical)
+    func recoversClassAndParameters(_ defectClass: DefectClass) throws {
+        let pipeline = try Pipeline()
+        let stream = UInt64(DefectClass.physical.firstIndex(of: defectClass)!)
+        var correct = 0, indexed = 0
+        var axisErrors: [Double] = [], parameterErrors: [Double] = []
+        let n = 12
+        for i in 0..<n {
+            var g = SeededGenerator(seed: UInt64(5000 + i), stream: stream)
+            let u = Quaternion.random(using: &g).matrix
+            let defect = ScanPlanner.randomDefect(defectClass, material: pipeline.material, generator: &g)
+            let truth = PatternTruth(defect: defect, orientation: u)
+            guard let a = try pipeline.classify(truth, seed: UInt64(5000 + i) &* 31 &+ stream) else { continue }
+            indexed += 1
+            guard a.defectClass == defectClass else {
+                // Never a confident wrong class.
+                #expect(a.defectClass == .unclassified || a.confidence < 0.5,
+                        "\(defectClass.rawValue) #\(i) read as \(a.defectClass.rawValue) with confidence \(a.confidence)")
+                continue
+            }
+            correct += 1
+            if let axis = truth.axisLab { axisErrors.append(axisError(a.axisLab, axis)) }
+            switch defectClass {
+            case .gnd, .randomDislocations: parameterErrors.append(abs(a.spread! / defect.spread - 1))
+            case .tiltBoundary, .tiltBoundaryGND:
+                parameterErrors.append(abs(a.tilts[0] / defect.tilts[0] - 1))
+                if defectClass == .tiltBoundaryGND { parameterErrors.append(abs(a.spread! / defect.spread - 1)) }
+            case .stackingTiltBoundaries:
+                #expect(a.orientationCount == defect.orientationCount)
+                if a.orientationCount == defect.orientationCount {
+                    // The axis sign is arbitrary: the steps may come in reverse order.
+                    let forward = zip(a.tilts, defect.tilts).map { abs($0 / $1 - 1) }
+                    let backward = zip(a.tilts.reversed(), defect.tilts).map { abs($0 / $1 - 1) }
+                    parameterErrors += forward.max()! <= backward.max()! ? forward : backward
+                }
+            default: break
+            }
+        }
+        #expect(indexed >= n - 1, "\(indexed) of \(n) indexed")
+        #expect(Double(correct) >= 0.9 * Double(indexed), "\(defectClass.rawValue): \(correct) of \(indexed) indexed patterns right")
+        if !axisErrors.isEmpty {
+            let sorted = axisErrors.sorted()
+            #expect(sorted[sorted.count / 2] <= 3, "median axis error \(sorted[sorted.count / 2]) deg")
+        }
+        for e in parameterErrors { #expect(e <= 0.10, "\(defectClass.rawValue) parameter off by \(e * 100) %") }
+    }
+
+    /// Defects far below the resolution (about 0.05 deg per point-spread sigma here) read as no defect or
+    /// unclassified, never as a confident defect class.
+    @Test func subResolutionDefectsAreNotInvented() throws {
+        // With the point spread fitted per pattern as well as with the detector's.
+        var free = ClassifierOptions()
+        free.pointSpreadSigma = nil
+        let pipeline = try Pipeline()
+        let axis = ScanPlanner.defaultAxes(for: pipeline.material)[0]
+        let defects: [DefectModel] = [.gnd(axis: axis, spread: 0.02, profile: .uniform),
+                                      .tiltBoundary(axis: axis, tilt: 0.02, weight: 0.5),
+                                      .randomDislocations(spread: 0.02)]
+        for (k, d) in defects.enumerated() {
+            for i in 0..<3 {
+                var g = SeededGenerator(seed: UInt64(6000 + i), stream: UInt64(k))
+                let truth = PatternTruth(defect: d, orientation: Quaternion.random(using: &g).matrix)
+                for options in [nil, free] {
+                    guard let a = try pipeline.classify(truth, seed: UInt64(6100 + 10 * k + i), options: options) else { continue }
+                    #expect(a.defectClass == .noDefect || a.defectClass == .unclassified,
+                            "\(d.defectClass.rawValue) of 0.02 deg read as \(a.defectClass.rawValue)")
+                }
+            }
+        }
+    }
+
+    /// The spread tensor is recovered exactly from exact moments.
+    @Test func spreadTensorFromExactMoments() throws {
+        let pipeline = try Pipeline()
+        var g = SeededGenerator(seed: 11)
+        let u = Quaternion.random(using: &g).matrix
+        let predictor = try SpotPredictor(material: pipeline.material, calibration: pipeline.detector.calibration, energyRange: 5...22)
+        let n = Vec3(1, 2, -0.5).normalized
+        let sigma = Mat3(rows: n * (n.x * 0.04), n * (n.y * 0.04), n * (n.z * 0.04)) + Mat3.identity * 0.001
+        var spots: [SpotEvidence] = []
+        for s in predictor.spots(orientation: u).prefix(20) {
+            guard let j = predictor.jacobian(s.hkl, orientation: u) else { continue }
+            let p = j.dx * (Double.pi / 180), q = j.dy * (Double.pi / 180)
+            let c = Sym2(p.dot(sigma * p) + 1.1, p.dot(sigma * q), q.dot(sigma * q) + 1.1)
+            let streak = StreakMetrics(covariance: (c.xx, c.xy, c.yy), lambdaMajor: 1, lambdaMinor: 1, angle: 0, aspectRatio: 1,
+                                       length: 0, width: 0, profile: SubpeakProfile(count: 1, positions: [0], heights: [1], separations: [],
+                                                                                     dipRatios: [], widths: [1], kurtosis: 3))
+            spots.append(SpotEvidence(peakIndex: spots.count, hkl: s.hkl, x: s.x, y: s.y, intensity: 1000, covariance: c,
+                                      streak: streak, jacobian: (p, q)))
+        }
+        let fit = try #require(OrientationSpread.fit(spots, psfVariance: nil))
+        #expect(abs(fit.pointSpreadVariance - 1.1) < 1e-6)
+        #expect(abs(fit.eigenvalues[0] - 0.041) < 1e-6)
+        #expect(abs(fit.eigenvalues[2] - 0.001) < 1e-6)
+        #expect(axisError(fit.axis, n) < 1e-3)
+        #expect(fit.residual < 1e-6)
+    }
+
+    /// rho = Delta / (b L): LiCoO2's shortest translation is a = 2.8156 A; 0.1 deg over 1 um gives
+    /// 6.2e12 m^-2 (shared/notes/laue-physics.md 7).
+    @Test func gndDensity() throws {
+        let lco = try Material.builtin("LiCoO2")
+        let d = GNDDensity(material: lco, beamSize: 1)
+        #expect(abs(d.burgers - 2.8156) < 1e-4)
+        #expect(abs(d.density(spread: 0.1) / 6.2e12 - 1) < 0.01)
+        #expect(abs(GNDDensity.shortestTranslation(try Material.builtin("Cu")) - 3.6149 / 2.0.squareRoot()) < 1e-3)
+    }
+}
