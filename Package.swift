@@ -14,6 +14,8 @@ let package = Package(
         .library(name: "LauePeaks", targets: ["LauePeaks"]),
         .library(name: "LaueIndexing", targets: ["LaueIndexing"]),
         .library(name: "LaueDefects", targets: ["LaueDefects"]),
+        .library(name: "LaueScan", targets: ["LaueScan"]),
+        .library(name: "LaueRendering", targets: ["LaueRendering"]),
         .executable(name: "lauemap", targets: ["lauemap"]),
     ],
     dependencies: [
@@ -32,16 +34,18 @@ let package = Package(
         .target(name: "LauePeaks", dependencies: ["LaueCore", "LaueIO", "CGSL"]),
         .target(name: "LaueIndexing", dependencies: ["LaueCore", "LaueIO", "LauePeaks", "CGSL"]),
         .target(name: "LaueDefects", dependencies: ["LaueCore", "LauePeaks", "LaueIndexing"]),
+        .target(name: "LaueRendering", dependencies: ["LaueIO"]),
+        .target(name: "LaueScan", dependencies: ["LaueCore", "LaueIO", "LauePeaks", "LaueIndexing", "LaueDefects", "LaueRendering"]),
         .executableTarget(
             name: "lauemap",
             dependencies: [
-                "LaueCore", "LaueIO", "LaueSimulation", "LauePeaks", "LaueIndexing",
+                "LaueCore", "LaueIO", "LaueSimulation", "LauePeaks", "LaueIndexing", "LaueDefects", "LaueScan",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
 
         // Throughput benchmarks (docs/performance.md); not a product.
-        .executableTarget(name: "lauemap-bench", dependencies: ["LaueCore", "LaueIO", "LaueSimulation", "LauePeaks", "LaueIndexing", "LaueDefects"]),
+        .executableTarget(name: "lauemap-bench", dependencies: ["LaueCore", "LaueIO", "LaueSimulation", "LauePeaks", "LaueIndexing", "LaueDefects", "LaueScan"]),
 
         // Shared test helpers (fixture paths), not part of the products.
         .target(name: "LaueTestSupport", path: "Tests/LaueTestSupport"),
@@ -50,6 +54,7 @@ let package = Package(
         .testTarget(name: "LauePeaksTests", dependencies: ["LauePeaks", "LaueSimulation", "LaueIO", "LaueCore", "LaueTestSupport"]),
         .testTarget(name: "LaueIndexingTests", dependencies: ["LaueIndexing", "LauePeaks", "LaueSimulation", "LaueIO", "LaueCore", "LaueTestSupport"]),
         .testTarget(name: "LaueDefectsTests", dependencies: ["LaueDefects", "LaueIndexing", "LauePeaks", "LaueSimulation", "LaueCore", "LaueTestSupport"]),
+        .testTarget(name: "LaueScanTests", dependencies: ["LaueScan", "LaueSimulation", "LaueIO", "LaueCore", "LaueTestSupport"]),
         .testTarget(name: "LaueSimulationTests", dependencies: ["LaueSimulation", "LaueIO", "LaueCore", "LaueTestSupport"]),
     ]
 )

@@ -21,6 +21,8 @@ struct BackgroundModel {
     /// Standard deviation of a 3x3 mean: detector noise is often spatially correlated (MarCCD taper,
     /// sCMOS), so it is measured (on a subset of blocks) rather than taken as sigma / 3.
     var sigmaMean: [Float]
+    /// Standard deviation of a 5x5 mean (broad-spot detection), measured the same way.
+    var sigmaWide: [Float]
     /// Over the sampled pixels: how many were valid, how many saturated, and the largest value.
     var validSamples = 0
     var saturatedSamples = 0
@@ -92,15 +94,18 @@ struct BackgroundModel {
         level = lv
         sigma = sg
         sigmaMean = sg
-        // Noise of a 3x3 mean relative to a pixel's, measured on every 4th block in each direction.
-        var ratios: [Float] = []
+        sigmaWide = sg
+        // Noise of a 3x3 (and 5x5) mean relative to a pixel's, measured on every 4th block in each direction.
+        var ratios: [Float] = [], wideRatios: [Float] = []
         var means = [Float](); means.reserveCapacity(64)
+        var wide = [Float](); wide.reserveCapacity(64)
         let m = mask
         for br in Swift.stride(from: 1, to: rows, by: 4) {
             for bc in Swift.stride(from: 1, to: columns, by: 4) {
                 let b = br * columns + bc
                 guard !lv[b].isNaN, sg[b] > 0 else { continue }
                 means.removeAll(keepingCapacity: true)
+                wide.removeAll(keepingCapacity: true)
                 let r1 = min(height - 1, (br + 1) * blockSize), c1 = min(width - 1, (bc + 1) * blockSize)
                 var mr = br * blockSize + 1
                 while mr < r1 {
@@ -113,6 +118,15 @@ struct BackgroundModel {
                             sum += v
                         } }
                         if ok { means.append(sum / 9) }
+                        if mr >= 2 && mc >= 2 && mr + 2 < height && mc + 2 < width {
+                            var sum5: Float = 0, ok5 = true
+                            for dy in -2...2 where ok5 { for dx in -2...2 {
+                                let v = pixels[(mr + dy) * width + mc + dx]
+                                if m(v) { ok5 = false; break }
+                                sum5 += v
+                            } }
+                            if ok5 { wide.append(sum5 / 25) }
+                        }
                         mc += 5
                     }
                     mr += 5
@@ -121,15 +135,22 @@ struct BackgroundModel {
                 let mm = BackgroundModel.median(&means)
                 for i in means.indices { means[i] = abs(means[i] - mm) }
                 ratios.append(1.4826 * BackgroundModel.median(&means) / sg[b])
+                if wide.count >= 12 {
+                    let mw = BackgroundModel.median(&wide)
+                    for i in wide.indices { wide[i] = abs(wide[i] - mw) }
+                    wideRatios.append(1.4826 * BackgroundModel.median(&wide) / sg[b])
+                }
             }
         }
         let ratio = ratios.isEmpty ? Float(1) / 3 : max(Float(1) / 3, min(1, BackgroundModel.median(&ratios)))
+        let wideRatio = wideRatios.isEmpty ? ratio : max(Float(1) / 5, min(1, BackgroundModel.median(&wideRatios)))
         fillInvalid()
         smooth()
         let noiseFloor = max(0.5, 1e-4 * sampledMaximum)
         for i in sigma.indices {
             sigma[i] = max(sigma[i], noiseFloor, 0.05 * level[i].squareRoot())
             sigmaMean[i] = sigma[i] * ratio
+            sigmaWide[i] = sigma[i] * wideRatio
         }
     }
 
@@ -220,6 +241,10 @@ struct BackgroundModel {
 
     @inline(__always) func sigmaMeanAt(x: Int, y: Int) -> Float {
         sigmaMean[min(rows - 1, y / blockSize) * columns + min(columns - 1, x / blockSize)]
+    }
+
+    @inline(__always) func sigmaWideAt(x: Int, y: Int) -> Float {
+        sigmaWide[min(rows - 1, y / blockSize) * columns + min(columns - 1, x / blockSize)]
     }
 
     @inline(__always) func sigmaAt(x: Int, y: Int) -> Float {

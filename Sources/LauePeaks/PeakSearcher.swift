@@ -37,6 +37,13 @@ public struct PeakSearchOptions: Sendable, Equatable {
     public var maxPeaks = 5000
     /// Relative prominence a sub-peak needs along the major axis (fraction of the highest sub-peak).
     public var subpeakProminence: Double = 0.10
+    /// Also detect broad, faint spots on 5x5 means (seeds above background + detectionSigma sigmas of a
+    /// 5x5 mean, regions above regionSigma of them): spots broadened by a lattice-rotation spread that
+    /// no single pixel lifts above the noise.
+    public var detectBroadSpots = true
+    /// The broad-spot pass runs only when the first pass found fewer regions than this (frames with
+    /// many sharp spots do not need it, and it costs about a third of a search).
+    public var broadSpotPassBelow = 80
 
     public init() {}
 
@@ -97,17 +104,19 @@ public final class PeakSearcher {
                                                          backgroundMedian: Double(median(bg.level)), noiseMedian: Double(median(bg.sigma)),
                                                          rejectedHotPixels: 0) }
             var hot = spikeCount
-            var kept: [[Int32]] = []
-            for pixels in regions {
+            var kept: [[Int32]] = [], keptBroad: [Bool] = []
+            for (r, pixels) in regions.enumerated() {
                 if isHotPixel(px, width: w, height: h, region: pixels, bg: bg) { hot += 1; continue }
                 guard pixels.count >= options.minimumPixels else { continue }
                 kept.append(pixels)
+                keptBroad.append(r >= broadStart)
             }
             regions.removeAll()
             var measured: [(Peak, Double)] = []     // with the local noise sigma
             for group in PeakSearcher.group(kept, width: w, gap: options.groupingGap) {
                 let pixels = group.count == 1 ? kept[group[0]] : group.flatMap { kept[$0] }
-                if var m = measure(px, width: w, height: h, region: pixels, components: group.count, bg: bg, masked: masked,
+                if var m = measure(px, width: w, height: h, region: pixels, components: group.count, broad: group.allSatisfy { keptBroad[$0] },
+                                   bg: bg, masked: masked,
                                    saturation: saturation) {
                     m.0.components = group.count
                     measured.append(m)
@@ -307,6 +316,114 @@ public final class PeakSearcher {
                 if regions.count > options.maxPeaks * 4 { break }
             }
         }
+        broadStart = regions.count
+        if options.detectBroadSpots && regions.count < options.broadSpotPassBelow {
+            regions += detectBroad(px, width: w, height: h, bg: bg, masked: masked)
+        }
+        return regions
+    }
+
+    /// Regions from this index on in the last `detect` were found by the broad-spot pass.
+    private var broadStart = 0
+    private var wideSums: [Double] = []
+    private var wideCounts: [Int32] = []
+    private var wideMark: [UInt8] = []
+
+    /// Broad faint spots: local maxima of the 5x5 mean above background + detectionSigma * sigma of a
+    /// 5x5 mean, grown over 5x5 means above regionSigma of it, away from the regions already found.
+    private func detectBroad(_ px: UnsafeBufferPointer<Float>, width w: Int, height h: Int, bg: BackgroundModel,
+                             masked: PixelMask) -> [[Int32]] {
+        guard w >= 12 && h >= 12 else { return [] }
+        let n = (w + 1) * (h + 1)
+        if wideSums.count != n { wideSums = [Double](repeating: 0, count: n); wideCounts = [Int32](repeating: 0, count: n) }
+        if wideMark.count != w * h { wideMark = [UInt8](repeating: 0, count: w * h) } else {
+            for i in wideMark.indices where wideMark[i] != 0 { wideMark[i] = 0 }
+        }
+        // Summed-area tables of valid pixels (spikes left out) and of their count.
+        wideSums.withUnsafeMutableBufferPointer { S in
+            wideCounts.withUnsafeMutableBufferPointer { N in
+                state.withUnsafeBufferPointer { st in
+                    for y in 0..<h {
+                        var rs = 0.0, rn: Int32 = 0
+                        let o = (y + 1) * (w + 1), p = y * (w + 1), b = y * w
+                        for x in 0..<w {
+                            let v = px[b + x]
+                            if !masked(v) && st[b + x] != 4 { rs += Double(v); rn += 1 }
+                            S[o + x + 1] = S[p + x + 1] + rs
+                            N[o + x + 1] = N[p + x + 1] + rn
+                        }
+                    }
+                }
+            }
+        }
+        let W = w + 1
+        @inline(__always) func mean(_ x: Int, _ y: Int) -> Float {
+            let x0 = x - 2, x1 = x + 3, y0 = y - 2, y1 = y + 3
+            let c = wideCounts[y1 * W + x1] - wideCounts[y0 * W + x1] - wideCounts[y1 * W + x0] + wideCounts[y0 * W + x0]
+            guard c >= 15 else { return -.infinity }
+            let s = wideSums[y1 * W + x1] - wideSums[y0 * W + x1] - wideSums[y1 * W + x0] + wideSums[y0 * W + x0]
+            return Float(s / Double(c))
+        }
+        let seedK = Float(options.detectionSigma), k = Float(options.regionSigma)
+        var regions: [[Int32]] = []
+        var queue: [Int32] = []
+        let margin = 4
+        // Cheap first test per block: the lowest background of the block and its neighbours (a lower
+        // bound of the bilinear level inside it) plus the threshold.
+        let B = bg.blockSize, C = bg.columns, R = bg.rows
+        var lowThreshold = [Double](repeating: 0, count: C * R)
+        for r in 0..<R { for c in 0..<C {
+            var lo = Float.infinity
+            for rr in max(0, r - 1)...min(R - 1, r + 1) { for cc in max(0, c - 1)...min(C - 1, c + 1) { lo = min(lo, bg.level[rr * C + cc]) } }
+            lowThreshold[r * C + c] = Double(lo + seedK * bg.sigmaWide[r * C + c]) * 25
+        } }
+        let blockOf = (0..<w).map { min(C - 1, $0 / B) }
+        for y in 3..<(h - 3) {
+            let rowBase = min(R - 1, y / B) * C
+            let y0 = (y - 2) * W, y1 = (y + 3) * W
+            for x in 3..<(w - 3) {
+                // Sum of the 5x5 window (masked pixels count as zero here: a lower bound for the test).
+                let sum = wideSums[y1 + x + 3] - wideSums[y0 + x + 3] - wideSums[y1 + x - 2] + wideSums[y0 + x - 2]
+                guard sum > lowThreshold[rowBase + blockOf[x]] else { continue }
+                let i = y * w + x
+                guard state[i] == 0, wideMark[i] == 0 else { continue }
+                let m = mean(x, y)
+                let level = bg.levelAt(x: x, y: y)
+                guard m > level + seedK * bg.sigmaWideAt(x: x, y: y) else { continue }
+                // A local maximum of the 5x5 means, clear of the regions already found.
+                var isMax = true, clear = true
+                for dy in -1...1 where isMax { for dx in -1...1 where dx != 0 || dy != 0 { if mean(x + dx, y + dy) > m { isMax = false; break } } }
+                guard isMax else { continue }
+                for yy in max(0, y - margin)...min(h - 1, y + margin) where clear {
+                    for xx in max(0, x - margin)...min(w - 1, x + margin) where state[yy * w + xx] == 3 { clear = false; break }
+                }
+                guard clear else { continue }
+                queue.removeAll(keepingCapacity: true)
+                queue.append(Int32(i)); wideMark[i] = 1
+                var head = 0, touches = false
+                while head < queue.count && queue.count <= options.maxRegionPixels {
+                    let j = Int(queue[head]); head += 1
+                    let jx = j % w, jy = j / w
+                    for dy in -1...1 {
+                        let yy = jy + dy
+                        guard yy >= 2 && yy < h - 2 else { continue }
+                        for dx in -1...1 {
+                            let xx = jx + dx
+                            guard xx >= 2 && xx < w - 2 else { continue }
+                            let q = yy * w + xx
+                            if state[q] == 3 { touches = true; continue }
+                            guard wideMark[q] == 0, state[q] != 4 else { continue }
+                            wideMark[q] = 1
+                            if mean(xx, yy) > bg.levelAt(x: xx, y: yy) + k * bg.sigmaWideAt(x: xx, y: yy) { queue.append(Int32(q)) }
+                        }
+                    }
+                }
+                // Wings of a peak already found are not a new spot.
+                guard !touches, queue.count >= 9 else { continue }
+                for q in queue { state[Int(q)] = 3; touched.append(q) }
+                regions.append(queue)
+            }
+        }
         return regions
     }
 
@@ -381,7 +498,7 @@ public final class PeakSearcher {
         }
     }
 
-    private func measure(_ px: UnsafeBufferPointer<Float>, width w: Int, height h: Int, region: [Int32], components: Int,
+    private func measure(_ px: UnsafeBufferPointer<Float>, width w: Int, height h: Int, region: [Int32], components: Int, broad: Bool,
                          bg: BackgroundModel, masked: PixelMask, saturation: Float) -> (Peak, Double)? {
         var cMin = Int.max, cMax = Int.min, rMin = Int.max, rMax = Int.min
         var top = region[0]
@@ -408,14 +525,23 @@ public final class PeakSearcher {
         guard maximum - background >= options.minimumAmplitude, maximum - background > 0 else { return nil }
         // Confirm the detection against this local background: the 3x3 mean at the brightest pixel
         // must still stand detectionSigma sigmas (of a 3x3 mean) above it.
+        // (Broad spots: the 5x5 mean at the region's intensity-weighted centre, against a 5x5 mean's sigma.)
         var s3 = 0.0, n3 = 0.0
-        for dy in -1...1 { for dx in -1...1 {
-            let xx = maxX + dx, yy = maxY + dy
+        var cx0 = maxX, cy0 = maxY, r = 1
+        if broad {
+            var sw = 0.0, sx = 0.0, sy = 0.0
+            for i in region { let d = max(0, Double(px[Int(i)]) - background); sw += d; sx += d * Double(Int(i) % w); sy += d * Double(Int(i) / w) }
+            if sw > 0 { cx0 = Int((sx / sw).rounded()); cy0 = Int((sy / sw).rounded()) }
+            r = 2
+        }
+        for dy in -r...r { for dx in -r...r {
+            let xx = cx0 + dx, yy = cy0 + dy
             guard xx >= 0, yy >= 0, xx < w, yy < h else { continue }
             let v = px[yy * w + xx]
             if !masked(v) && state[yy * w + xx] != 4 { s3 += Double(v); n3 += 1 }
         } }
-        guard n3 > 0, s3 / n3 - background >= options.detectionSigma * Double(bg.sigmaMeanAt(x: maxX, y: maxY)) else { return nil }
+        let meanSigma = broad ? bg.sigmaWideAt(x: cx0, y: cy0) : bg.sigmaMeanAt(x: maxX, y: maxY)
+        guard n3 > 0, s3 / n3 - background >= options.detectionSigma * Double(meanSigma) else { return nil }
 
         // Moments over the region dilated by 2 px (pixels above background). Only the region's own
         // neighbourhood counts, not its bounding box: noise pixels far from a long diagonal streak

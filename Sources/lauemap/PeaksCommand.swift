@@ -40,6 +40,9 @@ struct PeaksCommand: ParsableCommand {
     @Option(help: "Known point-spread sigma in pixels (default: estimated from the sharpest peaks).")
     var psfSigma: Double?
 
+    @Flag(help: "Skip the second detection pass for broad, faint spots (5x5 means).")
+    var noBroadSpots = false
+
     @Flag(help: "Also fit a rotated Lorentzian to each peak.")
     var lorentzian = false
 
@@ -50,6 +53,7 @@ struct PeaksCommand: ParsableCommand {
             options.detectionSigma = detectionSigma
             options.psfSigma = psfSigma
             options.fitLorentzian = lorentzian
+            options.detectBroadSpots = !noBroadSpots
             let calibration = try calib.map { try LaueToolsCalibration.read(path: $0, frameSize: (img.width, img.height)) }
             if let calibration { options.setGrouping(calibration: calibration) }
             var result = PeakSearcher(options: options).search(img)

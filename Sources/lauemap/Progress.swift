@@ -8,14 +8,16 @@ final class ProgressReporter {
     let isTerminal = isatty(2) != 0
     var lastLog = Date.distantPast
     var lastPercent = -1
+    /// Work already done before this run (a resumed scan): not counted in the rate.
+    let initial: Int
 
-    init(label: String, total: Int) {
-        self.label = label; self.total = max(total, 1)
+    init(label: String, total: Int, initial: Int = 0) {
+        self.label = label; self.total = max(total, 1); self.initial = initial
     }
 
     func update(_ done: Int) {
         let elapsed = Date().timeIntervalSince(start)
-        let rate = elapsed > 0 ? Double(done) / elapsed : 0
+        let rate = elapsed > 0 ? Double(done - initial) / elapsed : 0
         let percent = done * 100 / total
         let eta = rate > 0 ? Double(total - done) / rate : 0
         if isTerminal {

@@ -44,3 +44,20 @@ public enum Fixtures {
         return try? JSONSerialization.jsonObject(with: data)
     }
 }
+
+extension Fixtures {
+    /// The `lauemap` executable built next to the test bundle (tools/test builds it with the tests).
+    public static var lauemapExecutable: String? {
+        var candidates: [String] = []
+        if let arg0 = CommandLine.arguments.first {
+            var dir = URL(fileURLWithPath: arg0).deletingLastPathComponent()
+            // Inside an .xctest bundle on some platforms: walk up to the build folder.
+            for _ in 0..<4 {
+                candidates.append(dir.appendingPathComponent("lauemap").path)
+                dir = dir.deletingLastPathComponent()
+            }
+        }
+        candidates += ["release", "debug"].map { root.appendingPathComponent(".build/\($0)/lauemap").path }
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+}

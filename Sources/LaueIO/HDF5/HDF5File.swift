@@ -310,6 +310,27 @@ public final class HDF5File {
         guard st >= 0 else { throw error(dataset, "cannot write frame \(index)", .unreadable) }
     }
 
+    /// Writes `values` into an existing 1-D dataset starting at `offset` (streamed tables).
+    public func writeRange<T: HDF5Numeric>(_ values: [T], to dataset: String, offset: Int) throws {
+        guard !values.isEmpty else { return }
+        let d = try openDataset(dataset)
+        defer { H5Dclose(d) }
+        let dims = try shape(dataset: d, name: dataset)
+        guard dims.count == 1, offset >= 0, offset + values.count <= dims[0] else {
+            throw error(dataset, "\(values.count) values at \(offset) do not fit shape \(dims)", .invalidArgument)
+        }
+        let fileSpace = H5Dget_space(d)
+        defer { H5Sclose(fileSpace) }
+        let start = [hsize_t(offset)], count = [hsize_t(values.count)]
+        _ = H5Sselect_hyperslab(fileSpace, H5S_SELECT_SET, start, nil, count, nil)
+        let memSpace = H5Screate_simple(1, count, nil)
+        defer { H5Sclose(memSpace) }
+        let st = values.withUnsafeBufferPointer {
+            H5Dwrite(d, T.hdf5Type, memSpace, fileSpace, chdf5_p_default(), $0.baseAddress)
+        }
+        guard st >= 0 else { throw error(dataset, "cannot write values at \(offset)", .unreadable) }
+    }
+
     private func variableStringType() -> hid_t {
         let t = H5Tcopy(chdf5_c_s1())
         H5Tset_size(t, chdf5_variable())

@@ -1,0 +1,150 @@
+import Foundation
+import LaueIO
+
+/// A raster map with a title, axis ticks in physical units and a legend (colour bar or class keys),
+/// as a PNG. Cells are square blocks of `cell` pixels; undefined cells are light grey.
+public struct MapFigure: Sendable {
+    public var title: String
+    public var columns: Int
+    public var rows: Int
+    /// Physical coordinates of the cell centres (e.g. micrometres) and their unit.
+    public var xs: [Double]
+    public var ys: [Double]
+    public var unit: String
+
+    public init(title: String, columns: Int, rows: Int, xs: [Double], ys: [Double], unit: String = "um") {
+        self.title = title; self.columns = columns; self.rows = rows; self.xs = xs; self.ys = ys; self.unit = unit
+    }
+
+    /// Pixels per cell so that the map is about 480 px on its longer side.
+    var cell: Int { max(2, min(24, 480 / max(columns, rows, 1))) }
+
+    struct Layout { var left: Int, top: Int, mapWidth: Int, mapHeight: Int }
+
+    func layout(legendWidth: Int) -> (Canvas, Layout) {
+        let c = cell
+        let mapW = columns * c, mapH = rows * c
+        let left = 56, top = 8 + 2 * Canvas.lineHeight
+        let width = left + mapW + 16 + legendWidth + 8
+        let height = max(top + mapH + 2 * Canvas.lineHeight + 12, top + 20 * Canvas.lineHeight)
+        var canvas = Canvas(width: width, height: height)
+        canvas.text(title, x: 8, y: 6)
+        return (canvas, Layout(left: left, top: top, mapWidth: mapW, mapHeight: mapH))
+    }
+
+    func drawAxes(_ canvas: inout Canvas, _ l: Layout) {
+        canvas.rectangle(x: l.left - 1, y: l.top - 1, width: l.mapWidth + 2, height: l.mapHeight + 2)
+        func ticks(_ values: [Double], count: Int) -> [Int] {
+            guard values.count > 1 else { return values.isEmpty ? [] : [0] }
+            let n = min(count, values.count)
+            return (0..<n).map { $0 * (values.count - 1) / max(n - 1, 1) }
+        }
+        for i in ticks(xs, count: 5) {
+            let x = l.left + i * cell + cell / 2
+            canvas.fill(x: x, y: l.top + l.mapHeight + 1, width: 1, height: 4, .black)
+            let label = MapFigure.format(xs[i])
+            canvas.text(label, x: x - Canvas.textWidth(label) / 2, y: l.top + l.mapHeight + 5)
+        }
+        let xl = "x (\(unit))"
+        canvas.text(xl, x: l.left + l.mapWidth / 2 - Canvas.textWidth(xl) / 2, y: l.top + l.mapHeight + 5 + Canvas.lineHeight)
+        for i in ticks(ys, count: 5) {
+            let y = l.top + i * cell + cell / 2
+            canvas.fill(x: l.left - 5, y: y, width: 4, height: 1, .black)
+            let label = MapFigure.format(ys[i])
+            canvas.text(label, x: l.left - 7 - Canvas.textWidth(label), y: y - Canvas.lineHeight / 2)
+        }
+        canvas.text("y (\(unit))", x: 2, y: l.top - Canvas.lineHeight - 2)
+    }
+
+    static func format(_ v: Double) -> String {
+        if !v.isFinite { return "-" }
+        let a = abs(v)
+        if a != 0 && (a >= 1e4 || a < 1e-2) { return String(format: "%.2e", v) }
+        if a >= 100 { return String(format: "%.0f", v) }
+        if a >= 10 { return String(format: "%.1f", v) }
+        return String(format: "%.2f", v)
+    }
+
+    /// A scalar map (row-major, NaN undefined) with a viridis colour bar from `low` to `high`
+    /// (default: 2nd and 98th percentiles of the defined values).
+    public func scalar(_ values: [Double], label: String, low: Double? = nil, high: Double? = nil) -> Canvas {
+        let defined = values.filter { $0.isFinite }.sorted()
+        var lo = low ?? (defined.isEmpty ? 0 : defined[Int(0.02 * Double(defined.count - 1))])
+        var hi = high ?? (defined.isEmpty ? 1 : defined[Int((0.98 * Double(defined.count - 1)).rounded(.up))])
+        if !(hi > lo) { hi = lo + (lo == 0 ? 1 : abs(lo) * 0.1); if low == nil { lo -= 0 } }
+        let legendWidth = max(Canvas.textWidth(label), 24 + 8 + Canvas.textWidth("-0.00e+00"))
+        var (canvas, l) = layout(legendWidth: legendWidth)
+        for r in 0..<rows {
+            for c in 0..<columns {
+                let v = values[r * columns + c]
+                let colour = v.isFinite ? ColourMap.viridis((v - lo) / (hi - lo)) : .lightGrey
+                canvas.fill(x: l.left + c * cell, y: l.top + r * cell, width: cell, height: cell, colour)
+            }
+        }
+        drawAxes(&canvas, l)
+        // Colour bar.
+        let bx = l.left + l.mapWidth + 16, by = l.top + Canvas.lineHeight + 4
+        let bh = max(80, min(l.mapHeight, 240) - Canvas.lineHeight)
+        canvas.text(label, x: bx, y: l.top)
+        for i in 0..<bh { canvas.fill(x: bx, y: by + i, width: 20, height: 1, ColourMap.viridis(1 - Double(i) / Double(bh - 1))) }
+        canvas.rectangle(x: bx - 1, y: by - 1, width: 22, height: bh + 2)
+        for k in 0...4 {
+            let v = hi - (hi - lo) * Double(k) / 4
+            let y = by + (bh - 1) * k / 4
+            canvas.fill(x: bx + 21, y: y, width: 4, height: 1, .black)
+            canvas.text(MapFigure.format(v), x: bx + 28, y: y - Canvas.lineHeight / 2)
+        }
+        canvas.fill(x: bx, y: by + bh + 10, width: 12, height: 12, .lightGrey)
+        canvas.text("undefined", x: bx + 18, y: by + bh + 8)
+        return canvas
+    }
+
+    /// A categorical map: `codes` index `keys` (-1: no data), each key drawn in `colours[i]` and listed
+    /// with its share.
+    public func categorical(_ codes: [Int], keys: [String], colours: [Colour]) -> Canvas {
+        var counts = [Int](repeating: 0, count: keys.count)
+        for c in codes where c >= 0 && c < keys.count { counts[c] += 1 }
+        let total = max(1, counts.reduce(0, +))
+        let entries = keys.indices.filter { counts[$0] > 0 }
+        let texts = entries.map { String(format: "%@ %d (%.1f%%)", keys[$0], counts[$0], 100 * Double(counts[$0]) / Double(total)) }
+        let legendWidth = 20 + (texts.map(Canvas.textWidth).max() ?? 0)
+        var (canvas, l) = layout(legendWidth: legendWidth)
+        for r in 0..<rows {
+            for c in 0..<columns {
+                let k = codes[r * columns + c]
+                canvas.fill(x: l.left + c * cell, y: l.top + r * cell, width: cell, height: cell,
+                            k >= 0 && k < colours.count ? colours[k] : .lightGrey)
+            }
+        }
+        drawAxes(&canvas, l)
+        let bx = l.left + l.mapWidth + 16
+        for (n, (i, t)) in zip(entries, texts).enumerated() {
+            let y = l.top + n * (Canvas.lineHeight + 4)
+            canvas.fill(x: bx, y: y + 2, width: 12, height: 12, colours[i])
+            canvas.rectangle(x: bx, y: y + 2, width: 12, height: 12, Colour(0.3, 0.3, 0.3))
+            canvas.text(t, x: bx + 18, y: y)
+        }
+        return canvas
+    }
+
+    /// An RGB map (row-major triples 0...1, NaN undefined) with a caption in the legend column.
+    public func rgb(_ values: [Double], legend: [String], key: Canvas? = nil) -> Canvas {
+        let legendWidth = max(key?.width ?? 0, legend.map(Canvas.textWidth).max() ?? 0)
+        var (canvas, l) = layout(legendWidth: legendWidth)
+        for r in 0..<rows {
+            for c in 0..<columns {
+                let k = (r * columns + c) * 3
+                let colour = values[k].isFinite ? Colour(values[k], values[k + 1], values[k + 2]) : .lightGrey
+                canvas.fill(x: l.left + c * cell, y: l.top + r * cell, width: cell, height: cell, colour)
+            }
+        }
+        drawAxes(&canvas, l)
+        let bx = l.left + l.mapWidth + 16
+        for (n, t) in legend.enumerated() { canvas.text(t, x: bx, y: l.top + n * Canvas.lineHeight) }
+        if let key {
+            let y0 = l.top + legend.count * Canvas.lineHeight + 6
+            for y in 0..<key.height { for x in 0..<key.width where y0 + y < canvas.height { canvas.image[bx + x, y0 + y] = key.image[x, y] } }
+        }
+        return canvas
+    }
+}

@@ -1,0 +1,145 @@
+import Foundation
+import LaueCore
+import LaueIO
+import LauePeaks
+import LaueIndexing
+import LaueDefects
+
+/// Everything the pipeline needs to turn one image into one row: calibration, material and the
+/// options of each stage.
+public struct ScanSettings: Sendable {
+    public var material: Material
+    public var calibration: DetectorCalibration
+    public var peakOptions: PeakSearchOptions
+    public var indexingOptions: IndexingOptions
+    public var classifierOptions: ClassifierOptions
+
+    /// Defaults for defect mapping: peaks grouped over `groupingDegrees` of scattered-beam angle (split
+    /// spots stay one peak), indexing that tolerates broadened spots (mean deviation up to 1.5 px).
+    public init(material: Material, calibration: DetectorCalibration, groupingDegrees: Double = 2.0) {
+        self.material = material
+        self.calibration = calibration
+        var po = PeakSearchOptions()
+        po.setGrouping(degrees: groupingDegrees, calibration: calibration)
+        peakOptions = po
+        var io = IndexingOptions()
+        io.maximumMeanDeviation = 1.5
+        indexingOptions = io
+        classifierOptions = ClassifierOptions()
+    }
+}
+
+/// One pattern's results: its row and its indexed spots.
+public struct PatternResult: Sendable {
+    public var record: PatternRecord
+    public var spots: [SpotRecord]
+}
+
+/// Turns images into rows: peak search, indexing, classification. Holds per-thread state (the
+/// indexer's caches): use one per worker.
+public final class PatternProcessor {
+    public let settings: ScanSettings
+    let searcher: PeakSearcher
+    let indexer: Indexer
+    let classifier: DefectClassifier
+
+    public init(settings: ScanSettings) throws {
+        self.settings = settings
+        searcher = PeakSearcher(options: settings.peakOptions)
+        indexer = try Indexer(material: settings.material, calibration: settings.calibration, options: settings.indexingOptions)
+        classifier = DefectClassifier(predictor: indexer.predictor, options: settings.classifierOptions)
+    }
+
+    /// Processes one pattern; never throws: an unreadable image is a `failed` row with the reason.
+    public func process(_ pattern: ScanPattern, read: (ScanPattern) throws -> LaueImage) -> PatternResult {
+        var record = PatternRecord(index: pattern.index, file: pattern.label, xUm: pattern.xUm, yUm: pattern.yUm,
+                                   status: .failed, defectClass: .failed)
+        let image: LaueImage
+        do {
+            image = try read(pattern)
+        } catch let e as LaueError {
+            record.reason = e.description
+            return PatternResult(record: record, spots: [])
+        } catch {
+            record.reason = "\(pattern.path): \(error)"
+            return PatternResult(record: record, spots: [])
+        }
+        let c = settings.calibration
+        guard image.width == c.width, image.height == c.height else {
+            record.reason = "\(pattern.path): frame is \(image.width)x\(image.height) px, the calibration's detector \(c.width)x\(c.height)"
+            return PatternResult(record: record, spots: [])
+        }
+        return process(image: image, record: record)
+    }
+
+    /// Processes an image already in memory.
+    public func process(image: LaueImage, record base: PatternRecord) -> PatternResult {
+        var record = base
+        let found = searcher.search(image)
+        record.peakCount = found.peaks.count
+        record.psfSigma = found.psfSigma
+        let result = indexer.index(found.peaks.map(ObservedSpot.init))
+        guard result.status == .indexed, let grain = result.grains.first else {
+            record.status = .unindexed
+            record.defectClass = .unindexed
+            record.reason = result.reason ?? "not indexed"
+            return PatternResult(record: record, spots: [])
+        }
+        record.status = .indexed
+        record.indexedCount = grain.indexedCount
+        record.meanDeviation = grain.meanDeviation
+        record.matchingRate = grain.matchingRate
+        record.orientation = grain.orientation
+        let a = classifier.classify(peaks: found.peaks, grain: grain, psfSigma: found.psfSigma)
+        record.defectClass = a.defectClass
+        record.confidence = a.confidence
+        record.streakExtent = a.streakExtent
+        record.axisLab = a.axisLab
+        record.axisIndices = a.axisIndices
+        record.spread = a.spread
+        record.tilts = a.tilts
+        record.tilt = a.tilt
+        record.orientationCount = a.defectClass.isDefect || a.defectClass == .noDefect ? a.orientationCount : nil
+        record.gndDensity = a.gndDensity
+        record.reason = a.reason ?? ""
+        var labels: [Int: String] = [:]
+        for s in a.spots { labels[s.peakIndex] = s.label.rawValue }
+        var spots: [SpotRecord] = []
+        spots.reserveCapacity(grain.spots.count)
+        for s in grain.spots {
+            let p = found.peaks[s.peakIndex]
+            let g = p.gaussian.flatMap { $0.converged ? $0 : nil }
+            var withAngles = p
+            withAngles.addAngles(settings.calibration)
+            spots.append(SpotRecord(patternIndex: record.index, file: record.file, hkl: s.hkl, x: s.x, y: s.y,
+                                    xPredicted: s.xPredicted, yPredicted: s.yPredicted, energy: s.energy, intensity: p.intensity,
+                                    fwhmMajor: g?.fwhmMajor ?? 2.3548 * p.streak.lambdaMajor.squareRoot(),
+                                    fwhmMinor: g?.fwhmMinor ?? 2.3548 * p.streak.lambdaMinor.squareRoot(),
+                                    angle: p.streak.angle, streakLength: p.streak.length, streakWidth: p.streak.width,
+                                    aspectRatio: p.streak.aspectRatio, subpeakCount: p.streak.profile.count,
+                                    minimumDipRatio: p.streak.profile.minimumDipRatio, streakDegrees: withAngles.streakDegrees,
+                                    saturated: p.saturated, label: labels[s.peakIndex] ?? ""))
+        }
+        return PatternResult(record: record, spots: spots)
+    }
+
+    /// The point-spread sigma of the detector estimated over a scan: the lower quartile of the
+    /// per-frame estimates of up to `samples` evenly spaced patterns with enough peaks (sharp frames
+    /// give the detector's value; broadened frames only raise their own estimate). Nil when no
+    /// sampled frame qualifies.
+    public func estimatePointSpread(_ manifest: ScanManifest, samples: Int = 24, read: (ScanPattern) throws -> LaueImage) -> Double? {
+        let n = manifest.patterns.count
+        guard n > 0 else { return nil }
+        let count = min(samples, n)
+        var values: [Double] = []
+        for k in 0..<count {
+            let p = manifest.patterns[(k * n) / count + (n / count) / 2]
+            guard let image = try? read(p), image.width == settings.calibration.width, image.height == settings.calibration.height else { continue }
+            let r = searcher.search(image)
+            if r.psfEstimated && r.peaks.count >= 8 { values.append(r.psfSigma) }
+        }
+        guard !values.isEmpty else { return nil }
+        values.sort()
+        return values[(values.count - 1) / 4]
+    }
+}

@@ -1,0 +1,133 @@
+import Foundation
+import LaueCore
+import LaueIO
+
+/// One row of `patterns.csv`: what the pipeline made of one pattern of a scan.
+public struct PatternRecord: Sendable, Equatable {
+    public enum Status: String, Sendable, CaseIterable {
+        /// An orientation was found (the class may still be `unclassified`).
+        case indexed
+        /// The image was read, but no orientation explains its peaks (`reason` says why).
+        case unindexed
+        /// The image could not be read or processed (`reason` names the file and the cause).
+        case failed
+    }
+
+    public var index: Int
+    public var file: String
+    public var xUm: Double
+    public var yUm: Double
+    public var status: Status
+    public var defectClass: DefectClass
+    public var confidence: Double?
+    public var peakCount: Int?
+    public var indexedCount: Int?
+    public var meanDeviation: Double?
+    public var streakExtent: Double?
+    public var axisLab: Vec3?
+    /// Rotation axis as direction indices [uvw] (largest component +-1).
+    public var axisIndices: Vec3?
+    public var spread: Double?
+    public var tilt: Double?
+    public var tilts: [Double] = []
+    public var orientationCount: Int?
+    public var gndDensity: Double?
+    public var reason: String = ""
+    /// LaueTools UB of the grain.
+    public var orientation: Mat3?
+    public var matchingRate: Double?
+    /// Point-spread sigma measured on this frame, pixels.
+    public var psfSigma: Double?
+
+    public init(index: Int, file: String, xUm: Double, yUm: Double, status: Status, defectClass: DefectClass, reason: String = "") {
+        self.index = index; self.file = file; self.xUm = xUm; self.yUm = yUm
+        self.status = status; self.defectClass = defectClass; self.reason = reason
+    }
+
+    /// Columns of `patterns.csv`, in order (docs/scan-pipeline.md).
+    public static let columns = ["file", "x_um", "y_um", "status", "class", "confidence", "n_peaks", "n_indexed",
+                                 "mean_deviation_px", "streak_extent_deg", "axis_lab_x", "axis_lab_y", "axis_lab_z",
+                                 "axis_h", "axis_k", "axis_l", "spread_deg", "tilt_deg", "n_orientations",
+                                 "gnd_density_m2", "reason", "u11", "u12", "u13", "u21", "u22", "u23", "u31", "u32", "u33",
+                                 "tilts_deg", "matching_rate", "psf_sigma_px", "pattern_index"]
+
+    /// The CSV fields, formatted with fixed precision so that equal results give equal text.
+    public var fields: [String] {
+        func n(_ v: Double?, _ d: Int) -> String { csvNumber(v, digits: d) }
+        func i(_ v: Int?) -> String { v.map(String.init) ?? "" }
+        var f = [file, n(xUm, 4), n(yUm, 4), status.rawValue, defectClass.rawValue, n(confidence, 3), i(peakCount),
+                 i(indexedCount), n(meanDeviation, 4), n(streakExtent, 5)]
+        f += [axisLab?.x, axisLab?.y, axisLab?.z].map { n($0, 6) }
+        f += [axisIndices?.x, axisIndices?.y, axisIndices?.z].map { n($0, 4) }
+        f += [n(spread, 5), n(tilt, 5), i(orientationCount), gndDensity.map { String(format: "%.4e", $0) } ?? "", reason]
+        f += orientation.map { $0.flat.map { String(format: "%.9f", $0) } } ?? [String](repeating: "", count: 9)
+        f += [tilts.map { String(format: "%.5f", $0) }.joined(separator: ";"), n(matchingRate, 4), n(psfSigma, 4), String(index)]
+        return f
+    }
+
+    public var csvLine: String { CSVTable.line(fields) }
+
+    /// Parses a row of `patterns.csv` (columns found by name, so extra or reordered columns are fine).
+    public init(fields f: [String], header: [String], source: String) throws {
+        var at: [String: Int] = [:]
+        for (k, h) in header.enumerated() { at[h] = k }
+        func s(_ name: String) -> String { at[name].flatMap { $0 < f.count ? f[$0] : nil } ?? "" }
+        func d(_ name: String) -> Double? { Double(s(name)) }
+        func int(_ name: String) -> Int? { Int(s(name)) }
+        guard let idx = int("pattern_index"), let x = d("x_um"), let y = d("y_um") else {
+            throw LaueError(.invalidFormat, file: source, item: "row \(f.first ?? "")", "needs pattern_index, x_um and y_um")
+        }
+        guard let status = Status(rawValue: s("status")) else {
+            throw LaueError(.invalidFormat, file: source, item: s("file"), "unknown status \"\(s("status"))\"")
+        }
+        let cls = try DefectClass(label: s("class"))
+        self.init(index: idx, file: s("file"), xUm: x, yUm: y, status: status, defectClass: cls, reason: s("reason"))
+        confidence = d("confidence"); peakCount = int("n_peaks"); indexedCount = int("n_indexed")
+        meanDeviation = d("mean_deviation_px"); streakExtent = d("streak_extent_deg")
+        if let ax = d("axis_lab_x"), let ay = d("axis_lab_y"), let az = d("axis_lab_z") { axisLab = Vec3(ax, ay, az) }
+        if let h = d("axis_h"), let k = d("axis_k"), let l = d("axis_l") { axisIndices = Vec3(h, k, l) }
+        spread = d("spread_deg"); tilt = d("tilt_deg"); orientationCount = int("n_orientations")
+        gndDensity = d("gnd_density_m2")
+        let u = ["u11", "u12", "u13", "u21", "u22", "u23", "u31", "u32", "u33"].compactMap(d)
+        if u.count == 9 { orientation = Mat3(u) }
+        tilts = s("tilts_deg").split(separator: ";").compactMap { Double($0) }
+        matchingRate = d("matching_rate"); psfSigma = d("psf_sigma_px")
+    }
+}
+
+/// One row of `peaks.csv`: an indexed spot with its shape.
+public struct SpotRecord: Sendable, Equatable {
+    public var patternIndex: Int
+    public var file: String
+    public var hkl: HKL
+    public var x: Double, y: Double
+    public var xPredicted: Double, yPredicted: Double
+    public var energy: Double
+    public var intensity: Double
+    public var fwhmMajor: Double, fwhmMinor: Double
+    public var angle: Double
+    public var streakLength: Double, streakWidth: Double
+    public var aspectRatio: Double
+    public var subpeakCount: Int
+    public var minimumDipRatio: Double
+    public var streakDegrees: Double?
+    public var saturated: Bool
+    /// The classifier's reading of the spot ("" when it did not use it).
+    public var label: String
+
+    public static let columns = ["file", "pattern_index", "h", "k", "l", "x", "y", "x_pred", "y_pred", "energy_kev",
+                                 "intensity", "fwhm_major", "fwhm_minor", "angle_deg", "streak_length_px",
+                                 "streak_width_px", "aspect_ratio", "n_subpeaks", "min_dip_ratio", "streak_deg",
+                                 "saturated", "label"]
+
+    public var fields: [String] {
+        [file, String(patternIndex), String(hkl.h), String(hkl.k), String(hkl.l), csvNumber(x, digits: 3),
+         csvNumber(y, digits: 3), csvNumber(xPredicted, digits: 3), csvNumber(yPredicted, digits: 3),
+         csvNumber(energy, digits: 4), csvNumber(intensity, digits: 1), csvNumber(fwhmMajor, digits: 3),
+         csvNumber(fwhmMinor, digits: 3), csvNumber(angle, digits: 2), csvNumber(streakLength, digits: 3),
+         csvNumber(streakWidth, digits: 3), csvNumber(aspectRatio, digits: 3), String(subpeakCount),
+         csvNumber(minimumDipRatio, digits: 3), csvNumber(streakDegrees, digits: 5), saturated ? "1" : "0", label]
+    }
+
+    public var csvLine: String { CSVTable.line(fields) }
+}

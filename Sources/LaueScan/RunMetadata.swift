@@ -1,0 +1,175 @@
+import Foundation
+import LaueCore
+import LaueIO
+
+/// `run.json`: what a run in an output folder is (scan, part of it, material, calibration, point
+/// spread) and whether it is complete. `--resume` checks that it continues the same run; `scan merge`
+/// checks that shards belong together.
+struct RunMetadata {
+    var scan: String
+    var patternCount: Int
+    var shard: Shard?
+    var range: Range<Int>
+    var material: String
+    var calibration: DetectorCalibration
+    var pointSpreadSigma: Double?
+    var complete: Bool
+
+    var json: [String: Any] {
+        let c = calibration
+        var j: [String: Any] = [
+            "lauemap": "LaueMap scan run",
+            "scan": scan, "pattern_count": patternCount, "range": [range.lowerBound, range.upperBound],
+            "material": material, "complete": complete,
+            "calibration": ["distance_mm": c.distance, "xcen_px": c.xcen, "ycen_px": c.ycen, "xbet_deg": c.xbet,
+                            "xgam_deg": c.xgam, "pixel_size_mm": c.pixelSize, "width": c.width, "height": c.height],
+        ]
+        j["shard"] = shard.map { [$0.index, $0.count] } ?? NSNull()
+        j["psf_sigma_px"] = pointSpreadSigma ?? NSNull()
+        return j
+    }
+
+    func write(_ path: String) throws {
+        let data = try JSONSerialization.data(withJSONObject: json, options: [.prettyPrinted, .sortedKeys])
+        try AtomicFile.write(data + Data("\n".utf8), to: path)
+    }
+
+    static func read(_ path: String) throws -> RunMetadata? {
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        guard let j = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+              let scan = j["scan"] as? String, let n = j["pattern_count"] as? Int, let r = j["range"] as? [Int], r.count == 2,
+              let material = j["material"] as? String, let c = j["calibration"] as? [String: Any],
+              let distance = c["distance_mm"] as? Double, let xcen = c["xcen_px"] as? Double, let ycen = c["ycen_px"] as? Double,
+              let xbet = c["xbet_deg"] as? Double, let xgam = c["xgam_deg"] as? Double, let pixel = c["pixel_size_mm"] as? Double,
+              let w = c["width"] as? Int, let h = c["height"] as? Int else {
+            throw LaueError(.invalidFormat, file: path, "not a LaueMap run.json")
+        }
+        var shard: Shard? = nil
+        if let s = j["shard"] as? [Int], s.count == 2 { shard = try Shard(index: s[0], count: s[1]) }
+        let calib = DetectorCalibration(distance: distance, xcen: xcen, ycen: ycen, xbet: xbet, xgam: xgam, pixelSize: pixel,
+                                        width: w, height: h)
+        return RunMetadata(scan: scan, patternCount: n, shard: shard, range: r[0]..<r[1], material: material,
+                           calibration: calib, pointSpreadSigma: j["psf_sigma_px"] as? Double, complete: j["complete"] as? Bool ?? false)
+    }
+
+    /// Throws unless `other` describes the same run.
+    func checkSameRun(as other: RunMetadata, folder: String) throws {
+        func differ(_ what: String) -> LaueError {
+            LaueError(.invalidArgument, file: folder, "--resume: the previous run in this folder has a different \(what); use --overwrite to start again")
+        }
+        if scan != other.scan { throw differ("scan (\(scan))") }
+        if patternCount != other.patternCount { throw differ("number of patterns (\(patternCount))") }
+        if shard != other.shard { throw differ("shard (\(shard?.description ?? "none"))") }
+        if material != other.material { throw differ("material (\(material))") }
+        let a = calibration, b = other.calibration
+        if abs(a.distance - b.distance) > 1e-6 || abs(a.xcen - b.xcen) > 1e-6 || abs(a.ycen - b.ycen) > 1e-6
+            || abs(a.xbet - b.xbet) > 1e-6 || abs(a.xgam - b.xgam) > 1e-6 || abs(a.pixelSize - b.pixelSize) > 1e-9 {
+            throw differ("calibration")
+        }
+    }
+}
+
+/// The append-only part files of a run and their recovery after a kill.
+enum PartFiles {
+    static var patternsHeader: String { CSVTable.line(PatternRecord.columns) + "\n" }
+    static var peaksHeader: String { CSVTable.line(SpotRecord.columns) + "\n" }
+
+    /// Number of patterns already committed for `range`, after cutting any incomplete tail from the
+    /// pattern part file and dropping spots of uncommitted patterns from the peak part file. Creates
+    /// both files when absent.
+    static func recover(patterns: String, peaks: String, range: Range<Int>) throws -> Int {
+        let fm = FileManager.default
+        guard fm.fileExists(atPath: patterns) else {
+            try AtomicFile.write(patternsHeader, to: patterns)
+            try AtomicFile.write(peaksHeader, to: peaks)
+            return 0
+        }
+        let data = try Data(contentsOf: URL(fileURLWithPath: patterns))
+        var done = 0
+        var keep = 0                                    // bytes of header + committed rows
+        var lineStart = 0
+        var first = true
+        let bytes = [UInt8](data)
+        for i in 0..<bytes.count where bytes[i] == 0x0A {
+            let line = String(decoding: bytes[lineStart..<i], as: UTF8.self)
+            if first {
+                guard line + "\n" == patternsHeader else {
+                    throw LaueError(.invalidFormat, file: patterns, "not a part file of this LaueMap version (header differs); use --overwrite")
+                }
+                first = false
+            } else {
+                let f = CSVTable.fields(of: Substring(line))
+                guard let idx = f.last.flatMap({ Int($0) }), f.count == PatternRecord.columns.count, idx == range.lowerBound + done else { break }
+                done += 1
+            }
+            keep = i + 1
+            lineStart = i + 1
+        }
+        if first { try AtomicFile.write(patternsHeader, to: patterns); keep = patternsHeader.utf8.count }
+        if keep < bytes.count {
+            guard truncate(patterns, off_t(keep)) == 0 else {
+                throw LaueError(.unreadable, file: patterns, "cannot truncate: \(String(cString: strerror(errno)))")
+            }
+        }
+        // Peaks: keep complete lines of committed patterns.
+        let limit = range.lowerBound + done
+        try AtomicFile.write(to: peaks) { temp in
+            guard let out = FileHandle(forWritingAtPath: temp) ?? { FileManager.default.createFile(atPath: temp, contents: nil); return FileHandle(forWritingAtPath: temp) }() else {
+                throw LaueError(.unreadable, file: temp, "cannot write")
+            }
+            defer { try? out.close() }
+            out.write(Data(peaksHeader.utf8))
+            guard fm.fileExists(atPath: peaks) else { return }
+            try LineReader.forEachLine(peaks) { line, number in
+                guard number > 0 else { return }
+                let f = CSVTable.fields(of: Substring(line))
+                if f.count == SpotRecord.columns.count, let idx = Int(f[1]), idx < limit {
+                    out.write(Data((line + "\n").utf8))
+                }
+            }
+        }
+        return done
+    }
+
+    static func appender(_ path: String) throws -> FileHandle {
+        guard let h = FileHandle(forWritingAtPath: path) else { throw LaueError(.unreadable, file: path, "cannot open for appending") }
+        try h.seekToEnd()
+        return h
+    }
+
+    static func append(_ text: String, to handle: FileHandle, path: String) throws {
+        guard !text.isEmpty else { return }
+        do {
+            try handle.write(contentsOf: Data(text.utf8))
+            try handle.synchronize()
+        } catch {
+            throw LaueError(.unreadable, file: path, "cannot append: \(error.localizedDescription)")
+        }
+    }
+}
+
+/// Streams the complete lines of a text file (a final line without a newline is ignored: it is an
+/// interrupted write).
+enum LineReader {
+    static func forEachLine(_ path: String, _ body: (String, Int) throws -> Void) throws {
+        guard let h = FileHandle(forReadingAtPath: path) else { throw LaueError(.unreadable, file: path, "cannot read") }
+        defer { try? h.close() }
+        var pending = [UInt8]()
+        var number = 0
+        while true {
+            let chunk = h.readData(ofLength: 1 << 20)
+            if chunk.isEmpty { break }
+            var start = 0
+            let bytes = [UInt8](chunk)
+            for i in 0..<bytes.count where bytes[i] == 0x0A {
+                pending += bytes[start..<i]
+                try body(String(decoding: pending, as: UTF8.self), number)
+                number += 1
+                pending.removeAll(keepingCapacity: true)
+                start = i + 1
+            }
+            pending += bytes[start...]
+        }
+    }
+}

@@ -1,0 +1,80 @@
+import Foundation
+import LaueCore
+import LaueIO
+
+/// Joins the output folders of the shards of one scan into one output folder, as if the scan had
+/// run in one piece: rows in scan order, then `results.h5` and the maps.
+public enum ScanMerge {
+    public static func merge(_ folders: [String], into output: String, material: Material) throws -> [String] {
+        guard !folders.isEmpty else { throw LaueError(.invalidArgument, "scan merge: no input folders") }
+        var parts: [(RunMetadata, String)] = []
+        for f in folders {
+            let run = (f as NSString).appendingPathComponent("run.json")
+            guard let m = try RunMetadata.read(run) else { throw LaueError(.missingData, file: f, "no run.json: not a scan run output folder") }
+            guard m.complete else {
+                throw LaueError(.invalidArgument, file: f, "the run is not complete (\(m.shard.map { "shard \($0)" } ?? "whole scan")); finish it with scan run --resume")
+            }
+            parts.append((m, f))
+        }
+        parts.sort { $0.0.range.lowerBound < $1.0.range.lowerBound }
+        let first = parts[0].0
+        for (m, f) in parts {
+            if m.scan != first.scan || m.patternCount != first.patternCount || m.material != first.material {
+                throw LaueError(.invalidArgument, file: f, "belongs to another run (scan \(m.scan), \(m.patternCount) patterns, \(m.material))")
+            }
+            if m.pointSpreadSigma != first.pointSpreadSigma {
+                throw LaueError(.invalidArgument, file: f, "was run with another point spread (\(m.pointSpreadSigma.map { String($0) } ?? "none"))")
+            }
+        }
+        // Coverage: contiguous, no gap, no overlap.
+        var expected = 0
+        for (m, f) in parts {
+            if m.range.lowerBound > expected { throw LaueError(.missingData, file: f, "patterns \(expected)..<\(m.range.lowerBound) are in no shard given") }
+            if m.range.lowerBound < expected { throw LaueError(.invalidArgument, file: f, "overlaps another shard (patterns from \(m.range.lowerBound))") }
+            expected = m.range.upperBound
+        }
+        if expected != first.patternCount { throw LaueError(.missingData, "scan merge: patterns \(expected)..<\(first.patternCount) are in no shard given") }
+
+        let fm = FileManager.default
+        try fm.createDirectory(atPath: output, withIntermediateDirectories: true)
+        let work = (output as NSString).appendingPathComponent(".work")
+        try fm.createDirectory(atPath: work, withIntermediateDirectories: true)
+        let patterns = (work as NSString).appendingPathComponent("patterns.part.csv")
+        let peaks = (work as NSString).appendingPathComponent("peaks.part.csv")
+        try concatenate(parts.map { ($0.1 as NSString).appendingPathComponent("patterns.csv") }, header: PartFiles.patternsHeader, to: patterns)
+        try concatenate(parts.map { ($0.1 as NSString).appendingPathComponent("peaks.csv") }, header: PartFiles.peaksHeader, to: peaks)
+        let outputs = try ScanOutputs.writeAll(patterns: patterns, peaks: peaks, folder: output, material: material,
+                                               title: (first.scan as NSString).lastPathComponent)
+        let finalPatterns = (output as NSString).appendingPathComponent("patterns.csv")
+        let finalPeaks = (output as NSString).appendingPathComponent("peaks.csv")
+        try fm.moveItemReplacing(peaks, finalPeaks)
+        try fm.moveItemReplacing(patterns, finalPatterns)
+        var merged = first
+        merged.shard = nil
+        merged.range = 0..<first.patternCount
+        merged.complete = true
+        try merged.write((output as NSString).appendingPathComponent("run.json"))
+        try? fm.removeItem(atPath: work)
+        return [finalPatterns, finalPeaks] + outputs
+    }
+
+    /// Writes `header` then every file's lines after its header, checking each header.
+    static func concatenate(_ files: [String], header: String, to path: String) throws {
+        FileManager.default.createFile(atPath: path, contents: nil)
+        guard let out = FileHandle(forWritingAtPath: path) else { throw LaueError(.unreadable, file: path, "cannot write") }
+        defer { try? out.close() }
+        out.write(Data(header.utf8))
+        for f in files {
+            var buffer = ""
+            try LineReader.forEachLine(f) { line, number in
+                if number == 0 {
+                    guard line + "\n" == header else { throw LaueError(.invalidFormat, file: f, "unexpected header: \(line.prefix(80))") }
+                    return
+                }
+                buffer += line + "\n"
+                if buffer.utf8.count > 1 << 20 { out.write(Data(buffer.utf8)); buffer = "" }
+            }
+            out.write(Data(buffer.utf8))
+        }
+    }
+}

@@ -1,0 +1,243 @@
+import Dispatch
+import Foundation
+import LaueCore
+import LaueIO
+
+/// A contiguous part of a scan: shard `index` (0-based) of `count` takes patterns
+/// [index * n / count, (index + 1) * n / count).
+public struct Shard: Sendable, Equatable, CustomStringConvertible {
+    public var index: Int
+    public var count: Int
+
+    public init(index: Int, count: Int) throws {
+        guard count >= 1, index >= 0, index < count else {
+            throw LaueError(.invalidArgument, "shard \(index)/\(count): need 0 <= K < N (K is 0-based)")
+        }
+        self.index = index; self.count = count
+    }
+
+    /// Parses "K/N".
+    public init(parsing text: String) throws {
+        let parts = text.split(separator: "/")
+        guard parts.count == 2, let k = Int(parts[0]), let n = Int(parts[1]) else {
+            throw LaueError(.invalidArgument, "shard must be K/N (e.g. 0/4), not \"\(text)\"")
+        }
+        try self.init(index: k, count: n)
+    }
+
+    public func range(of total: Int) -> Range<Int> { (index * total / count)..<((index + 1) * total / count) }
+    public var description: String { "\(index)/\(count)" }
+}
+
+/// How a scan run goes: parallelism, the part of the scan, resumption.
+public struct ScanRunOptions: Sendable {
+    /// Worker threads (default: all cores).
+    public var jobs = ProcessInfo.processInfo.activeProcessorCount
+    public var shard: Shard? = nil
+    /// Continue the run found in the output folder instead of refusing to overwrite it.
+    public var resume = false
+    /// Replace a previous run in the output folder.
+    public var overwrite = false
+    /// Patterns per checkpoint (nil: 8 per worker, at least 16).
+    public var batchSize: Int? = nil
+    /// Point-spread sigma in pixels; nil: estimated over the scan (`PatternProcessor.estimatePointSpread`).
+    public var pointSpreadSigma: Double? = nil
+    /// Write results.h5 and the PNG maps when the run covers the whole scan.
+    public var writeMapsAndHDF5 = true
+    /// Stop after this many newly processed patterns (tests of interrupted runs); nil: run to the end.
+    public var stopAfter: Int? = nil
+
+    public init() {}
+}
+
+/// What a run did.
+public struct ScanRunSummary: Sendable {
+    public var range: Range<Int>
+    public var resumedFrom: Int
+    public var processed: Int
+    public var counts: [DefectClass: Int]
+    public var failed: Int
+    public var unindexed: Int
+    public var seconds: Double
+    public var pointSpreadSigma: Double?
+    public var complete: Bool
+    public var outputs: [String]
+}
+
+/// Events of a run, for progress bars and logs (called on the run's own thread).
+public protocol ScanRunObserver: AnyObject {
+    func scanStarted(total: Int, alreadyDone: Int, pointSpreadSigma: Double?)
+    func scanProgress(done: Int, total: Int)
+    func patternFailed(_ record: PatternRecord)
+}
+
+/// Runs the per-pattern pipeline over a scan (or one shard of it) into an output folder, streaming:
+/// patterns are processed in parallel in batches, and each batch is appended in scan order to
+/// append-only part files and flushed, so that memory stays bounded and a killed run can resume
+/// exactly where its last complete batch ended. When the range is done, the part files become
+/// `patterns.csv` and `peaks.csv` (renamed atomically) and, for a whole scan, `results.h5` and the
+/// maps are written (docs/scan-pipeline.md).
+public final class ScanRunner {
+    public let scanPath: String
+    public let manifest: ScanManifest
+    public let settings: ScanSettings
+    public let output: String
+    public var options: ScanRunOptions
+    public weak var observer: ScanRunObserver?
+
+    static let hdf5Lock = NSLock()
+
+    public init(scan: String, settings: ScanSettings, output: String, options: ScanRunOptions = ScanRunOptions()) throws {
+        scanPath = URL(fileURLWithPath: scan).standardizedFileURL.path
+        manifest = try ScanManifest.open(scan)
+        self.settings = settings
+        self.output = output
+        self.options = options
+    }
+
+    var workFolder: String { (output as NSString).appendingPathComponent(".work") }
+    var patternsPart: String { (workFolder as NSString).appendingPathComponent("patterns.part.csv") }
+    var peaksPart: String { (workFolder as NSString).appendingPathComponent("peaks.part.csv") }
+    var runFile: String { (output as NSString).appendingPathComponent("run.json") }
+    public var patternsFile: String { (output as NSString).appendingPathComponent("patterns.csv") }
+    public var peaksFile: String { (output as NSString).appendingPathComponent("peaks.csv") }
+
+    /// Reads a pattern's image; HDF5 reads are serialised (the library is not thread-safe).
+    func read(_ p: ScanPattern) throws -> LaueImage { try ScanRunner.read(manifest, p) }
+
+    static func read(_ manifest: ScanManifest, _ p: ScanPattern) throws -> LaueImage {
+        if manifest.layout == .hdf5 || p.path.hasSuffix(".h5") || p.path.hasSuffix(".hdf5") {
+            ScanRunner.hdf5Lock.lock()
+            defer { ScanRunner.hdf5Lock.unlock() }
+            return try manifest.readImage(p)
+        }
+        return try manifest.readImage(p)
+    }
+
+    public func run() throws -> ScanRunSummary {
+        let t0 = Date()
+        let fm = FileManager.default
+        let total = manifest.patterns.count
+        let range = options.shard?.range(of: total) ?? 0..<total
+        try fm.createDirectory(atPath: output, withIntermediateDirectories: true)
+
+        // Previous run in the folder?
+        var metadata = RunMetadata(scan: scanPath, patternCount: total, shard: options.shard, range: range,
+                                   material: settings.material.name, calibration: settings.calibration,
+                                   pointSpreadSigma: nil, complete: false)
+        if let previous = try RunMetadata.read(runFile) {
+            if options.overwrite {
+                try? fm.removeItem(atPath: workFolder)
+                for f in [patternsFile, peaksFile] { try? fm.removeItem(atPath: f) }
+            } else if !options.resume {
+                throw LaueError(.invalidArgument, file: output,
+                                "holds a previous run (run.json); use --resume to continue it or --overwrite to replace it")
+            } else {
+                try previous.checkSameRun(as: metadata, folder: output)
+                metadata.pointSpreadSigma = previous.pointSpreadSigma
+                if previous.complete {
+                    observer?.scanStarted(total: range.count, alreadyDone: range.count, pointSpreadSigma: previous.pointSpreadSigma)
+                    return ScanRunSummary(range: range, resumedFrom: range.count, processed: 0, counts: [:], failed: 0, unindexed: 0,
+                                          seconds: 0, pointSpreadSigma: previous.pointSpreadSigma, complete: true, outputs: [])
+                }
+            }
+        }
+        // The detector's point spread, once per scan (every shard computes the same value).
+        var settings = self.settings
+        if let given = options.pointSpreadSigma { metadata.pointSpreadSigma = given }
+        if metadata.pointSpreadSigma == nil, settings.classifierOptions.pointSpreadSigma == nil {
+            let probe = try PatternProcessor(settings: settings)
+            metadata.pointSpreadSigma = probe.estimatePointSpread(manifest, read: read)
+        }
+        if settings.classifierOptions.pointSpreadSigma == nil { settings.classifierOptions.pointSpreadSigma = metadata.pointSpreadSigma }
+        try metadata.write(runFile)
+
+        // Part files: recover the committed prefix.
+        try fm.createDirectory(atPath: workFolder, withIntermediateDirectories: true)
+        for (part, final) in [(patternsPart, patternsFile), (peaksPart, peaksFile)] where !fm.fileExists(atPath: part) && fm.fileExists(atPath: final) {
+            try fm.moveItem(atPath: final, toPath: part)      // finalisation was interrupted between renames
+        }
+        let done = try PartFiles.recover(patterns: patternsPart, peaks: peaksPart, range: range)
+        let start = range.lowerBound + done
+        observer?.scanStarted(total: range.count, alreadyDone: done, pointSpreadSigma: metadata.pointSpreadSigma)
+
+        let jobs = max(1, options.jobs)
+        let batch = options.batchSize ?? max(16, 8 * jobs)
+        let processors = ProcessorBox(try (0..<jobs).map { _ in try PatternProcessor(settings: settings) })
+        let patternsOut = try PartFiles.appender(patternsPart)
+        let peaksOut = try PartFiles.appender(peaksPart)
+        defer { try? patternsOut.close(); try? peaksOut.close() }
+        var counts: [DefectClass: Int] = [:]
+        var processed = 0, failed = 0, unindexed = 0
+        var next = start
+        let limit = options.stopAfter.map { min(range.upperBound, start + $0) } ?? range.upperBound
+        while next < limit {
+            let end = min(next + batch, limit)
+            let results = ResultBox(count: end - next)
+            let base = next
+            let manifest = self.manifest
+            DispatchQueue.concurrentPerform(iterations: min(jobs, end - next)) { w in
+                var i = base + w
+                while i < end {
+                    let r = processors.items[w].process(manifest.patterns[i]) { try ScanRunner.read(manifest, $0) }
+                    results.set(i - base, r)
+                    i += jobs
+                }
+            }
+            // Spots first, then the rows that commit them.
+            var peakText = "", patternText = ""
+            for r in results.items {
+                guard let r else { continue }
+                for s in r.spots { peakText += s.csvLine + "\n" }
+                patternText += r.record.csvLine + "\n"
+                counts[r.record.defectClass, default: 0] += 1
+                if r.record.status == .failed { failed += 1; observer?.patternFailed(r.record) }
+                if r.record.status == .unindexed { unindexed += 1 }
+            }
+            try PartFiles.append(peakText, to: peaksOut, path: peaksPart)
+            try PartFiles.append(patternText, to: patternsOut, path: patternsPart)
+            processed += end - next
+            next = end
+            observer?.scanProgress(done: next - range.lowerBound, total: range.count)
+        }
+        var outputs: [String] = []
+        let complete = next == range.upperBound
+        if complete {
+            try patternsOut.close(); try peaksOut.close()
+            if options.writeMapsAndHDF5 && range == 0..<total {
+                outputs += try ScanOutputs.writeAll(patterns: patternsPart, peaks: peaksPart, folder: output,
+                                                    material: settings.material, title: (scanPath as NSString).lastPathComponent)
+            }
+            try fm.moveItemReplacing(peaksPart, peaksFile)
+            try fm.moveItemReplacing(patternsPart, patternsFile)
+            outputs = [patternsFile, peaksFile] + outputs
+            metadata.complete = true
+            try metadata.write(runFile)
+            try? fm.removeItem(atPath: workFolder)
+        }
+        return ScanRunSummary(range: range, resumedFrom: done, processed: processed, counts: counts, failed: failed,
+                              unindexed: unindexed, seconds: Date().timeIntervalSince(t0),
+                              pointSpreadSigma: metadata.pointSpreadSigma, complete: complete, outputs: outputs)
+    }
+}
+
+final class ProcessorBox: @unchecked Sendable {
+    let items: [PatternProcessor]
+    init(_ items: [PatternProcessor]) { self.items = items }
+}
+
+final class ResultBox: @unchecked Sendable {
+    private(set) var items: [PatternResult?]
+    private let lock = NSLock()
+    init(count: Int) { items = [PatternResult?](repeating: nil, count: count) }
+    func set(_ i: Int, _ r: PatternResult) { lock.lock(); items[i] = r; lock.unlock() }
+}
+
+extension FileManager {
+    /// rename(2): atomic, replaces the destination.
+    func moveItemReplacing(_ from: String, _ to: String) throws {
+        guard rename(from, to) == 0 else {
+            throw LaueError(.unreadable, file: to, "cannot move \(from) into place: \(String(cString: strerror(errno)))")
+        }
+    }
+}

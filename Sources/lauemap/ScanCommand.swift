@@ -1,0 +1,171 @@
+import ArgumentParser
+import Foundation
+import LaueCore
+import LaueIO
+import LaueScan
+
+struct ScanCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "scan",
+        abstract: "Process whole scans: classify every pattern, merge shards.",
+        subcommands: [ScanRunCommand.self, ScanMergeCommand.self, ScanEvaluateCommand.self]
+    )
+}
+
+struct ScanRunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Peak search, indexing and defect classification of every pattern of a scan.",
+        discussion: """
+            SCAN is a folder with scan.csv (file,x_um,y_um) or an APS-style HDF5 scan. Writes OUT/patterns.csv, \
+            OUT/peaks.csv, OUT/results.h5 and OUT/maps/*.png (docs/scan-pipeline.md). A killed run continues \
+            with --resume; --shard K/N (K = 0..N-1) processes one contiguous part, joined by 'scan merge'.
+            """
+    )
+
+    @Argument(help: "Scan folder (scan.csv) or HDF5 scan file.")
+    var scan: String
+
+    @Option(help: "Detector calibration (.det); default: calib.det in the scan folder.")
+    var calib: String?
+
+    @Option(help: "Material: built-in name or JSON material file.")
+    var material: String
+
+    @Option(help: "Output folder.")
+    var out: String
+
+    @Option(help: "Worker threads (default: all cores).")
+    var jobs: Int?
+
+    @Flag(help: "Continue the run in OUT where it stopped.")
+    var resume = false
+
+    @Flag(help: "Replace a previous run in OUT.")
+    var overwrite = false
+
+    @Option(help: "Process shard K of N (0-based), e.g. 0/4.")
+    var shard: String?
+
+    @Option(help: "Detector point-spread sigma in pixels (default: estimated over the scan).")
+    var psf: Double?
+
+    @Option(help: "Peaks closer than this scattered-beam angle (deg) are grouped into one spot.")
+    var groupDeg: Double = 2.0
+
+    @Option(help: "Beam size in micrometres (length for the GND density estimate).")
+    var beamSize: Double = 0.5
+
+    @Flag(help: "No progress output.")
+    var quiet = false
+
+    func run() throws {
+        try reportingErrors {
+            let manifest = try ScanManifest.open(scan)
+            guard let calibPath = calib ?? manifest.calibrationPath else {
+                throw LaueError(.missingData, file: scan, "no --calib given and no calib.det in the scan folder")
+            }
+            let calibration = try LaueToolsCalibration.read(path: calibPath)
+            var settings = ScanSettings(material: try Material.load(material), calibration: calibration, groupingDegrees: groupDeg)
+            settings.classifierOptions.beamSize = beamSize
+            var options = ScanRunOptions()
+            if let jobs { guard jobs >= 1 else { throw LaueError(.invalidArgument, "--jobs must be at least 1") }; options.jobs = jobs }
+            options.resume = resume
+            options.overwrite = overwrite
+            options.shard = try shard.map { try Shard(parsing: $0) }
+            options.pointSpreadSigma = psf
+            let runner = try ScanRunner(scan: scan, settings: settings, output: out, options: options)
+            let observer = RunObserver(quiet: quiet, label: options.shard.map { "shard \($0)" } ?? "scan")
+            runner.observer = observer
+            let s = try runner.run()
+            var lines: [String] = []
+            let done = s.range.count
+            if s.complete {
+                lines.append(String(format: "%d patterns (%@) in %.1f s%@; point spread %@ px", done,
+                                    s.resumedFrom > 0 ? "\(s.resumedFrom) from a previous run" : "all new", s.seconds,
+                                    s.processed > 0 ? String(format: ", %.1f patterns/s", Double(s.processed) / max(s.seconds, 1e-9)) : "",
+                                    s.pointSpreadSigma.map { String(format: "%.3f", $0) } ?? "fitted per pattern"))
+                if s.failed > 0 || s.unindexed > 0 { lines.append("\(s.failed) failed, \(s.unindexed) unindexed (reasons in patterns.csv)") }
+                lines.append("outputs in \(out): " + s.outputs.map { ($0 as NSString).lastPathComponent }.joined(separator: ", "))
+            } else {
+                lines.append("stopped after \(s.processed) patterns; continue with --resume")
+            }
+            emit(lines.joined(separator: "\n"))
+        }
+    }
+}
+
+final class RunObserver: ScanRunObserver {
+    let quiet: Bool
+    let label: String
+    var progress: ProgressReporter?
+
+    init(quiet: Bool, label: String) { self.quiet = quiet; self.label = label }
+
+    func scanStarted(total: Int, alreadyDone: Int, pointSpreadSigma: Double?) {
+        guard !quiet else { return }
+        if alreadyDone > 0 { FileHandle.standardError.write(Data("\(label): resuming after \(alreadyDone) of \(total) patterns\n".utf8)) }
+        progress = ProgressReporter(label: label, total: total, initial: alreadyDone)
+    }
+
+    func scanProgress(done: Int, total: Int) { if !quiet { progress?.update(done) } }
+
+    func patternFailed(_ record: PatternRecord) {
+        FileHandle.standardError.write(Data("\(label): pattern \(record.index) (\(record.file)) failed: \(record.reason)\n".utf8))
+    }
+}
+
+struct ScanMergeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "merge",
+        abstract: "Join the output folders of the shards of one scan.",
+        discussion: "Checks that the shards belong to one run and cover every pattern once."
+    )
+
+    @Argument(help: "Shard output folders.")
+    var folders: [String]
+
+    @Option(help: "Merged output folder.")
+    var out: String
+
+    @Option(help: "Material (for the orientation maps): built-in name or JSON material file.")
+    var material: String
+
+    func run() throws {
+        try reportingErrors {
+            let outputs = try ScanMerge.merge(folders, into: out, material: try Material.load(material))
+            emit("merged \(folders.count) shards into \(out): " + outputs.map { ($0 as NSString).lastPathComponent }.joined(separator: ", "))
+        }
+    }
+}
+
+struct ScanEvaluateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "evaluate",
+        abstract: "Score a scan run against ground truth (a simulated scan's truth.csv).",
+        discussion: "Confusion matrix, recall/precision/F1, axis, spread and tilt errors, defect fractions."
+    )
+
+    @Argument(help: "Output folder of scan run (with patterns.csv).")
+    var output: String
+
+    @Option(help: "Ground truth table (default: truth.csv of the scan recorded in run.json).")
+    var truth: String?
+
+    func run() throws {
+        try reportingErrors {
+            let patterns = (output as NSString).appendingPathComponent("patterns.csv")
+            let records = try ScanOutputs.readPatterns(patterns)
+            var truthPath = truth
+            if truthPath == nil, let data = FileManager.default.contents(atPath: (output as NSString).appendingPathComponent("run.json")),
+               let j = try? JSONSerialization.jsonObject(with: data) as? [String: Any], let scan = j["scan"] as? String {
+                var isDir: ObjCBool = false
+                FileManager.default.fileExists(atPath: scan, isDirectory: &isDir)
+                truthPath = ((isDir.boolValue ? scan : (scan as NSString).deletingLastPathComponent) as NSString).appendingPathComponent("truth.csv")
+            }
+            guard let t = truthPath else { throw LaueError(.missingData, file: output, "no --truth given and no run.json naming the scan") }
+            let e = try ScanEvaluation(truth: try CSVTable.read(path: t), results: records, source: t)
+            emit(e.report)
+        }
+    }
+}

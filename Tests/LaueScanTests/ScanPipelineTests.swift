@@ -1,0 +1,228 @@
+import Foundation
+import Testing
+import LaueCore
+import LaueIO
+import LaueScan
+import LaueSimulation
+import LaueTestSupport
+
+/// Simulated scans shared by the tests (built once per test run).
+enum TestScans {
+    static let lco = try! Material.builtin("LiCoO2")
+
+    static func simulate(seed: UInt64, grid: Int, layout: ScanLayoutKind = .folder, label: String) -> String {
+        let dir = Fixtures.temporaryFolder(label)
+        var spec = ScanSpec(material: lco, detector: try! SimulatedDetector.builtin("medium"), columns: grid, rows: grid, stepUm: 0.5, seed: seed)
+        spec.pointsPerDomain = 20
+        var options = SimulatedScanWriter.Options()
+        options.layout = layout
+        _ = try! SimulatedScanWriter.write(spec, to: dir, options: options)
+        return dir
+    }
+
+    static func settings(_ scan: String) throws -> ScanSettings {
+        let manifest = try ScanManifest.open(scan)
+        return ScanSettings(material: lco, calibration: try LaueToolsCalibration.read(path: manifest.calibrationPath!))
+    }
+
+    @discardableResult
+    static func run(_ scan: String, into out: String, _ configure: (inout ScanRunOptions) -> Void = { _ in }) throws -> ScanRunSummary {
+        var options = ScanRunOptions()
+        options.jobs = 2
+        configure(&options)
+        return try ScanRunner(scan: scan, settings: settings(scan), output: out, options: options).run()
+    }
+
+    /// Two particles for the accuracy test (seeds not used for tuning): folder and HDF5 layouts.
+    static let accuracyScans: [String] = [simulate(seed: 4242, grid: 24, label: "acc-a"),
+                                          simulate(seed: 4343, grid: 24, layout: .hdf5, label: "acc-b")]
+    /// A 20 x 20 scan and its uninterrupted run, for resume, shard and corruption tests.
+    static let smallScan: String = simulate(seed: 515, grid: 20, label: "small")
+    static let reference: String = {
+        let out = Fixtures.temporaryFolder("reference")
+        try! run(smallScan, into: out)
+        return out
+    }()
+
+    static func text(_ folder: String, _ file: String) -> String {
+        (try? String(contentsOfFile: (folder as NSString).appendingPathComponent(file), encoding: .utf8)) ?? "<missing \(file)>"
+    }
+}
+
+@Suite(.serialized) struct ScanPipelineTests {
+    /// The acceptance numbers on two simulated LiCoO2 particles (all six classes, Poisson noise,
+    /// seeds 4242 and 4343, never used for tuning).
+    @Test func classifiesSimulatedScansAgainstTruth() throws {
+        var records: [PatternRecord] = []
+        var truth = CSVTable(header: [])
+        for (k, scan) in TestScans.accuracyScans.enumerated() {
+            let out = Fixtures.temporaryFolder("acc-out")
+            try TestScans.run(scan, into: out)
+            // File labels differ between layouts: prefix them per scan.
+            records += try ScanOutputs.readPatterns((out as NSString).appendingPathComponent("patterns.csv")).map { var r = $0; r.file = "\(k):" + r.file; return r }
+            let t = try CSVTable.read(path: (scan as NSString).appendingPathComponent("truth.csv"))
+            if truth.header.isEmpty { truth.header = t.header }
+            let fi = t.index(of: "file")!
+            truth.rows += t.rows.map { var r = $0; r[fi] = "\(k):" + r[fi]; return r }
+        }
+        let e = try ScanEvaluation(truth: truth, results: records)
+        print(e.report)
+        #expect(e.macroF1 >= 0.95, "macro-F1 \(e.macroF1)")
+        for (i, c) in ScanEvaluation.classes.enumerated() {
+            #expect(e.recall[i] >= 0.90, "recall of \(c.rawValue): \(e.recall[i])")
+        }
+        #expect(ScanEvaluation.median(e.axisErrors) <= 3, "median axis error \(ScanEvaluation.median(e.axisErrors)) deg")
+        for (c, errors) in e.spreadErrors.merging(e.tiltErrors, uniquingKeysWith: +) {
+            let sorted = errors.map(abs).sorted()
+            let p95 = sorted[min(sorted.count - 1, Int(0.95 * Double(sorted.count)))]
+            #expect(p95 <= 0.10, "\(c.rawValue): 95th percentile of spread/tilt error \(p95 * 100) %")
+        }
+        for c in ScanEvaluation.classes where c.isDefect {
+            let d = abs((e.truthFractions[c] ?? 0) - (e.measuredFractions[c] ?? 0))
+            #expect(d <= 2, "\(c.rawValue): fraction off by \(d) percentage points")
+        }
+        #expect(e.outsideClassified == 0)
+    }
+
+    /// SIGKILL in the middle of `lauemap scan run`, then `--resume`: the same files as an uninterrupted run.
+    @Test func killedRunResumesToTheSameResult() throws {
+        let exe = try #require(Fixtures.lauemapExecutable, "lauemap executable not found next to the tests")
+        let out = Fixtures.temporaryFolder("killed")
+        let args = ["scan", "run", TestScans.smallScan, "--material", "LiCoO2", "--out", out, "--jobs", "2", "--quiet"]
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: exe)
+        p.arguments = args
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        let part = (out as NSString).appendingPathComponent(".work/patterns.part.csv")
+        let deadline = Date().addingTimeInterval(120)
+        var linesAtKill = 0
+        while Date() < deadline && p.isRunning {
+            linesAtKill = (try? String(contentsOfFile: part, encoding: .utf8))?.split(separator: "\n").count ?? 0
+            if linesAtKill > 100 { break }
+            usleep(20_000)
+        }
+        kill(p.processIdentifier, SIGKILL)
+        p.waitUntilExit()
+        #expect(linesAtKill > 1 && linesAtKill < 401, "killed with \(linesAtKill) lines written")
+        #expect(!FileManager.default.fileExists(atPath: (out as NSString).appendingPathComponent("patterns.csv")))
+        let q = Process()
+        q.executableURL = URL(fileURLWithPath: exe)
+        q.arguments = args + ["--resume"]
+        q.standardOutput = FileHandle.nullDevice
+        q.standardError = FileHandle.nullDevice
+        try q.run()
+        q.waitUntilExit()
+        #expect(q.terminationStatus == 0)
+        for f in ["patterns.csv", "peaks.csv"] {
+            #expect(TestScans.text(out, f) == TestScans.text(TestScans.reference, f), "\(f) differs after resume")
+        }
+        let a = FileManager.default.contents(atPath: (out as NSString).appendingPathComponent("results.h5"))
+        let b = FileManager.default.contents(atPath: (TestScans.reference as NSString).appendingPathComponent("results.h5"))
+        #expect(a != nil && a == b, "results.h5 differs after resume")
+    }
+
+    /// An interrupted run whose part file ends in half a line (killed mid-write) resumes exactly.
+    @Test func partialLineIsDroppedOnResume() throws {
+        let out = Fixtures.temporaryFolder("partial")
+        let first = try TestScans.run(TestScans.smallScan, into: out) { $0.stopAfter = 70; $0.batchSize = 16 }
+        #expect(!first.complete)
+        let part = (out as NSString).appendingPathComponent(".work/patterns.part.csv")
+        let h = try #require(FileHandle(forWritingAtPath: part))
+        try h.seekToEnd(); try h.write(contentsOf: Data("images/img_00080.tif,40.0,0.0,inde".utf8)); try h.close()
+        let peaks = (out as NSString).appendingPathComponent(".work/peaks.part.csv")
+        let g = try #require(FileHandle(forWritingAtPath: peaks))
+        try g.seekToEnd(); try g.write(contentsOf: Data("images/img_00080.tif,80,1,0,4,10.0,20.0\n".utf8)); try g.close()
+        #expect(throws: LaueError.self) { try TestScans.run(TestScans.smallScan, into: out) }   // refuses without --resume
+        let second = try TestScans.run(TestScans.smallScan, into: out) { $0.resume = true }
+        #expect(second.complete && second.resumedFrom == 70)
+        for f in ["patterns.csv", "peaks.csv"] { #expect(TestScans.text(out, f) == TestScans.text(TestScans.reference, f)) }
+    }
+
+    /// Three shards merged equal the whole run; a missing shard is refused.
+    @Test func shardsMergeToTheWhole() throws {
+        var folders: [String] = []
+        for k in 0..<3 {
+            let out = Fixtures.temporaryFolder("shard\(k)")
+            let s = try TestScans.run(TestScans.smallScan, into: out) { $0.shard = try! Shard(index: k, count: 3) }
+            #expect(s.range == (k * 400 / 3)..<((k + 1) * 400 / 3))
+            folders.append(out)
+        }
+        let merged = Fixtures.temporaryFolder("merged")
+        _ = try ScanMerge.merge(folders, into: merged, material: TestScans.lco)
+        for f in ["patterns.csv", "peaks.csv"] { #expect(TestScans.text(merged, f) == TestScans.text(TestScans.reference, f), "\(f)") }
+        #expect(throws: LaueError.self) { try ScanMerge.merge([folders[0], folders[2]], into: Fixtures.temporaryFolder("bad"), material: TestScans.lco) }
+    }
+
+    /// Corrupt, truncated and missing images are `failed` rows naming the file and the reason; every
+    /// other row is what the clean scan gives.
+    @Test func badImagesAreFailedRows() throws {
+        let scan = Fixtures.temporaryFolder("damaged")
+        try FileManager.default.removeItem(atPath: scan)
+        try FileManager.default.copyItem(atPath: TestScans.smallScan, toPath: scan)
+        let images = (scan as NSString).appendingPathComponent("images")
+        let corrupt = "img_00150.tif", truncated = "img_00151.tif", missing = "img_00152.tif"
+        try Data((0..<3000).map { UInt8(truncatingIfNeeded: $0 &* 7919) }).write(to: URL(fileURLWithPath: (images as NSString).appendingPathComponent(corrupt)))
+        let t = (images as NSString).appendingPathComponent(truncated)
+        let full = try Data(contentsOf: URL(fileURLWithPath: t))
+        try full.prefix(full.count / 3).write(to: URL(fileURLWithPath: t))
+        try FileManager.default.removeItem(atPath: (images as NSString).appendingPathComponent(missing))
+        let out = Fixtures.temporaryFolder("damaged-out")
+        let s = try TestScans.run(scan, into: out)
+        #expect(s.failed == 3)
+        let rows = try ScanOutputs.readPatterns((out as NSString).appendingPathComponent("patterns.csv"))
+        let clean = try ScanOutputs.readPatterns((TestScans.reference as NSString).appendingPathComponent("patterns.csv"))
+        #expect(rows.count == clean.count)
+        for (r, c) in zip(rows, clean) {
+            if [corrupt, truncated, missing].contains((r.file as NSString).lastPathComponent) {
+                #expect(r.status == .failed && r.defectClass == .failed)
+                #expect(r.reason.contains((r.file as NSString).lastPathComponent), "reason \(r.reason)")
+            } else {
+                #expect(r == c, "row \(r.index) differs from the clean run")
+            }
+        }
+        let reasons = rows.filter { $0.status == .failed }.map(\.reason)
+        #expect(reasons.contains { $0.contains("no such file") })
+    }
+
+    /// results.h5: tables and maps on the scan grid with coordinates and units.
+    @Test func resultsHDF5HoldsTablesAndMaps() throws {
+        let path = (TestScans.reference as NSString).appendingPathComponent("results.h5")
+        let f = try HDF5File(path: path)
+        let records = try ScanOutputs.readPatterns((TestScans.reference as NSString).appendingPathComponent("patterns.csv"))
+        #expect(try f.shape(of: "/maps/class") == [20, 20])
+        #expect(try f.shape(of: "/maps/ipf_rgb") == [20, 20, 3])
+        #expect(try f.read("/maps/x_um", as: Double.self).values.count == 20)
+        #expect(f.stringAttribute("units", of: "/maps/x_um") == "micrometre")
+        #expect(f.stringAttribute("units", of: "/maps/streak_extent_deg") == "degree")
+        #expect(try f.readStrings("/patterns/class") == records.map(\.defectClass.rawValue))
+        let classes = try f.read("/maps/class", as: Int32.self).values
+        for r in records {
+            let col = Int((r.xUm / 0.5).rounded()), row = Int((r.yUm / 0.5).rounded())
+            #expect(ScanOutputs.classCodes[Int(classes[row * 20 + col])] == r.defectClass)
+        }
+        let spots = try f.read("/peaks/h", as: Double.self).values.count
+        let csvSpots = TestScans.text(TestScans.reference, "peaks.csv").split(separator: "\n").count - 1
+        #expect(spots == csvSpots)
+    }
+
+    /// Defect-fraction table: counts, percentages, bootstrap intervals.
+    @Test func defectFractionTable() throws {
+        let a = DefectFractionTable.Column(name: "a", counts: [.gnd: 6, .tiltBoundary: 2, .noDefect: 2])
+        let b = DefectFractionTable.Column(name: "b", counts: [.gnd: 2, .tiltBoundary: 6, .unindexed: 2])
+        let t = DefectFractionTable(scans: [a, b])
+        #expect(t.overall.total == 20 && t.overall.defectTotal == 16)
+        #expect(abs(t.overall.percentOfDefects(.gnd) - 50) < 1e-9)
+        #expect(abs(t.overall.percentOfAll(.noDefect) - 10) < 1e-9)
+        let ci = try #require(t.intervals?[.gnd]?.defects)
+        #expect(ci.lowerBound >= 25 - 1e-9 && ci.upperBound <= 75 + 1e-9 && ci.contains(50))
+        let csv = try CSVTable.parse(t.render(.csv))
+        let row = try #require(csv.rows.first { $0[0] == "all" && $0[1] == "gnd" })
+        #expect(row[2] == "8" && row[4] == "50.0")
+        #expect(t.render(.md).contains("| gnd | 6 | 60.0 | 75.0 |"))
+        #expect(t.render(.latex).contains("\\begin{tabular}"))
+        let single = DefectFractionTable(scans: [a])
+        #expect(single.intervals == nil && single.overall.name == "a")
+    }
+}
