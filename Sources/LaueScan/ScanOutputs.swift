@@ -10,78 +10,69 @@ public enum ScanOutputs {
 
     /// Reads a `patterns.csv` (or part file) into records, in file order.
     public static func readPatterns(_ path: String) throws -> [PatternRecord] {
-        let table = try CSVTable.read(path: path)
-        return try table.rows.map { try PatternRecord(fields: $0, header: table.header, source: path) }
+        var out: [PatternRecord] = []
+        try forEachPattern(path) { out.append($0) }
+        return out
     }
 
-    /// Writes results.h5 and the maps into `folder`; returns the paths written.
+    /// Streams the rows of a `patterns.csv` (or part file).
+    public static func forEachPattern(_ path: String, _ body: (PatternRecord) throws -> Void) throws {
+        var header: [String] = []
+        try LineReader.forEachLine(path) { line, number in
+            let fields = CSVTable.fields(of: Substring(line))
+            if number == 0 { header = fields; return }
+            try body(try PatternRecord(fields: fields, header: header, source: path))
+        }
+    }
+
+    /// Writes results.h5 and the maps into `folder`, streaming the tables (memory holds the maps, not
+    /// the rows); returns the paths written.
     static func writeAll(patterns: String, peaks: String, folder: String, material: Material, title: String) throws -> [String] {
-        let records = try readPatterns(patterns)
-        let maps = ScanMaps(records: records, material: material)
+        var xs: [Double] = [], ys: [Double] = []
+        try forEachPattern(patterns) { xs.append($0.xUm); ys.append($0.yUm) }
+        let grid = ScanGrid(x: xs, y: ys)
+        let count = xs.count
+        xs = []; ys = []
+        var maps = ScanMaps(grid: grid)
         let h5 = (folder as NSString).appendingPathComponent("results.h5")
-        try writeHDF5(records: records, peaks: peaks, maps: maps, to: h5)
+        try AtomicFile.write(to: h5) { temp in
+            let f = try HDF5File(path: temp, mode: .create)
+            try f.setAttribute("creator", "LaueMap scan run")
+            try f.setAttribute("description", "Laue microdiffraction defect map: per-pattern table, indexed spots, 2-D maps (docs/scan-pipeline.md)")
+            let table = try PatternTableWriter(file: f, count: count)
+            var k = 0
+            try forEachPattern(patterns) { r in
+                try table.append(r)
+                maps.add(r, cell: grid.cells[k])
+                k += 1
+            }
+            try table.finish()
+            maps.finish(material: material)
+            try writePeaks(from: peaks, into: f)
+            try writeMaps(maps, into: f)
+        }
         let pngs = try ScanMapImages.write(maps, folder: (folder as NSString).appendingPathComponent("maps"), title: title, material: material)
         return [h5] + pngs
     }
 
-    /// `results.h5`: /patterns (one 1-D dataset per column of patterns.csv), /peaks (the same for
-    /// peaks.csv, streamed), /maps (2-D maps rows x columns with x_um, y_um coordinates; units as
-    /// attributes). Written to a temporary file and renamed.
-    static func writeHDF5(records: [PatternRecord], peaks: String, maps: ScanMaps, to path: String) throws {
-        try AtomicFile.write(to: path) { temp in
-            let f = try HDF5File(path: temp, mode: .create)
-            try f.setAttribute("creator", "LaueMap scan run")
-            try f.setAttribute("description", "Laue microdiffraction defect map: per-pattern table, indexed spots, 2-D maps (docs/scan-pipeline.md)")
-            // Pattern table.
-            let n = records.count
-            try f.createGroup("/patterns")
-            try f.writeStrings(records.map(\.file), to: "/patterns/file")
-            try f.writeStrings(records.map(\.status.rawValue), to: "/patterns/status")
-            try f.writeStrings(records.map(\.defectClass.rawValue), to: "/patterns/class")
-            try f.writeStrings(records.map(\.reason), to: "/patterns/reason")
-            try f.writeStrings(records.map { $0.tilts.map { String(format: "%.5f", $0) }.joined(separator: ";") }, to: "/patterns/tilts_deg")
-            func column(_ name: String, _ unit: String, _ v: (PatternRecord) -> Double?) throws {
-                try f.write(records.map { v($0) ?? .nan }, to: "/patterns/" + name)
-                try f.setAttribute("units", unit, on: "/patterns/" + name)
-            }
-            try column("pattern_index", "", { Double($0.index) })
-            try column("x_um", "micrometre", \.xUm); try column("y_um", "micrometre", \.yUm)
-            try column("confidence", "", \.confidence)
-            try column("n_peaks", "", { $0.peakCount.map(Double.init) }); try column("n_indexed", "", { $0.indexedCount.map(Double.init) })
-            try column("mean_deviation_px", "pixel", \.meanDeviation); try column("streak_extent_deg", "degree", \.streakExtent)
-            try column("axis_lab_x", "", { $0.axisLab?.x }); try column("axis_lab_y", "", { $0.axisLab?.y }); try column("axis_lab_z", "", { $0.axisLab?.z })
-            try column("axis_h", "", { $0.axisIndices?.x }); try column("axis_k", "", { $0.axisIndices?.y }); try column("axis_l", "", { $0.axisIndices?.z })
-            try column("spread_deg", "degree", \.spread); try column("tilt_deg", "degree", \.tilt)
-            try column("n_orientations", "", { $0.orientationCount.map(Double.init) })
-            try column("gnd_density_m2", "m^-2", \.gndDensity)
-            try column("matching_rate", "", \.matchingRate); try column("psf_sigma_px", "pixel", \.psfSigma)
-            var u = [Double](repeating: .nan, count: n * 9)
-            for (i, r) in records.enumerated() { if let m = r.orientation { for k in 0..<9 { u[i * 9 + k] = m.flat[k] } } }
-            try f.write(u, shape: [n, 3, 3], to: "/patterns/orientation_matrix")
-            try f.setAttribute("description", "LaueTools UB per pattern (q_lab = UB B0 hkl); NaN when not indexed", on: "/patterns/orientation_matrix")
-
-            // Peak table, streamed from the CSV.
-            try writePeaks(from: peaks, into: f)
-
-            // Maps.
-            try f.createGroup("/maps")
-            try f.write(maps.grid.xs, to: "/maps/x_um"); try f.setAttribute("units", "micrometre", on: "/maps/x_um")
-            try f.write(maps.grid.ys, to: "/maps/y_um"); try f.setAttribute("units", "micrometre", on: "/maps/y_um")
-            let shape = [maps.grid.rows, maps.grid.columns]
-            try f.write(maps.classCodes.map(Int32.init), shape: shape, to: "/maps/class")
-            try f.setAttribute("legend", classCodes.enumerated().map { "\($0.offset)=\($0.element.rawValue)" }.joined(separator: ";") + ";-1=no pattern",
-                               on: "/maps/class")
-            for (name, unit, values) in maps.scalarMaps {
-                try f.write(values, shape: shape, to: "/maps/" + name)
-                try f.setAttribute("units", unit, on: "/maps/" + name)
-            }
-            try f.write(maps.ipf.map { UInt8(max(0, min(255, ($0 * 255).rounded()))) }, shape: shape + [3], to: "/maps/ipf_rgb")
-            try f.setAttribute("description", "inverse pole figure colour of the lab z axis (docs/scan-pipeline.md)", on: "/maps/ipf_rgb")
-            for d in ["/maps/class", "/maps/ipf_rgb"] + maps.scalarMaps.map({ "/maps/" + $0.0 }) {
-                try f.setAttribute("axes", "y_um,x_um (rows, columns)", on: d)
-            }
-            if let mean = maps.meanOrientation { try f.write(mean.flat, shape: [3, 3], to: "/maps/mean_orientation_matrix") }
+    static func writeMaps(_ maps: ScanMaps, into f: HDF5File) throws {
+        try f.createGroup("/maps")
+        try f.write(maps.grid.xs, to: "/maps/x_um"); try f.setAttribute("units", "micrometre", on: "/maps/x_um")
+        try f.write(maps.grid.ys, to: "/maps/y_um"); try f.setAttribute("units", "micrometre", on: "/maps/y_um")
+        let shape = [maps.grid.rows, maps.grid.columns]
+        try f.write(maps.classCodes.map(Int32.init), shape: shape, to: "/maps/class")
+        try f.setAttribute("legend", classCodes.enumerated().map { "\($0.offset)=\($0.element.rawValue)" }.joined(separator: ";") + ";-1=no pattern",
+                           on: "/maps/class")
+        for (name, unit, values) in maps.scalarMaps {
+            try f.write(values, shape: shape, to: "/maps/" + name)
+            try f.setAttribute("units", unit, on: "/maps/" + name)
         }
+        try f.write(maps.ipf.map { $0.isFinite ? UInt8(max(0, min(255, ($0 * 255).rounded()))) : 0 }, shape: shape + [3], to: "/maps/ipf_rgb")
+        try f.setAttribute("description", "inverse pole figure colour of the lab z axis (docs/scan-pipeline.md); 0 where not indexed", on: "/maps/ipf_rgb")
+        for d in ["/maps/class", "/maps/ipf_rgb"] + maps.scalarMaps.map({ "/maps/" + $0.0 }) {
+            try f.setAttribute("axes", "y_um,x_um (rows, columns)", on: d)
+        }
+        if let mean = maps.meanOrientation { try f.write(mean.flat, shape: [3, 3], to: "/maps/mean_orientation_matrix") }
     }
 
     static func writePeaks(from path: String, into f: HDF5File) throws {
@@ -91,7 +82,7 @@ public enum ScanOutputs {
         let numeric = SpotRecord.columns.filter { !["file", "label", "saturated"].contains($0) }
         let names = numeric + ["saturated", "label_code"]
         for name in names {
-            try f.createDataset("/peaks/" + name, type: Double.self, shape: [max(count, 1)], chunk: [65536], gzipLevel: 4)
+            try f.createDataset("/peaks/" + name, type: Double.self, shape: [max(count, 1)], chunk: [16384], gzipLevel: 4)
         }
         let labels = ["", "sharp", "broad_isotropic", "streak", "split2", "split2_streak", "multi", "unclassified"]
         try f.setAttribute("legend", labels.enumerated().map { "\($0.offset)=\($0.element.isEmpty ? "not used" : $0.element)" }.joined(separator: ";"),
@@ -111,13 +102,68 @@ public enum ScanOutputs {
             for (k, name) in numeric.enumerated() { buffer[k].append(Double(fields[index[name]!]) ?? .nan) }
             buffer[numeric.count].append(fields[index["saturated"]!] == "1" ? 1 : 0)
             buffer[numeric.count + 1].append(Double(labels.firstIndex(of: fields[index["label"]!]) ?? 0))
-            if buffer[0].count >= 65536 { try flush() }
+            if buffer[0].count >= 16384 { try flush() }
         }
         try flush()
     }
 }
 
-/// Maps of one scan on its raster.
+/// `/patterns` of results.h5, written in blocks as rows stream in.
+final class PatternTableWriter {
+    let file: HDF5File
+    let count: Int
+    var offset = 0
+    static let block = 16384
+    static let strings = ["file", "status", "class", "reason", "tilts_deg"]
+    nonisolated(unsafe) static let numbers: [(String, String, (PatternRecord) -> Double?)] = [
+        ("pattern_index", "", { Double($0.index) }), ("x_um", "micrometre", \.xUm), ("y_um", "micrometre", \.yUm),
+        ("confidence", "", \.confidence), ("n_peaks", "", { $0.peakCount.map(Double.init) }),
+        ("n_indexed", "", { $0.indexedCount.map(Double.init) }), ("mean_deviation_px", "pixel", \.meanDeviation),
+        ("streak_extent_deg", "degree", \.streakExtent), ("axis_lab_x", "", { $0.axisLab?.x }), ("axis_lab_y", "", { $0.axisLab?.y }),
+        ("axis_lab_z", "", { $0.axisLab?.z }), ("axis_h", "", { $0.axisIndices?.x }), ("axis_k", "", { $0.axisIndices?.y }),
+        ("axis_l", "", { $0.axisIndices?.z }), ("spread_deg", "degree", \.spread), ("tilt_deg", "degree", \.tilt),
+        ("n_orientations", "", { $0.orientationCount.map(Double.init) }), ("gnd_density_m2", "m^-2", \.gndDensity),
+        ("matching_rate", "", \.matchingRate), ("psf_sigma_px", "pixel", \.psfSigma),
+    ]
+    var text: [[String]] = strings.map { _ in [] }
+    var values: [[Double]] = numbers.map { _ in [] }
+    var matrices: [Double] = []
+
+    init(file: HDF5File, count: Int) throws {
+        self.file = file; self.count = count
+        try file.createGroup("/patterns")
+        for name in PatternTableWriter.strings { try file.createStringDataset("/patterns/" + name, count: max(count, 1)) }
+        for (name, unit, _) in PatternTableWriter.numbers {
+            try file.createDataset("/patterns/" + name, type: Double.self, shape: [max(count, 1)], chunk: [PatternTableWriter.block])
+            try file.setAttribute("units", unit, on: "/patterns/" + name)
+        }
+        try file.createDataset("/patterns/orientation_matrix", type: Double.self, shape: [max(count, 1), 3, 3], chunk: [1024, 3, 3])
+        try file.setAttribute("description", "LaueTools UB per pattern (q_lab = UB B0 hkl); NaN when not indexed", on: "/patterns/orientation_matrix")
+    }
+
+    func append(_ r: PatternRecord) throws {
+        let t = [r.file, r.status.rawValue, r.defectClass.rawValue, r.reason, r.tilts.map { String(format: "%.5f", $0) }.joined(separator: ";")]
+        for k in t.indices { text[k].append(t[k]) }
+        for (k, c) in PatternTableWriter.numbers.enumerated() { values[k].append(c.2(r) ?? .nan) }
+        matrices += r.orientation?.flat ?? [Double](repeating: .nan, count: 9)
+        if text[0].count >= PatternTableWriter.block { try flush() }
+    }
+
+    func flush() throws {
+        guard !text[0].isEmpty else { return }
+        for (k, name) in PatternTableWriter.strings.enumerated() { try file.writeStrings(text[k], to: "/patterns/" + name, offset: offset) }
+        for (k, c) in PatternTableWriter.numbers.enumerated() { try file.writeRange(values[k], to: "/patterns/" + c.0, offset: offset) }
+        try file.writeSlices(matrices, to: "/patterns/orientation_matrix", offset: offset, count: text[0].count)
+        offset += text[0].count
+        for k in text.indices { text[k].removeAll(keepingCapacity: true) }
+        for k in values.indices { values[k].removeAll(keepingCapacity: true) }
+        matrices.removeAll(keepingCapacity: true)
+    }
+
+    func finish() throws { try flush() }
+}
+
+/// Maps of one scan on its raster, filled pattern by pattern.
 public struct ScanMaps: Sendable {
     public var grid: ScanGrid
     /// Class codes (index into `ScanOutputs.classCodes`, -1 where no pattern lies), row-major.
@@ -127,42 +173,51 @@ public struct ScanMaps: Sendable {
     /// IPF colours, row-major RGB triples (0...1), NaN where not indexed.
     public var ipf: [Double]
     public var meanOrientation: Mat3?
-    public var records: Int
+    /// Orientation (UB) per cell, for the mean, the misorientation and the IPF colours.
+    var orientations: [Mat3?]
 
+    static let scalarNames: [(String, String)] = [("streak_extent_deg", "degree"), ("mean_deviation_px", "pixel"),
+        ("misorientation_deg", "degree"), ("confidence", ""), ("spread_deg", "degree"), ("tilt_deg", "degree"),
+        ("gnd_density_m2", "m^-2"), ("n_indexed", ""), ("pattern_index", "")]
+
+    /// Empty maps on `grid`; fill with `add`, then `finish`.
+    public init(grid: ScanGrid) {
+        self.grid = grid
+        let n = grid.rows * grid.columns
+        classCodes = [Int](repeating: -1, count: n)
+        scalarMaps = ScanMaps.scalarNames.map { ($0.0, $0.1, [Double](repeating: .nan, count: n)) }
+        ipf = [Double](repeating: .nan, count: n * 3)
+        orientations = [Mat3?](repeating: nil, count: n)
+    }
+
+    /// Maps of `records` (all in memory).
     public init(records: [PatternRecord], material: Material) {
-        grid = ScanGrid(x: records.map(\.xUm), y: records.map(\.yUm))
-        self.records = records.count
-        var codes = [Int](repeating: -1, count: grid.rows * grid.columns)
-        for (r, c) in zip(records, grid.cells) { codes[c.row * grid.columns + c.column] = ScanOutputs.classCodes.firstIndex(of: r.defectClass) ?? -1 }
-        classCodes = codes
-        let indexed = records.filter { $0.orientation != nil }
-        let mean = OrientationStatistics.mean(indexed.map { $0.orientation! }, material: material)
-        meanOrientation = mean
-        let mis = records.map { r -> Double? in
-            guard let u = r.orientation, let m = mean else { return nil }
-            return material.misorientation(LinearAlgebra.nearestRotation(u), m)
+        let g = ScanGrid(x: records.map(\.xUm), y: records.map(\.yUm))
+        self.init(grid: g)
+        for (r, c) in zip(records, g.cells) { add(r, cell: c) }
+        finish(material: material)
+    }
+
+    public mutating func add(_ r: PatternRecord, cell c: (column: Int, row: Int)) {
+        let i = c.row * grid.columns + c.column
+        classCodes[i] = ScanOutputs.classCodes.firstIndex(of: r.defectClass) ?? -1
+        let v: [Double?] = [r.streakExtent, r.meanDeviation, nil, r.confidence, r.spread, r.tilt, r.gndDensity,
+                            r.indexedCount.map(Double.init), Double(r.index)]
+        for k in v.indices { scalarMaps[k].2[i] = v[k] ?? .nan }
+        orientations[i] = r.orientation
+    }
+
+    /// Mean orientation, misorientation to it, IPF colours.
+    public mutating func finish(material: Material) {
+        let present = orientations.compactMap { $0 }
+        meanOrientation = OrientationStatistics.mean(present, material: material)
+        guard let mean = meanOrientation else { return }
+        for (i, u) in orientations.enumerated() {
+            guard let u else { continue }
+            scalarMaps[2].2[i] = material.misorientation(LinearAlgebra.nearestRotation(u), mean)
+            let (r, g, b) = OrientationStatistics.ipfColour(u, material: material)
+            ipf[3 * i] = r; ipf[3 * i + 1] = g; ipf[3 * i + 2] = b
         }
-        let g = grid
-        func m(_ v: (PatternRecord) -> Double?) -> [Double] { g.map(records.map { v($0) ?? .nan }) }
-        scalarMaps = [
-            ("streak_extent_deg", "degree", m(\.streakExtent)),
-            ("mean_deviation_px", "pixel", m(\.meanDeviation)),
-            ("misorientation_deg", "degree", g.map(mis.map { $0 ?? .nan })),
-            ("confidence", "", m(\.confidence)),
-            ("spread_deg", "degree", m(\.spread)),
-            ("tilt_deg", "degree", m(\.tilt)),
-            ("gnd_density_m2", "m^-2", m(\.gndDensity)),
-            ("n_indexed", "", m { $0.indexedCount.map(Double.init) }),
-            ("pattern_index", "", m { Double($0.index) }),
-        ]
-        var colours = [Double](repeating: .nan, count: grid.rows * grid.columns * 3)
-        for (r, c) in zip(records, grid.cells) {
-            guard let u = r.orientation else { continue }
-            let (red, green, blue) = OrientationStatistics.ipfColour(u, material: material)
-            let k = (c.row * grid.columns + c.column) * 3
-            colours[k] = red; colours[k + 1] = green; colours[k + 2] = blue
-        }
-        ipf = colours
     }
 
     public func scalar(_ name: String) -> [Double]? { scalarMaps.first { $0.0 == name }?.2 }

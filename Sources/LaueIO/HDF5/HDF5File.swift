@@ -310,6 +310,31 @@ public final class HDF5File {
         guard st >= 0 else { throw error(dataset, "cannot write frame \(index)", .unreadable) }
     }
 
+    /// Writes `count` slices along the first axis, starting at `offset` (row-major values).
+    public func writeSlices<T: HDF5Numeric>(_ values: [T], to dataset: String, offset: Int, count: Int) throws {
+        guard count > 0 else { return }
+        let d = try openDataset(dataset)
+        defer { H5Dclose(d) }
+        let dims = try shape(dataset: d, name: dataset)
+        let per = dims.dropFirst().reduce(1, *)
+        guard dims.count >= 1, offset >= 0, offset + count <= dims[0], values.count == count * per else {
+            throw error(dataset, "\(count) slices at \(offset) do not fit shape \(dims)", .invalidArgument)
+        }
+        let fileSpace = H5Dget_space(d)
+        defer { H5Sclose(fileSpace) }
+        var start = [hsize_t](repeating: 0, count: dims.count)
+        start[0] = hsize_t(offset)
+        var n = dims.map { hsize_t($0) }
+        n[0] = hsize_t(count)
+        _ = H5Sselect_hyperslab(fileSpace, H5S_SELECT_SET, start, nil, n, nil)
+        let memSpace = H5Screate_simple(Int32(n.count), n, nil)
+        defer { H5Sclose(memSpace) }
+        let st = values.withUnsafeBufferPointer {
+            H5Dwrite(d, T.hdf5Type, memSpace, fileSpace, chdf5_p_default(), $0.baseAddress)
+        }
+        guard st >= 0 else { throw error(dataset, "cannot write slices at \(offset)", .unreadable) }
+    }
+
     /// Writes `values` into an existing 1-D dataset starting at `offset` (streamed tables).
     public func writeRange<T: HDF5Numeric>(_ values: [T], to dataset: String, offset: Int) throws {
         guard !values.isEmpty else { return }
@@ -362,6 +387,48 @@ public final class HDF5File {
             ptrs.withUnsafeBufferPointer { H5Dwrite(d, t, chdf5_s_all(), chdf5_s_all(), chdf5_p_default(), $0.baseAddress) }
         }
         guard st >= 0 else { throw error(dataset, "cannot write strings", .unreadable) }
+    }
+
+    /// Creates a 1-D dataset of `count` variable-length UTF-8 strings, chunked, to be filled with
+    /// `writeStrings(_:to:offset:)` (streamed tables).
+    public func createStringDataset(_ dataset: String, count: Int, chunk: Int = 16384) throws {
+        try ensureParent(dataset)
+        let t = variableStringType()
+        defer { H5Tclose(t) }
+        var dims = [hsize_t(count)]
+        let space = H5Screate_simple(1, &dims, nil)
+        defer { H5Sclose(space) }
+        let dcpl = H5Pcreate(chdf5_p_dataset_create())
+        defer { H5Pclose(dcpl) }
+        _ = H5Pset_obj_track_times(dcpl, false)
+        var c = [hsize_t(max(1, min(chunk, count)))]
+        _ = H5Pset_chunk(dcpl, 1, &c)
+        let d = H5Dcreate2(id, dataset, t, space, chdf5_p_default(), dcpl, chdf5_p_default())
+        guard d >= 0 else { throw error(dataset, "cannot create string dataset", .unreadable) }
+        H5Dclose(d)
+    }
+
+    /// Writes strings into an existing 1-D string dataset starting at `offset`.
+    public func writeStrings(_ strings: [String], to dataset: String, offset: Int) throws {
+        guard !strings.isEmpty else { return }
+        let d = try openDataset(dataset)
+        defer { H5Dclose(d) }
+        let dims = try shape(dataset: d, name: dataset)
+        guard dims.count == 1, offset >= 0, offset + strings.count <= dims[0] else {
+            throw error(dataset, "\(strings.count) strings at \(offset) do not fit shape \(dims)", .invalidArgument)
+        }
+        let t = variableStringType()
+        defer { H5Tclose(t) }
+        let fileSpace = H5Dget_space(d)
+        defer { H5Sclose(fileSpace) }
+        let start = [hsize_t(offset)], count = [hsize_t(strings.count)]
+        _ = H5Sselect_hyperslab(fileSpace, H5S_SELECT_SET, start, nil, count, nil)
+        let memSpace = H5Screate_simple(1, count, nil)
+        defer { H5Sclose(memSpace) }
+        let st = withCStrings(strings) { ptrs in
+            ptrs.withUnsafeBufferPointer { H5Dwrite(d, t, memSpace, fileSpace, chdf5_p_default(), $0.baseAddress) }
+        }
+        guard st >= 0 else { throw error(dataset, "cannot write strings at \(offset)", .unreadable) }
     }
 
     private func openObject(_ object: String) throws -> hid_t {
