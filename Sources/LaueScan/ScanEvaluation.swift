@@ -93,7 +93,7 @@ public struct ScanEvaluation: Sendable {
         var lines: [String] = []
         lines.append("truth \\ measured: " + predictedLabels.map(\.rawValue).joined(separator: " | "))
         for (i, c) in ScanEvaluation.classes.enumerated() {
-            lines.append(String(format: "%-26@ %@   recall %.3f precision %.3f F1 %.3f", c.rawValue,
+            lines.append(c.rawValue.padding(toLength: 26, withPad: " ", startingAt: 0) + String(format: " %@   recall %.3f precision %.3f F1 %.3f",
                                 confusion[i].map { String(format: "%4d", $0) }.joined(separator: " "), recall[i], precision[i], f1[i]))
         }
         lines.append(String(format: "macro-F1 %.3f over %d matched patterns; median axis error %.2f deg (%d)", macroF1, matched,
@@ -104,7 +104,7 @@ public struct ScanEvaluation: Sendable {
         }
         lines.append("defect fractions among defect-present patterns (truth / measured, %):")
         for c in ScanEvaluation.classes where c.isDefect {
-            lines.append(String(format: "  %-26@ %5.1f / %5.1f", c.rawValue, truthFractions[c] ?? 0, measuredFractions[c] ?? 0))
+            lines.append("  " + c.rawValue.padding(toLength: 26, withPad: " ", startingAt: 0) + String(format: " %5.1f / %5.1f", truthFractions[c] ?? 0, measuredFractions[c] ?? 0))
         }
         if outsideClassified > 0 { lines.append("\(outsideClassified) patterns outside the particle were given a class") }
         return lines.joined(separator: "\n")

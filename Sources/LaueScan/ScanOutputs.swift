@@ -82,7 +82,7 @@ public enum ScanOutputs {
         let numeric = SpotRecord.columns.filter { !["file", "label", "saturated"].contains($0) }
         let names = numeric + ["saturated", "label_code"]
         for name in names {
-            try f.createDataset("/peaks/" + name, type: Double.self, shape: [max(count, 1)], chunk: [16384], gzipLevel: 4)
+            try f.createDataset("/peaks/" + name, type: Double.self, shape: [max(count, 1)], chunk: [4096], gzipLevel: 4)
         }
         let labels = ["", "sharp", "broad_isotropic", "streak", "split2", "split2_streak", "multi", "unclassified"]
         try f.setAttribute("legend", labels.enumerated().map { "\($0.offset)=\($0.element.isEmpty ? "not used" : $0.element)" }.joined(separator: ";"),
@@ -102,7 +102,7 @@ public enum ScanOutputs {
             for (k, name) in numeric.enumerated() { buffer[k].append(Double(fields[index[name]!]) ?? .nan) }
             buffer[numeric.count].append(fields[index["saturated"]!] == "1" ? 1 : 0)
             buffer[numeric.count + 1].append(Double(labels.firstIndex(of: fields[index["label"]!]) ?? 0))
-            if buffer[0].count >= 16384 { try flush() }
+            if buffer[0].count >= 4096 { try flush() }
         }
         try flush()
     }
@@ -113,7 +113,7 @@ final class PatternTableWriter {
     let file: HDF5File
     let count: Int
     var offset = 0
-    static let block = 16384
+    static let block = 4096
     static let strings = ["file", "status", "class", "reason", "tilts_deg"]
     nonisolated(unsafe) static let numbers: [(String, String, (PatternRecord) -> Double?)] = [
         ("pattern_index", "", { Double($0.index) }), ("x_um", "micrometre", \.xUm), ("y_um", "micrometre", \.yUm),

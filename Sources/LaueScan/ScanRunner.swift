@@ -55,6 +55,8 @@ public struct ScanRunSummary: Sendable {
     public var range: Range<Int>
     public var resumedFrom: Int
     public var processed: Int
+    /// Per class, failed and unindexed: over the whole range when the run completed, else over the
+    /// patterns processed by this call.
     public var counts: [DefectClass: Int]
     public var failed: Int
     public var unindexed: Int
@@ -211,6 +213,13 @@ public final class ScanRunner {
             try fm.moveItemReplacing(peaksPart, peaksFile)
             try fm.moveItemReplacing(patternsPart, patternsFile)
             outputs = [patternsFile, peaksFile] + outputs
+            // Totals over the whole range (a resumed run only saw part of it).
+            counts = [:]; failed = 0; unindexed = 0
+            try ScanOutputs.forEachPattern(patternsFile) { r in
+                counts[r.defectClass, default: 0] += 1
+                if r.status == .failed { failed += 1 }
+                if r.status == .unindexed { unindexed += 1 }
+            }
             metadata.complete = true
             try metadata.write(runFile)
             try? fm.removeItem(atPath: workFolder)
