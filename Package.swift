@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "LaueDefects", targets: ["LaueDefects"]),
         .library(name: "LaueScan", targets: ["LaueScan"]),
         .library(name: "LaueRendering", targets: ["LaueRendering"]),
+        .library(name: "LaueCluster", targets: ["LaueCluster"]),
         .executable(name: "lauemap", targets: ["lauemap"]),
     ],
     dependencies: [
@@ -36,10 +37,11 @@ let package = Package(
         .target(name: "LaueDefects", dependencies: ["LaueCore", "LauePeaks", "LaueIndexing"]),
         .target(name: "LaueRendering", dependencies: ["LaueIO"]),
         .target(name: "LaueScan", dependencies: ["LaueCore", "LaueIO", "LauePeaks", "LaueIndexing", "LaueDefects", "LaueRendering"]),
+        .target(name: "LaueCluster", dependencies: ["LaueCore", "LaueIO", "LaueScan"]),
         .executableTarget(
             name: "lauemap",
             dependencies: [
-                "LaueCore", "LaueIO", "LaueSimulation", "LauePeaks", "LaueIndexing", "LaueDefects", "LaueScan",
+                "LaueCore", "LaueIO", "LaueSimulation", "LauePeaks", "LaueIndexing", "LaueDefects", "LaueScan", "LaueCluster",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -54,6 +56,7 @@ let package = Package(
         .testTarget(name: "LauePeaksTests", dependencies: ["LauePeaks", "LaueSimulation", "LaueIO", "LaueCore", "LaueTestSupport"]),
         .testTarget(name: "LaueIndexingTests", dependencies: ["LaueIndexing", "LauePeaks", "LaueSimulation", "LaueIO", "LaueCore", "LaueTestSupport"]),
         .testTarget(name: "LaueDefectsTests", dependencies: ["LaueDefects", "LaueIndexing", "LauePeaks", "LaueSimulation", "LaueCore", "LaueTestSupport"]),
+        .testTarget(name: "LaueClusterTests", dependencies: ["LaueCluster", "LaueScan", "LaueSimulation", "LaueIO", "LaueCore", "LaueTestSupport"]),
         .testTarget(name: "LaueScanTests", dependencies: ["LaueScan", "LaueSimulation", "LaueIO", "LaueCore", "LaueTestSupport"]),
         .testTarget(name: "LaueSimulationTests", dependencies: ["LaueSimulation", "LaueIO", "LaueCore", "LaueTestSupport"]),
     ]

@@ -13,6 +13,7 @@ public struct LaueError: Error, CustomStringConvertible, Equatable, Sendable {
         case invalidArgument  // a value given by the caller is out of range
         case unknownMaterial
         case numerical        // a computation failed (singular matrix, no convergence)
+        case external         // an external program (a batch scheduler) failed or refused
     }
 
     public var kind: Kind

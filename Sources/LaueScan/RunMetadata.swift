@@ -173,3 +173,27 @@ enum LineReader {
         }
     }
 }
+
+/// How far the run in an output folder has got: for schedulers and status reports, which only look
+/// at the files (a run may be going on in another process).
+public struct RunProgress: Sendable, Equatable {
+    /// The part of the scan (nil: the whole scan).
+    public var shard: Shard?
+    /// Pattern indices of the run.
+    public var range: Range<Int>
+    /// Patterns with a committed row (complete lines of the part file, or all when complete).
+    public var done: Int
+    public var complete: Bool
+
+    /// Reads `folder/run.json` and counts committed rows; nil when the folder holds no run yet.
+    public static func read(folder: String) throws -> RunProgress? {
+        guard let m = try RunMetadata.read((folder as NSString).appendingPathComponent("run.json")) else { return nil }
+        if m.complete { return RunProgress(shard: m.shard, range: m.range, done: m.range.count, complete: true) }
+        let part = ((folder as NSString).appendingPathComponent(".work") as NSString).appendingPathComponent("patterns.part.csv")
+        var lines = 0
+        if let data = FileManager.default.contents(atPath: part) {
+            lines = data.reduce(0) { $1 == 10 ? $0 + 1 : $0 } - 1     // newline-terminated rows after the header
+        }
+        return RunProgress(shard: m.shard, range: m.range, done: min(max(lines, 0), m.range.count), complete: false)
+    }
+}

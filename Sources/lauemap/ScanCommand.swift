@@ -8,7 +8,7 @@ struct ScanCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "scan",
         abstract: "Process whole scans: classify every pattern, merge shards.",
-        subcommands: [ScanRunCommand.self, ScanMergeCommand.self, ScanEvaluateCommand.self]
+        subcommands: [ScanRunCommand.self, ScanMergeCommand.self, ScanSubmitCommand.self, ScanStatusCommand.self, ScanResubmitCommand.self, ScanEvaluateCommand.self]
     )
 }
 

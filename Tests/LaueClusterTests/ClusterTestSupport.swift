@@ -1,0 +1,99 @@
+import Foundation
+import LaueCore
+import LaueIO
+import LaueScan
+import LaueSimulation
+import LaueTestSupport
+
+/// Small simulated scans and helpers shared by the cluster tests.
+enum ClusterScans {
+    static let lco = try! Material.builtin("LiCoO2")
+
+    static func simulate(seed: UInt64, grid: Int, label: String) -> String {
+        let dir = Fixtures.temporaryFolder(label)
+        var spec = ScanSpec(material: lco, detector: try! SimulatedDetector.builtin("medium"), columns: grid, rows: grid, stepUm: 0.5, seed: seed)
+        spec.pointsPerDomain = 16
+        _ = try! SimulatedScanWriter.write(spec, to: dir, options: SimulatedScanWriter.Options())
+        return dir
+    }
+
+    /// An uninterrupted single-process run of `scan`, the reference for sharded runs.
+    static func singleRun(_ scan: String) throws -> String {
+        let out = Fixtures.temporaryFolder("single")
+        let manifest = try ScanManifest.open(scan)
+        let settings = ScanSettings(material: lco, calibration: try LaueToolsCalibration.read(path: manifest.calibrationPath!))
+        var options = ScanRunOptions()
+        options.jobs = 2
+        _ = try ScanRunner(scan: scan, settings: settings, output: out, options: options).run()
+        return out
+    }
+
+    static func text(_ folder: String, _ file: String) -> String {
+        (try? String(contentsOfFile: (folder as NSString).appendingPathComponent(file), encoding: .utf8)) ?? "<missing \(file)>"
+    }
+}
+
+/// Runs a program and returns its exit status and output.
+struct Command {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+
+    /// posix_spawn + waitpid rather than Foundation's Process, whose exit detection waits for
+    /// descendants too: the cluster start script leaves daemons behind.
+    static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws -> Command {
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("cmd-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
+        defer { unlink(base + ".out"); unlink(base + ".err") }
+        var env = ProcessInfo.processInfo.environment
+        for (k, v) in environment { env[k] = v }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, base + ".out", O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_addopen(&actions, 2, base + ".err", O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        let envp = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { argv.forEach { free($0) }; envp.forEach { free($0) } }
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, executable, &actions, nil, argv, envp)
+        guard rc == 0 else { throw LaueError(.external, "cannot run \(executable): \(String(cString: strerror(rc)))") }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let exited = (status & 0x7f) == 0
+        let code: Int32 = exited ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        let text = { (s: String) in (try? String(contentsOfFile: base + s, encoding: .utf8)) ?? "" }
+        return Command(status: code, stdout: text(".out"), stderr: text(".err"))
+    }
+}
+
+/// A single-node SLURM cluster started for one test by tools/slurm/local-cluster.sh, stopped by PID.
+final class LocalSlurm {
+    static let script = Fixtures.root.appendingPathComponent("tools/slurm/local-cluster.sh").path
+
+    /// slurm-wlm and munge are installed and we are root (slurmd needs it).
+    static var available: Bool {
+        getuid() == 0 && ["/usr/sbin/slurmctld", "/usr/sbin/slurmd", "/usr/sbin/munged", "/usr/bin/sbatch"].allSatisfy {
+            FileManager.default.isExecutableFile(atPath: $0)
+        }
+    }
+    /// tools/test sets LAUEMAP_REQUIRE_SLURM=1 (as root): the test must then run, not be skipped.
+    static var required: Bool { ProcessInfo.processInfo.environment["LAUEMAP_REQUIRE_SLURM"] == "1" }
+
+    let folder: String
+    var environment: [String: String] { ["SLURM_CONF": (folder as NSString).appendingPathComponent("etc/slurm.conf")] }
+
+    init() throws {
+        // Short path: the munge socket lives inside (UNIX socket paths are limited to ~108 bytes).
+        folder = "/tmp/lauemap-slurm-\(getpid())"
+        let start = try Command.run("/bin/bash", [LocalSlurm.script, "start", folder])
+        guard start.status == 0 else {
+            throw LaueError(.external, "local SLURM cluster did not start: \(start.stderr)")
+        }
+    }
+
+    func stop() {
+        _ = try? Command.run("/bin/bash", [LocalSlurm.script, "stop", folder])
+        try? FileManager.default.removeItem(atPath: folder)
+    }
+}
