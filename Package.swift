@@ -17,6 +17,8 @@ let package = Package(
         .library(name: "LaueScan", targets: ["LaueScan"]),
         .library(name: "LaueRendering", targets: ["LaueRendering"]),
         .library(name: "LaueCluster", targets: ["LaueCluster"]),
+        .library(name: "LaueXANES", targets: ["LaueXANES"]),
+        .library(name: "LaueCorrelation", targets: ["LaueCorrelation"]),
         .executable(name: "lauemap", targets: ["lauemap"]),
     ],
     dependencies: [
@@ -31,17 +33,19 @@ let package = Package(
 
         .target(name: "LaueCore", dependencies: ["CGSL"]),
         .target(name: "LaueIO", dependencies: ["LaueCore", "CTIFF", "CHDF5", "CZlib"]),
-        .target(name: "LaueSimulation", dependencies: ["LaueCore", "LaueIO"]),
+        .target(name: "LaueSimulation", dependencies: ["LaueCore", "LaueIO", "LaueXANES"]),
         .target(name: "LauePeaks", dependencies: ["LaueCore", "LaueIO", "CGSL"]),
         .target(name: "LaueIndexing", dependencies: ["LaueCore", "LaueIO", "LauePeaks", "CGSL"]),
         .target(name: "LaueDefects", dependencies: ["LaueCore", "LauePeaks", "LaueIndexing"]),
         .target(name: "LaueRendering", dependencies: ["LaueIO"]),
         .target(name: "LaueScan", dependencies: ["LaueCore", "LaueIO", "LauePeaks", "LaueIndexing", "LaueDefects", "LaueRendering"]),
         .target(name: "LaueCluster", dependencies: ["LaueCore", "LaueIO", "LaueScan"]),
+        .target(name: "LaueXANES", dependencies: ["LaueCore", "LaueIO", "LaueRendering"]),
+        .target(name: "LaueCorrelation", dependencies: ["LaueCore", "LaueIO", "LaueXANES", "LaueScan", "LaueRendering", "CGSL"]),
         .executableTarget(
             name: "lauemap",
             dependencies: [
-                "LaueCore", "LaueIO", "LaueSimulation", "LauePeaks", "LaueIndexing", "LaueDefects", "LaueScan", "LaueCluster",
+                "LaueCore", "LaueIO", "LaueSimulation", "LauePeaks", "LaueIndexing", "LaueDefects", "LaueScan", "LaueCluster", "LaueXANES", "LaueCorrelation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -56,6 +60,8 @@ let package = Package(
         .testTarget(name: "LauePeaksTests", dependencies: ["LauePeaks", "LaueSimulation", "LaueIO", "LaueCore", "LaueTestSupport"]),
         .testTarget(name: "LaueIndexingTests", dependencies: ["LaueIndexing", "LauePeaks", "LaueSimulation", "LaueIO", "LaueCore", "LaueTestSupport"]),
         .testTarget(name: "LaueDefectsTests", dependencies: ["LaueDefects", "LaueIndexing", "LauePeaks", "LaueSimulation", "LaueCore", "LaueTestSupport"]),
+        .testTarget(name: "LaueXANESTests", dependencies: ["LaueXANES", "LaueSimulation", "LaueIO", "LaueCore", "LaueTestSupport"]),
+        .testTarget(name: "LaueCorrelationTests", dependencies: ["LaueCorrelation", "LaueXANES", "LaueSimulation", "LaueCore", "LaueTestSupport"]),
         .testTarget(name: "LaueClusterTests", dependencies: ["LaueCluster", "LaueScan", "LaueSimulation", "LaueIO", "LaueCore", "LaueTestSupport"]),
         .testTarget(name: "LaueScanTests", dependencies: ["LaueScan", "LaueSimulation", "LaueIO", "LaueCore", "LaueTestSupport"]),
         .testTarget(name: "LaueSimulationTests", dependencies: ["LaueSimulation", "LaueIO", "LaueCore", "LaueTestSupport"]),

@@ -52,6 +52,9 @@ struct Command {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, base + ".out", O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         posix_spawn_file_actions_addopen(&actions, 2, base + ".err", O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        // The child must not inherit other descriptors: a long-lived child holding an HDF5 file that
+        // another test has open keeps HDF5's file lock, and later opens of that file fail.
+        Command.closeOtherDescriptors(&actions)
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
         let envp = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { argv.forEach { free($0) }; envp.forEach { free($0) } }
@@ -64,6 +67,22 @@ struct Command {
         let code: Int32 = exited ? (status >> 8) & 0xff : 128 + (status & 0x7f)
         let text = { (s: String) in (try? String(contentsOfFile: base + s, encoding: .utf8)) ?? "" }
         return Command(status: code, stdout: text(".out"), stderr: text(".err"))
+    }
+}
+
+extension Command {
+    typealias CloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+
+    /// glibc's posix_spawn_file_actions_addclosefrom_np (not in Swift's Glibc module), else marks
+    /// every open descriptor above 2 close-on-exec.
+    static func closeOtherDescriptors(_ actions: inout posix_spawn_file_actions_t) {
+        if let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np") {
+            let closeFrom = unsafeBitCast(symbol, to: CloseFrom.self)
+            if closeFrom(&actions, 3) == 0 { return }
+        }
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? [] {
+            if let fd = Int32(name), fd > 2 { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        }
     }
 }
 
