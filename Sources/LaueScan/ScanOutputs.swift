@@ -1,12 +1,15 @@
 import Foundation
 import LaueCore
 import LaueIO
+import LaueRendering
 
 /// The whole-scan outputs built from the pattern and peak tables: `results.h5` and the PNG maps.
 public enum ScanOutputs {
     /// Integer codes of the classes in the HDF5 class map (attribute `legend` on the dataset).
     public static let classCodes: [DefectClass] = [.noDefect, .gnd, .tiltBoundary, .tiltBoundaryGND, .stackingTiltBoundaries,
                                                    .randomDislocations, .unclassified, .unindexed, .failed]
+    /// The colour of each class in `classCodes` order (the class maps' palette, colour-blind safe).
+    public static var classColours: [Colour] { ScanMapImages.classColours }
 
     /// Reads a `patterns.csv` (or part file) into records, in file order.
     public static func readPatterns(_ path: String) throws -> [PatternRecord] {

@@ -8,7 +8,7 @@ struct SimulateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "simulate",
         abstract: "Simulate Laue patterns and scans with known defects (ground truth included).",
-        subcommands: [SimulatePattern.self, SimulateScan.self, SimulateGallery.self]
+        subcommands: [SimulatePattern.self, SimulateScan.self, SimulateXANES.self, SimulateGallery.self]
     )
 }
 

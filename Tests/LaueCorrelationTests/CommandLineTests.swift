@@ -1,0 +1,58 @@
+import Foundation
+import LaueIO
+import LaueTestSupport
+import Testing
+
+/// The XANES and correlation commands end to end, through the lauemap executable.
+@Suite struct CommandLineTests {
+    func run(_ arguments: [String]) throws -> (Int32, String) {
+        let exe = try #require(Fixtures.lauemapExecutable, "lauemap executable not found next to the tests")
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: exe)
+        p.arguments = arguments
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    /// simulate xanes -> correlate: the planted GND shift (0.8 eV) and the transform are found.
+    @Test func simulateThenCorrelate() throws {
+        let dir = Fixtures.temporaryFolder("xanes-cli")
+        let (s1, _) = try run(["simulate", "xanes", "--out", dir, "--rotation-deg", "7", "--seed", "4"])
+        #expect(s1 == 0)
+        let (s2, text) = try run(["correlate", "--defects", dir + "/defects", "--before", dir + "/before.h5", "--after", dir + "/after.h5",
+                                  "--out", dir + "/corr", "--permutations", "199"])
+        #expect(s2 == 0, "\(text)")
+        let table = try CSVTable.read(path: dir + "/corr/comparisons.csv")
+        let row = try #require(table.rows.first { $0[0] == "gnd" && $0[1] == "no_defect" })
+        let difference = Double(row[table.index(of: "difference_ev")!])!
+        let spatial = Double(row[table.index(of: "spatial_p")!])!
+        #expect(abs(difference - 0.8) < 0.1 && spatial < 0.01, "difference \(difference), spatial p \(spatial)")
+        #expect(text.contains("before: rotation 7.") || text.contains("before: rotation 6.9"), "\(text)")
+        for f in ["correlation.h5", "pixels.csv", "classes.csv", "summary.md", "overlay.png", "shift_by_class.png", "extent_vs_shift.png",
+                  "before/edge_map.h5", "after/edge_map.csv"] {
+            #expect(FileManager.default.fileExists(atPath: dir + "/corr/" + f), "missing \(f)")
+        }
+        // A map that does not show the particle is refused, naming the problem.
+        let (s3, _) = try run(["correlate", "--defects", dir + "/defects", "--before", dir + "/before.h5", "--after", dir + "/after.h5",
+                               "--out", dir + "/bad", "--manual-before", "0,-40,-40"])
+        #expect(s3 != 0)
+    }
+
+    /// xanes normalize --json uses Larch's names and values.
+    @Test func normalizeJSON() throws {
+        let (status, text) = try run(["xanes", "normalize", Fixtures.path("xanes/synthetic/B_map71_co3.txt"), "--json"])
+        #expect(status == 0)
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+        let larch = try #require(Fixtures.json("xanes/larch/B_map71_co3.json") as? [String: Any])
+        for key in ["e0", "edge_step", "pre1", "pre2", "norm1", "norm2", "nnorm", "half_height_e", "white_line_e", "energy", "norm", "flat"] {
+            #expect(json[key] != nil, "missing \(key)")
+        }
+        #expect((json["e0"] as? Double) == (larch["e0"] as? Double))
+        #expect(abs((json["edge_step"] as! Double) - (larch["edge_step"] as! Double)) < 1e-6)
+    }
+}
