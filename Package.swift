@@ -51,7 +51,8 @@ let package = Package(
         ),
 
         // Throughput benchmarks (docs/performance.md); not a product.
-        .executableTarget(name: "lauemap-bench", dependencies: ["LaueCore", "LaueIO", "LaueSimulation", "LauePeaks", "LaueIndexing", "LaueDefects", "LaueScan"]),
+        .executableTarget(name: "lauemap-bench", dependencies: ["LaueCore", "LaueIO", "LaueSimulation", "LauePeaks", "LaueIndexing", "LaueDefects", "LaueScan",
+                                                           "LaueXANES", "LaueCorrelation"]),
 
         // Shared test helpers (fixture paths), not part of the products.
         .target(name: "LaueTestSupport", path: "Tests/LaueTestSupport"),

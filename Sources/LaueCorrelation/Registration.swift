@@ -119,10 +119,12 @@ public enum Registration {
     // MARK: Coarse search: FFT cross-correlation for each rotation
 
     static func coarseSearch(_ f: GriddedMap, _ m: GriddedMap, options: RegistrationOptions) -> RigidTransform {
-        let s = min(f.grid.stepX, f.grid.stepY, max(m.grid.stepX, m.grid.stepY))
         let movingSize = hypot(Double(m.grid.columns) * m.grid.stepX, Double(m.grid.rows) * m.grid.stepY)
         let fx0 = f.grid.originX - 0.5 * f.grid.stepX, fy0 = f.grid.originY - 0.5 * f.grid.stepY
         let fw = Double(f.grid.columns) * f.grid.stepX, fh = Double(f.grid.rows) * f.grid.stepY
+        // Canvas pixel: the coarser map step, but no more than ~256 canvas pixels a side (the coarse
+        // step only has to land within the refinement's reach).
+        let s = max(min(f.grid.stepX, f.grid.stepY, max(m.grid.stepX, m.grid.stepY)), max(fw, fh, 1e-9) / 96 + 2 * movingSize / 256)
         let x0 = fx0 - movingSize, y0 = fy0 - movingSize
         let nx = FFT2D.goodSize(Int(((fw + 2 * movingSize) / s).rounded(.up)) + 1)
         let ny = FFT2D.goodSize(Int(((fh + 2 * movingSize) / s).rounded(.up)) + 1)
@@ -184,10 +186,10 @@ public enum Registration {
 
     /// Pearson correlation between the fixed map and the moving map sampled through `t`, over the
     /// fixed pixels that fall inside the moving map.
-    static func correlation(_ f: GriddedMap, _ m: GriddedMap, _ t: RigidTransform) -> (r: Double, n: Int) {
+    static func correlation(_ f: GriddedMap, _ m: GriddedMap, _ t: RigidTransform, stride k: Int = 1) -> (r: Double, n: Int) {
         var sx = 0.0, sy = 0.0, sxx = 0.0, syy = 0.0, sxy = 0.0, n = 0
-        for j in 0..<f.grid.rows {
-            for i in 0..<f.grid.columns {
+        for j in Swift.stride(from: 0, to: f.grid.rows, by: k) {
+            for i in Swift.stride(from: 0, to: f.grid.columns, by: k) {
                 let a = f.values[j * f.grid.columns + i]
                 let (x, y) = t.inverse(x: f.grid.x(i), y: f.grid.y(j))
                 let b = m.value(x: x, y: y)
@@ -202,10 +204,12 @@ public enum Registration {
     }
 
     static func refine(_ f: GriddedMap, _ m: GriddedMap, start: RigidTransform, fixedRotation: Double?) -> RigidTransform {
-        let n0 = Double(max(correlation(f, m, start).n, 1))
+        // Large maps: the cost uses every k-th fixed pixel (about 10,000 of them).
+        let k = max(1, Int((Double(f.grid.count) / 10_000).squareRoot().rounded(.up)))
+        let n0 = Double(max(correlation(f, m, start, stride: k).n, 1))
         func cost(_ p: [Double]) -> Double {
             let t = RigidTransform(rotationDegrees: fixedRotation ?? p[2], translationX: p[0], translationY: p[1])
-            let (r, n) = correlation(f, m, t)
+            let (r, n) = correlation(f, m, t, stride: k)
             guard r.isFinite else { return 1 }
             // Keep the overlap near the coarse solution's: a sliver of overlap can correlate well by chance.
             return -r * min(1, Double(n) / n0).squareRoot()

@@ -9,6 +9,8 @@ import LaueSimulation
 import LauePeaks
 import LaueIndexing
 import LaueDefects
+import LaueXANES
+import LaueCorrelation
 
 func seconds(_ body: () throws -> Void) rethrows -> Double {
     let t0 = DispatchTime.now().uptimeNanoseconds
@@ -300,6 +302,53 @@ func classifyEvaluation() throws {
     }
 }
 
+/// XANES map analysis and registration (docs/performance.md): a 100 x 100 map with 60 energies
+/// (written to OUT.h5 for the Larch side-by-side), then registration of two 200 x 200 maps.
+func benchXANES() throws {
+    let repeats = option("--repeat", 5)
+    let out = CommandLine.arguments.dropFirst(2).first { !$0.hasPrefix("--") && Int($0) == nil } ?? "/tmp/lauemap-xanes-bench"
+    try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+    let defects = SyntheticDefectMap(columns: 50, rows: 50, stepUm: 0.4, seed: 3)
+    let grid = MapGrid(columns: 100, rows: 100, stepX: 0.2, stepY: 0.2)
+    var sim = XANESSimulation(defects: defects, xanesGrid: grid)
+    sim.energies = (0..<60).map { 7692 + Double($0) }
+    sim.offsetUm = (0, 0)
+    let map = try sim.run().before
+    try XANESMapReader.writeHDF5(map, to: out + "/map100.h5")
+    var edge: EdgeMap? = nil
+    var times: [Double] = []
+    for _ in 0..<repeats { times.append(try seconds { edge = try EdgeMap.analyse(map) }) }
+    let valid = edge!.edgeEnergy.filter(\.isFinite).count
+    print(String(format: "edge map 100 x 100 x 60: %.1f ms (best of %d; median %.1f ms), %d valid pixels; ranges e0 %.1f pre %g..%g norm %g..%g nnorm %d",
+                 1000 * times.min()!, repeats, 1000 * times.sorted()[times.count / 2], valid, edge!.ranges.e0!, edge!.ranges.pre1!, edge!.ranges.pre2!,
+                 edge!.ranges.norm1!, edge!.ranges.norm2!, edge!.ranges.nnorm!))
+    // Per-pixel values for the Larch comparison.
+    var csv = "pixel,edge_step,half_height_e\n"
+    for p in 0..<grid.count where edge!.edgeEnergy[p].isFinite { csv += "\(p),\(edge!.edgeStep[p]),\(edge!.edgeEnergy[p])\n" }
+    try csv.write(toFile: out + "/lauemap_edge.csv", atomically: true, encoding: .utf8)
+    let r = edge!.ranges
+    try "\(r.e0!) \(r.pre1!) \(r.pre2!) \(r.norm1!) \(r.norm2!) \(r.nnorm!)\n".write(toFile: out + "/ranges.txt", atomically: true, encoding: .utf8)
+
+    // Registration: a 200 x 200 XANES edge-step map onto a 200 x 200 Laue channel.
+    let laue = SyntheticDefectMap(columns: 200, rows: 200, stepUm: 0.1, seed: 5)
+    let g2 = MapGrid(columns: 200, rows: 200, stepX: 0.12, stepY: 0.12, originX: -11.94, originY: -11.94)
+    var sim2 = XANESSimulation(defects: laue, xanesGrid: g2)
+    sim2.energies = (0..<30).map { 7700 + 2 * Double($0) }
+    sim2.rotationDegrees = 6
+    sim2.offsetUm = (10.2, 9.7)
+    let moving = try EdgeMap.analyse(try sim2.run().before)
+    var result: RegistrationResult? = nil
+    var regTimes: [Double] = []
+    for _ in 0..<max(1, repeats / 2) {
+        regTimes.append(try seconds {
+            result = try Registration.register(fixed: GriddedMap(grid: laue.grid, values: laue.intensity), moving: GriddedMap(grid: moving.grid, values: moving.edgeStep))
+        })
+    }
+    let t = result!.transform
+    print(String(format: "registration 200 x 200 onto 200 x 200: %.0f ms (best of %d); rotation %.2f deg (truth 6), translation (%.3f, %.3f) µm (truth 10.2, 9.7), r %.3f",
+                 1000 * regTimes.min()!, regTimes.count, t.rotationDegrees, t.translationX, t.translationY, result!.correlation))
+}
+
 let command = CommandLine.arguments.dropFirst().first ?? "help"
 switch command {
 case "simulate": try benchSimulate()
@@ -308,6 +357,7 @@ case "index-sim": try benchIndexSimulated()
 case "index": try benchIndexReal()
 case "classify-diag": try classifyDiagnostics()
 case "classify-eval": try classifyEvaluation()
+case "xanes": try benchXANES()
 default:
     print("usage: lauemap-bench simulate [--patterns N] | peaks IMAGE... [--repeat N] [--phases]")
 }
