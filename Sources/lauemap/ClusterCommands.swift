@@ -17,14 +17,7 @@ struct ScanSubmitCommand: ParsableCommand {
             """
     )
 
-    @Argument(help: "Scan folder (scan.csv) or HDF5 scan file.")
-    var scan: String
-
-    @Option(help: "Detector calibration (.det); default: calib.det in the scan folder.")
-    var calib: String?
-
-    @Option(help: "Material: built-in name or JSON material file.")
-    var material: String
+    @OptionGroup var input: ScanInput
 
     @Option(help: "Output folder (shards in OUT/shards, merged results in OUT).")
     var out: String
@@ -76,13 +69,10 @@ struct ScanSubmitCommand: ParsableCommand {
             guard let kind = BatchSchedulerKind(rawValue: scheduler) else {
                 throw LaueError(.invalidArgument, "--scheduler must be slurm or pbs, not \"\(scheduler)\"")
             }
-            let manifest = try ScanManifest.open(scan)
-            guard let calibPath = calib ?? manifest.calibrationPath else {
-                throw LaueError(.missingData, file: scan, "no --calib given and no calib.det in the scan folder")
-            }
+            let (manifest, calibPath) = try input.open()
             _ = try LaueToolsCalibration.read(path: calibPath)
-            _ = try Material.load(material)
-            var plan = ClusterPlan(scan: scan, calibration: calibPath, material: material, output: out,
+            _ = try Material.load(input.material)
+            var plan = ClusterPlan(scan: input.scan, calibration: calibPath, material: input.material, output: out,
                                    patternCount: manifest.patterns.count, shards: shards, lauemap: lauemap ?? currentExecutable())
             plan.scheduler = kind
             plan.partition = partition

@@ -23,14 +23,7 @@ struct ScanRunCommand: ParsableCommand {
             """
     )
 
-    @Argument(help: "Scan folder (scan.csv) or HDF5 scan file.")
-    var scan: String
-
-    @Option(help: "Detector calibration (.det); default: calib.det in the scan folder.")
-    var calib: String?
-
-    @Option(help: "Material: built-in name or JSON material file.")
-    var material: String
+    @OptionGroup var input: ScanInput
 
     @Option(help: "Output folder.")
     var out: String
@@ -61,12 +54,9 @@ struct ScanRunCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let manifest = try ScanManifest.open(scan)
-            guard let calibPath = calib ?? manifest.calibrationPath else {
-                throw LaueError(.missingData, file: scan, "no --calib given and no calib.det in the scan folder")
-            }
+            let (_, calibPath) = try input.open()
             let calibration = try LaueToolsCalibration.read(path: calibPath)
-            var settings = ScanSettings(material: try Material.load(material), calibration: calibration, groupingDegrees: groupDeg)
+            var settings = ScanSettings(material: try Material.load(input.material), calibration: calibration, groupingDegrees: groupDeg)
             settings.classifierOptions.beamSize = beamSize
             var options = ScanRunOptions()
             if let jobs { guard jobs >= 1 else { throw LaueError(.invalidArgument, "--jobs must be at least 1") }; options.jobs = jobs }
@@ -74,7 +64,7 @@ struct ScanRunCommand: ParsableCommand {
             options.overwrite = overwrite
             options.shard = try shard.map { try Shard(parsing: $0) }
             options.pointSpreadSigma = psf
-            let runner = try ScanRunner(scan: scan, settings: settings, output: out, options: options)
+            let runner = try ScanRunner(scan: input.scan, settings: settings, output: out, options: options)
             let observer = RunObserver(quiet: quiet, label: options.shard.map { "shard \($0)" } ?? "scan")
             runner.observer = observer
             let s = try runner.run()
@@ -92,6 +82,27 @@ struct ScanRunCommand: ParsableCommand {
             }
             emit(lines.joined(separator: "\n"))
         }
+    }
+}
+
+/// The scan, its calibration and material: shared by `scan run` and `scan submit`.
+struct ScanInput: ParsableArguments {
+    @Argument(help: "Scan folder (scan.csv) or HDF5 scan file.")
+    var scan: String
+
+    @Option(help: "Detector calibration (.det); default: calib.det in the scan folder.")
+    var calib: String?
+
+    @Option(help: "Material: built-in name or JSON material file.")
+    var material: String
+
+    /// The scan's manifest and the calibration file to use.
+    func open() throws -> (ScanManifest, String) {
+        let manifest = try ScanManifest.open(scan)
+        guard let path = calib ?? manifest.calibrationPath else {
+            throw LaueError(.missingData, file: scan, "no --calib given and no calib.det in the scan folder")
+        }
+        return (manifest, path)
     }
 }
 

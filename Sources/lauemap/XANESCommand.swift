@@ -89,8 +89,7 @@ struct XANESInputOptions: ParsableArguments {
     func geometry() throws -> XANESMapReader.Geometry {
         func pair(_ text: String?, _ name: String) throws -> (x: Double, y: Double)? {
             guard let text else { return nil }
-            let v = text.split(separator: ",").compactMap { Double($0.trimmingCharacters(in: .whitespaces)) }
-            guard v.count == 1 || v.count == 2 else { throw LaueError(.invalidArgument, "--\(name) takes X or X,Y in micrometres, not \"\(text)\"") }
+            let v = try numbers(text, option: name, counts: [1, 2], form: "X or X,Y in micrometres")
             return (v[0], v.count == 2 ? v[1] : v[0])
         }
         return XANESMapReader.Geometry(stepUm: try pair(stepUm, "step-um"), originUm: try pair(originUm, "origin-um"))
@@ -165,8 +164,8 @@ struct XANESMapCommand: ParsableCommand {
             let written = try EdgeMapOutputs.write(edge, to: out, title: (stack[0] as NSString).lastPathComponent)
             let valid = edge.edgeEnergy.filter(\.isFinite).sorted()
             let r = edge.ranges
-            emit(String(format: "%d x %d pixels, %d energies: %d valid (%.1f s); ranges e0 %.2f pre %g..%g norm %g..%g nnorm %d; median edge energy %.3f eV",
-                        map.grid.columns, map.grid.rows, map.energies.count, valid.count, seconds, r.e0 ?? .nan, r.pre1 ?? .nan, r.pre2 ?? .nan,
+            emit(String(format: "%d x %d pixels, %d energies: %d valid (%.0f ms); ranges e0 %.2f pre %g..%g norm %g..%g nnorm %d; median edge energy %.3f eV",
+                        map.grid.columns, map.grid.rows, map.energies.count, valid.count, 1000 * seconds, r.e0 ?? .nan, r.pre1 ?? .nan, r.pre2 ?? .nan,
                         r.norm1 ?? .nan, r.norm2 ?? .nan, r.nnorm ?? 0, valid.isEmpty ? Double.nan : valid[valid.count / 2]))
             for m in PixelMask.allCases where m != .valid {
                 let n = edge.mask.filter { $0 == m }.count
@@ -243,8 +242,7 @@ struct CorrelateCommand: ParsableCommand {
     }
 
     func transform(_ text: String) throws -> RigidTransform {
-        let v = text.split(separator: ",").compactMap { Double($0.trimmingCharacters(in: .whitespaces)) }
-        guard v.count == 3 else { throw LaueError(.invalidArgument, "a transform is ROTATION_DEG,TX_UM,TY_UM, not \"\(text)\"") }
+        let v = try numbers(text, option: "manual-before/--manual-after", counts: [3], form: "ROTATION_DEG,TX_UM,TY_UM")
         return RigidTransform(rotationDegrees: v[0], translationX: v[1], translationY: v[2])
     }
 }
@@ -303,8 +301,7 @@ struct SimulateXANES: ParsableCommand {
             let xanesGrid = MapGrid(columns: parts[0], rows: parts[1], stepX: stepUm, stepY: stepUm, originX: -half.0, originY: -half.1)
             var offset = (g.x(0) + 0.5 * Double(g.columns - 1) * g.stepX, g.y(0) + 0.5 * Double(g.rows - 1) * g.stepY)
             if let offsetUm {
-                let v = offsetUm.split(separator: ",").compactMap { Double($0) }
-                guard v.count == 2 else { throw LaueError(.invalidArgument, "--offset-um is X,Y") }
+                let v = try numbers(offsetUm, option: "offset-um", counts: [2], form: "X,Y in micrometres")
                 offset = (v[0], v[1])
             }
             var sim = XANESSimulation(laueGrid: g, classes: defectMap.classes.map { c in c.flatMap { [.unindexed, .failed].contains($0) ? nil : $0 } },
@@ -350,4 +347,14 @@ struct SimulateXANES: ParsableCommand {
         }
         try AtomicFile.write(lines.joined(separator: "\n") + "\n", to: (folder as NSString).appendingPathComponent("patterns.csv"))
     }
+}
+
+/// Comma-separated numbers of an option, e.g. "0.5,0.25"; a clear error unless there are `counts` of them.
+func numbers(_ text: String, option: String, counts: Set<Int>, form: String) throws -> [Double] {
+    let fields = text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+    let values = fields.compactMap(Double.init)
+    guard values.count == fields.count, counts.contains(values.count) else {
+        throw LaueError(.invalidArgument, "--\(option) takes \(form), not \"\(text)\"")
+    }
+    return values
 }
