@@ -150,26 +150,24 @@ struct FixedRangeNormalizer {
 
     init(energy: [Double], normalized m: NormalizedSpectrum, name: String) throws {
         self.energy = energy
-        let n = energy.count
         ie0 = LarchMath.indexNearest(energy, m.e0)
         npre = m.npre
-        nnorm = m.nnorm
-        var p1 = LarchMath.indexOf(energy, m.pre1 + m.e0), p2 = LarchMath.indexNearest(energy, m.pre2 + m.e0)
-        if npre == 0 { if p2 == p1 { p2 += 1 } } else if p2 - p1 < 2 { p2 = min(n, p1 + 2) }
-        pre = p1..<p2
-        var q1 = LarchMath.indexOf(energy, m.norm1 + m.e0), q2 = LarchMath.indexNearest(energy, m.norm2 + m.e0)
-        if q1 > n - 3 { q1 = n - 3 }
-        if q2 - q1 < 2 { q1 -= 2 }
-        post = q1..<q2
+        guard let w = EdgeNormalization.windows(energy, e0: m.e0, pre1: m.pre1, pre2: m.pre2, norm1: m.norm1, norm2: m.norm2,
+                                                npre: m.npre, nnorm: m.nnorm) else {
+            throw LaueError(.numerical, file: name, "empty pre-edge or post-edge range for these energies")
+        }
+        pre = w.pre
+        post = w.post
+        nnorm = w.nnorm
         if npre == 0 {
             preOperator = [[Double](repeating: 1 / Double(pre.count), count: pre.count)]
         } else {
             preOperator = try FixedRangeNormalizer.pseudoInverse(Array(energy[pre]), degree: 1, name: name)
         }
         // Weights w such that poly(E[ie0]) = w . y for the least-squares polynomial through (E[post], y).
-        let inverse = try FixedRangeNormalizer.pseudoInverse(Array(energy[post]), degree: m.nnorm, name: name)
-        let eAtEdge = energy[LarchMath.indexNearest(energy, m.e0)]
-        stepWeights = (0..<(q2 - q1)).map { k in inverse.enumerated().reduce(0.0) { $0 + $1.element[k] * pow(eAtEdge, Double($1.offset)) } }
+        let inverse = try FixedRangeNormalizer.pseudoInverse(Array(energy[w.post]), degree: w.nnorm, name: name)
+        let eAtEdge = energy[ie0]
+        stepWeights = (0..<w.post.count).map { k in inverse.enumerated().reduce(0.0) { $0 + $1.element[k] * pow(eAtEdge, Double($1.offset)) } }
     }
 
     /// Rows r_j of the (degree+1) x m pseudo-inverse: coefficient j of the least-squares polynomial
@@ -187,14 +185,8 @@ struct FixedRangeNormalizer {
 
     /// norm and edge step of one pixel's mu.
     func normalize(_ mu: [Double]) -> ([Double], Double) {
-        let offset: Double, slope: Double
-        if npre == 0 {
-            offset = zip(preOperator[0], mu[pre]).reduce(0) { $0 + $1.0 * $1.1 }
-            slope = 0
-        } else {
-            offset = zip(preOperator[0], mu[pre]).reduce(0) { $0 + $1.0 * $1.1 }
-            slope = zip(preOperator[1], mu[pre]).reduce(0) { $0 + $1.0 * $1.1 }
-        }
+        let offset = zip(preOperator[0], mu[pre]).reduce(0) { $0 + $1.0 * $1.1 }
+        let slope = npre == 0 ? 0 : zip(preOperator[1], mu[pre]).reduce(0) { $0 + $1.0 * $1.1 }
         var value = 0.0
         for (k, i) in post.enumerated() { value += stepWeights[k] * (mu[i] - (offset + slope * energy[i])) }
         let step = max(1e-12, abs(value))

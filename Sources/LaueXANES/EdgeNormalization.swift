@@ -129,25 +129,23 @@ public enum EdgeNormalization {
         nnorm = max(min(nnorm, 5), 0)
 
         // Pre-edge: a line on [p1, p2) (end exclusive), or the mean with too few points.
-        var p1 = LarchMath.indexOf(energy, pre1 + e0), p2 = LarchMath.indexNearest(energy, pre2 + e0)
+        guard let w = windows(energy, e0: e0, pre1: pre1, pre2: pre2, norm1: norm1, norm2: norm2, npre: npre, nnorm: nnorm) else {
+            throw LaueError(.numerical, file: spectrum.name, "empty pre-edge [\(pre1), \(pre2)] or post-edge [\(norm1), \(norm2)] range (eV)")
+        }
+        nnorm = w.nnorm
+        let (p1, p2) = (w.pre.lowerBound, w.pre.upperBound)
         let preOffset: Double, preSlope: Double
         if npre == 0 {
-            if p2 == p1 { p2 += 1 }
-            guard p2 > p1 else { throw LaueError(.numerical, file: spectrum.name, "empty pre-edge range [\(pre1), \(pre2)] eV") }
             preOffset = mu[p1..<p2].reduce(0, +) / Double(p2 - p1)
             preSlope = 0
         } else {
-            if p2 - p1 < 2 { p2 = min(n, p1 + 2) }
             let c = try polynomialFit(Array(energy[p1..<p2]), Array(mu[p1..<p2]), degree: 1, name: spectrum.name, what: "pre-edge line")
             preOffset = c[0]; preSlope = c[1]
         }
         let preEdge = energy.map { preOffset + $0 * preSlope }
 
         // Post-edge polynomial on [q1, q2).
-        var q1 = LarchMath.indexOf(energy, norm1 + e0), q2 = LarchMath.indexNearest(energy, norm2 + e0)
-        if q1 > n - 3 { q1 = n - 3 }
-        if q2 - q1 < 2 { q1 -= 2; nnorm = 0 } else if q2 - q1 < 5 { nnorm = min(1, nnorm) }
-        guard q1 >= 0, q2 > q1 else { throw LaueError(.numerical, file: spectrum.name, "empty post-edge range [\(norm1), \(norm2)] eV") }
+        let (q1, q2) = (w.post.lowerBound, w.post.upperBound)
         let residual = (q1..<q2).map { mu[$0] - preEdge[$0] }
         let coefficients = try polynomialFit(Array(energy[q1..<q2]), residual, degree: nnorm, name: spectrum.name, what: "post-edge polynomial")
         var postEdge = preEdge
@@ -161,6 +159,25 @@ public enum EdgeNormalization {
         return NormalizedSpectrum(energy: energy, mu: mu, e0: e0, edgeStep: step, pre1: pre1, pre2: pre2, norm1: norm1, norm2: norm2,
                                   nnorm: nnorm, npre: npre, preOffset: preOffset, preSlope: preSlope, normCoefficients: coefficients,
                                   preEdge: preEdge, postEdge: postEdge, norm: norm, flat: flat)
+    }
+
+    /// Larch's fit windows for given ranges (end exclusive): the pre-edge [index_of(e0 + pre1),
+    /// index_nearest(e0 + pre2)) widened to 1 (constant) or 2 (line) points, the post-edge
+    /// [index_of(e0 + norm1), index_nearest(e0 + norm2)) with its start capped at n - 3, and the
+    /// post-edge degree those points allow. Nil when a window is empty.
+    static func windows(_ energy: [Double], e0: Double, pre1: Double, pre2: Double, norm1: Double, norm2: Double,
+                        npre: Int, nnorm: Int) -> (pre: Range<Int>, post: Range<Int>, nnorm: Int)? {
+        let n = energy.count
+        let p1 = LarchMath.indexOf(energy, pre1 + e0)
+        var p2 = LarchMath.indexNearest(energy, pre2 + e0)
+        if npre == 0 { if p2 == p1 { p2 += 1 } } else if p2 - p1 < 2 { p2 = min(n, p1 + 2) }
+        var q1 = LarchMath.indexOf(energy, norm1 + e0)
+        let q2 = LarchMath.indexNearest(energy, norm2 + e0)
+        var degree = nnorm
+        if q1 > n - 3 { q1 = n - 3 }
+        if q2 - q1 < 2 { q1 -= 2; degree = 0 } else if q2 - q1 < 5 { degree = min(1, degree) }
+        guard p2 > p1, p1 >= 0, p2 <= n, q1 >= 0, q2 > q1 else { return nil }
+        return (p1..<p2, q1..<q2, degree)
     }
 
     /// Least-squares polynomial c0 + c1 x + ... in absolute x, solved on centred and scaled x (GSL)

@@ -38,7 +38,7 @@ enum LarchMath {
         var out = [Double](repeating: 0, count: x.count)
         var j = 0
         for (k, v) in x.enumerated() {
-            if v <= xp[0] { out[k] = v == xp[0] ? fp[0] : fp[0]; continue }
+            if v <= xp[0] { out[k] = fp[0]; continue }
             if v >= xp[n - 1] { out[k] = fp[n - 1]; continue }
             if j > 0 && xp[j] > v { j = 0 }
             while j + 1 < n && xp[j + 1] <= v { j += 1 }
