@@ -33,8 +33,7 @@ struct DemoCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let dims = grid.lowercased().split(separator: "x").compactMap { Int($0) }
-            guard dims.count == 2, dims[0] > 0, dims[1] > 0 else { throw LaueError(.invalidArgument, "--grid needs COLUMNSxROWS, e.g. 16x16") }
+            let dims = try parseGrid(grid)
             guard particles >= 1 else { throw LaueError(.invalidArgument, "--particles must be at least 1") }
             let lco = try Material.builtin("LiCoO2")
             let detector = try SimulatedDetector.builtin("medium")
@@ -47,12 +46,12 @@ struct DemoCommand: ParsableCommand {
                 let result = (out as NSString).appendingPathComponent(name)
                 // Class frequencies close to a published LiCoO2 study (42 % GND, 25 % tilt boundary,
                 // 10 % both, 17 % stacking among defect-present patterns).
-                var spec = ScanSpec(material: lco, detector: detector, columns: dims[0], rows: dims[1], stepUm: 0.5, seed: seed + UInt64(k))
+                var spec = ScanSpec(material: lco, detector: detector, columns: dims.columns, rows: dims.rows, stepUm: 0.5, seed: seed + UInt64(k))
                 spec.classWeights = [0.15, 0.36, 0.21, 0.085, 0.145, 0.05]
                 if !FileManager.default.fileExists(atPath: (scan as NSString).appendingPathComponent("truth.csv")) {
                     var options = SimulatedScanWriter.Options()
                     if let jobs { options.jobs = max(1, jobs) }
-                    let reporter = ProgressReporter(label: "simulate \(name)", total: dims[0] * dims[1])
+                    let reporter = ProgressReporter(label: "simulate \(name)", total: dims.columns * dims.rows)
                     _ = try SimulatedScanWriter.write(spec, to: scan, options: options) { done, _ in reporter.update(done) }
                 }
                 let calibration = try LaueToolsCalibration.read(path: (scan as NSString).appendingPathComponent("calib.det"))
@@ -69,7 +68,7 @@ struct DemoCommand: ParsableCommand {
                 evaluations.append(try ScanEvaluation(truth: truth, results: try ScanOutputs.readPatterns(runner.patternsFile)))
             }
             let table = try DefectFractionTable.load(folders: folders)
-            var text = "Defect fractions, \(particles) simulated LiCoO2 particle(s), \(dims[0])x\(dims[1]) patterns each:\n\n"
+            var text = "Defect fractions, \(particles) simulated LiCoO2 particle(s), \(dims.columns)x\(dims.rows) patterns each:\n\n"
             text += table.render(.md)
             text += "\nAgreement with the simulation's ground truth (macro-F1 over the six classes): "
             text += evaluations.enumerated().map { String(format: "particle %d %.3f", $0.offset + 1, $0.element.macroF1) }.joined(separator: ", ")

@@ -51,11 +51,20 @@ struct DetectorOptions: ParsableArguments {
 }
 
 func parseNumbers(_ s: String, option: String) throws -> [Double] {
-    let v = s.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
+    let v = s.split(separator: ",", omittingEmptySubsequences: false).map { Double($0.trimmingCharacters(in: .whitespaces)) }
     guard !v.isEmpty, v.allSatisfy({ $0 != nil }) else {
         throw LaueError(.invalidArgument, "\(option) needs comma-separated numbers, not \"\(s)\"")
     }
     return v.map { $0! }
+}
+
+/// A grid option "COLUMNSxROWS", each at least `minimum`.
+func parseGrid(_ s: String, option: String = "--grid", minimum: Int = 1) throws -> (columns: Int, rows: Int) {
+    let v = s.lowercased().split(separator: "x", omittingEmptySubsequences: false).map { Int($0) }
+    guard v.count == 2, let c = v[0], let r = v[1], c >= minimum, r >= minimum else {
+        throw LaueError(.invalidArgument, "\(option) needs COLUMNSxROWS (each at least \(minimum)), e.g. 40x40, not \"\(s)\"")
+    }
+    return (c, r)
 }
 
 struct SimulatePattern: ParsableCommand {
@@ -225,9 +234,8 @@ struct SimulateScan: ParsableCommand {
         try reportingErrors {
             let mat = try Material.load(material)
             let det = try detectorOptions.resolve(defaultName: "medium")
-            let dims = grid.lowercased().split(separator: "x").compactMap { Int($0) }
-            guard dims.count == 2 else { throw LaueError(.invalidArgument, "--grid needs COLUMNSxROWS, e.g. 40x40") }
-            var spec = ScanSpec(material: mat, detector: det, columns: dims[0], rows: dims[1], stepUm: stepUm, seed: seed)
+            let dims = try parseGrid(grid)
+            var spec = ScanSpec(material: mat, detector: det, columns: dims.columns, rows: dims.rows, stepUm: stepUm, seed: seed)
             let band = try parseNumbers(energy, option: "--energy")
             guard band.count == 2, band[0] > 0, band[1] > band[0] else { throw LaueError(.invalidArgument, "--energy needs MIN,MAX keV") }
             spec.energyRange = band[0]...band[1]
@@ -241,7 +249,7 @@ struct SimulateScan: ParsableCommand {
             }
             options.compression = c
             if let jobs { options.jobs = max(1, jobs) }
-            let reporter = ProgressReporter(label: "simulate", total: dims[0] * dims[1])
+            let reporter = ProgressReporter(label: "simulate", total: dims.columns * dims.rows)
             let points = try SimulatedScanWriter.write(spec, to: out, options: options) { done, _ in reporter.update(done) }
             var counts: [DefectClass: Int] = [:]
             for p in points { counts[p.truth.defectClass, default: 0] += 1 }

@@ -286,8 +286,7 @@ struct SimulateXANES: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let parts = grid.lowercased().split(separator: "x").compactMap { Int($0) }
-            guard parts.count == 2, parts[0] >= 4, parts[1] >= 4 else { throw LaueError(.invalidArgument, "--grid is COLUMNSxROWS, not \"\(grid)\"") }
+            let dims = try parseGrid(grid, minimum: 4)
             let defectMap: DefectMap
             if let defects {
                 defectMap = try DefectMap.load(scanOutput: defects)
@@ -297,8 +296,8 @@ struct SimulateXANES: ParsableCommand {
                 try writeDefects(d, to: (out as NSString).appendingPathComponent("defects"))
             }
             let g = defectMap.grid
-            let half = (Double(parts[0] - 1) / 2 * stepUm, Double(parts[1] - 1) / 2 * stepUm)
-            let xanesGrid = MapGrid(columns: parts[0], rows: parts[1], stepX: stepUm, stepY: stepUm, originX: -half.0, originY: -half.1)
+            let half = (Double(dims.columns - 1) / 2 * stepUm, Double(dims.rows - 1) / 2 * stepUm)
+            let xanesGrid = MapGrid(columns: dims.columns, rows: dims.rows, stepX: stepUm, stepY: stepUm, originX: -half.0, originY: -half.1)
             var offset = (g.x(0) + 0.5 * Double(g.columns - 1) * g.stepX, g.y(0) + 0.5 * Double(g.rows - 1) * g.stepY)
             if let offsetUm {
                 let v = try numbers(offsetUm, option: "offset-um", counts: [2], form: "X,Y in micrometres")
@@ -324,7 +323,7 @@ struct SimulateXANES: ParsableCommand {
             ]
             try AtomicFile.write(try JSONSerialization.data(withJSONObject: truth, options: [.prettyPrinted, .sortedKeys]),
                                  to: (out as NSString).appendingPathComponent("truth.json"))
-            emit("wrote before.h5 and after.h5 (\(parts[0]) x \(parts[1]) pixels, \(sim.energies.count) energies) and truth.json in \(out)"
+            emit("wrote before.h5 and after.h5 (\(dims.columns) x \(dims.rows) pixels, \(sim.energies.count) energies) and truth.json in \(out)"
                  + (defects == nil ? "; defect map in \(out)/defects/patterns.csv" : ""))
         }
     }
@@ -349,11 +348,9 @@ struct SimulateXANES: ParsableCommand {
     }
 }
 
-/// Comma-separated numbers of an option, e.g. "0.5,0.25"; a clear error unless there are `counts` of them.
+/// Comma-separated numbers of an option (`parseNumbers`), exactly `counts` of them, e.g. "0.5,0.25".
 func numbers(_ text: String, option: String, counts: Set<Int>, form: String) throws -> [Double] {
-    let fields = text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
-    let values = fields.compactMap(Double.init)
-    guard values.count == fields.count, counts.contains(values.count) else {
+    guard let values = try? parseNumbers(text, option: "--" + option), counts.contains(values.count) else {
         throw LaueError(.invalidArgument, "--\(option) takes \(form), not \"\(text)\"")
     }
     return values
