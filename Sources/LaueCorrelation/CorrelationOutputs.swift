@@ -20,8 +20,8 @@ public enum CorrelationOutputs {
         try AtomicFile.write(to: path("correlation.h5")) { temp in
             let f = try HDF5File(path: temp, mode: .create)
             try f.createGroup("/correlation")
-            try f.write((0..<g.columns).map(g.x), to: "/correlation/x_um")
-            try f.write((0..<g.rows).map(g.y), to: "/correlation/y_um")
+            try f.write(g.xs, to: "/correlation/x_um")
+            try f.write(g.ys, to: "/correlation/y_um")
             for (name, values, unit) in [("edge_before", r.edgeBefore, "eV"), ("edge_after", r.edgeAfter, "eV"), ("shift", r.shift, "eV"),
                                          ("streak_extent", r.streakExtent, "deg")] {
                 try f.write(values, shape: [g.rows, g.columns], to: "/correlation/" + name)
@@ -72,7 +72,7 @@ public enum CorrelationOutputs {
         written.append(path("summary.md"))
 
         // Plots.
-        let figure = { (name: String) in MapFigure(title: "\(title): \(name)", columns: g.columns, rows: g.rows, xs: (0..<g.columns).map(g.x), ys: (0..<g.rows).map(g.y)) }
+        let figure = { (name: String) in MapFigure(title: "\(title): \(name)", columns: g.columns, rows: g.rows, xs: g.xs, ys: g.ys) }
         try figure("edge shift after - before").scalar(r.shift, label: "eV").write(to: path("shift.png"))
         let registered = xanesStepBefore.resampled(onto: g, transform: r.registrationBefore.transform).values
         let top = registered.filter(\.isFinite).max() ?? 1

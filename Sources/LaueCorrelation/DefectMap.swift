@@ -31,7 +31,7 @@ public struct DefectMap: Sendable {
     /// Reads `patterns.csv` of a `lauemap scan run` output folder (or the file itself).
     public static func load(scanOutput path: String, channel: Channel = .peaks) throws -> DefectMap {
         var isDirectory: ObjCBool = false
-        FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
+        _ = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
         let file = isDirectory.boolValue ? (path as NSString).appendingPathComponent("patterns.csv") : path
         let records = try ScanOutputs.readPatterns(file)
         guard !records.isEmpty else { throw LaueError(.missingData, file: file, "no patterns") }

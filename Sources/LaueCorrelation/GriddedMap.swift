@@ -74,25 +74,3 @@ public struct GriddedMap: Sendable {
         return GriddedMap(grid: target, values: (0..<target.count).map { count[$0] > 0 ? sum[$0] / Double(count[$0]) : fill.values[$0] })
     }
 }
-
-/// A rigid transform from a moving map's frame to a fixed map's frame (micrometres):
-/// fixed = R(rotation) * moving + translation.
-public struct RigidTransform: Sendable, Equatable, Codable {
-    public var rotationDegrees: Double
-    public var translationX: Double
-    public var translationY: Double
-
-    public init(rotationDegrees: Double = 0, translationX: Double = 0, translationY: Double = 0) {
-        self.rotationDegrees = rotationDegrees; self.translationX = translationX; self.translationY = translationY
-    }
-
-    public func apply(x: Double, y: Double) -> (x: Double, y: Double) {
-        let t = rotationDegrees * .pi / 180
-        return (cos(t) * x - sin(t) * y + translationX, sin(t) * x + cos(t) * y + translationY)
-    }
-
-    public func inverse(x: Double, y: Double) -> (x: Double, y: Double) {
-        let t = rotationDegrees * .pi / 180, dx = x - translationX, dy = y - translationY
-        return (cos(t) * dx + sin(t) * dy, -sin(t) * dx + cos(t) * dy)
-    }
-}

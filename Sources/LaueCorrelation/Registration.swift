@@ -70,11 +70,9 @@ public enum Registration {
 
     /// Zero mean and unit SD over the finite pixels; pixels without data become 0.
     static func standardised(_ map: GriddedMap) -> GriddedMap {
-        let finite = map.values.filter(\.isFinite)
-        guard finite.count > 1 else { return GriddedMap(grid: map.grid, values: .init(repeating: 0, count: map.grid.count)) }
-        let mean = finite.reduce(0, +) / Double(finite.count)
-        let sd = (finite.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(finite.count - 1)).squareRoot()
-        guard sd > 0 else { return GriddedMap(grid: map.grid, values: .init(repeating: 0, count: map.grid.count)) }
+        let summary = SampleSummary(map.values)
+        let mean = summary.mean, sd = summary.standardDeviation
+        guard summary.count > 1, sd > 0 else { return GriddedMap(grid: map.grid, values: .init(repeating: 0, count: map.grid.count)) }
         return GriddedMap(grid: map.grid, values: map.values.map { $0.isFinite ? ($0 - mean) / sd : 0 })
     }
 

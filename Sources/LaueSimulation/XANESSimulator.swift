@@ -37,11 +37,12 @@ public struct XANESSimulation: Sendable {
         self.laueGrid = laueGrid; self.classes = classes; self.streakExtent = streakExtent; self.xanesGrid = xanesGrid
     }
 
+    /// The XANES frame in the Laue frame: the transform registration should recover.
+    public var transform: RigidTransform { RigidTransform(rotationDegrees: rotationDegrees, translationX: offsetUm.x, translationY: offsetUm.y) }
+
     /// Laue-frame position of XANES pixel (i, j).
     public func laueFrame(column i: Int, row j: Int) -> (x: Double, y: Double) {
-        let x = xanesGrid.x(i), y = xanesGrid.y(j)
-        let t = rotationDegrees * .pi / 180
-        return (cos(t) * x - sin(t) * y + offsetUm.x, sin(t) * x + cos(t) * y + offsetUm.y)
+        transform.apply(x: xanesGrid.x(i), y: xanesGrid.y(j))
     }
 
     public struct Result: Sendable {

@@ -58,6 +58,17 @@ public struct EdgeMap: Sendable {
 
     public var validCount: Int { mask.filter { $0 == .valid }.count }
 
+    /// Edge maps of one particle before and after a reaction, with one set of ranges fixed from the
+    /// "before" map and applied relative to each map's own e0 (unless `options` fixes e0), so that
+    /// windows placed differently cannot fake a shift.
+    public static func analysePair(before: XANESMap, after: XANESMap, options: EdgeMapOptions = EdgeMapOptions()) throws -> (before: EdgeMap, after: EdgeMap) {
+        let first = try analyse(before, options: options)
+        var o = options
+        o.ranges = first.ranges
+        o.ranges.e0 = options.ranges.e0
+        return (first, try analyse(after, options: o))
+    }
+
     /// Analyses every pixel of `map`.
     public static func analyse(_ map: XANESMap, options: EdgeMapOptions = EdgeMapOptions()) throws -> EdgeMap {
         let n = map.grid.count, ne = map.energies.count

@@ -27,8 +27,8 @@ public enum EdgeMapOutputs {
         try AtomicFile.write(to: h5) { temp in
             let f = try HDF5File(path: temp, mode: .create)
             try f.createGroup("/edge")
-            try f.write((0..<g.columns).map(g.x), to: "/edge/x_um")
-            try f.write((0..<g.rows).map(g.y), to: "/edge/y_um")
+            try f.write(g.xs, to: "/edge/x_um")
+            try f.write(g.ys, to: "/edge/y_um")
             for layer in layers {
                 let path = "/edge/" + layer.name
                 try f.write(layer.values(map), shape: [g.rows, g.columns], to: path)
@@ -61,7 +61,7 @@ public enum EdgeMapOutputs {
         written.append(csvPath)
 
         let figure = { (name: String) in
-            MapFigure(title: "\(title): \(name)", columns: g.columns, rows: g.rows, xs: (0..<g.columns).map(g.x), ys: (0..<g.rows).map(g.y))
+            MapFigure(title: "\(title): \(name)", columns: g.columns, rows: g.rows, xs: g.xs, ys: g.ys)
         }
         for layer in layers where layer.values(map).contains(where: \.isFinite) {
             let path = (folder as NSString).appendingPathComponent(layer.name + ".png")

@@ -19,8 +19,33 @@ public struct MapGrid: Sendable, Equatable, Codable {
     public var count: Int { columns * rows }
     public func x(_ i: Int) -> Double { originX + Double(i) * stepX }
     public func y(_ j: Int) -> Double { originY + Double(j) * stepY }
+    /// Pixel-centre coordinates of the columns and of the rows (micrometres).
+    public var xs: [Double] { (0..<columns).map(x) }
+    public var ys: [Double] { (0..<rows).map(y) }
     /// Continuous pixel coordinates of a point in micrometres.
     public func pixel(x: Double, y: Double) -> (Double, Double) { ((x - originX) / stepX, (y - originY) / stepY) }
+}
+
+/// A rigid transform from a moving map's frame to a fixed map's frame (micrometres):
+/// fixed = R(rotation) * moving + translation.
+public struct RigidTransform: Sendable, Equatable, Codable {
+    public var rotationDegrees: Double
+    public var translationX: Double
+    public var translationY: Double
+
+    public init(rotationDegrees: Double = 0, translationX: Double = 0, translationY: Double = 0) {
+        self.rotationDegrees = rotationDegrees; self.translationX = translationX; self.translationY = translationY
+    }
+
+    public func apply(x: Double, y: Double) -> (x: Double, y: Double) {
+        let t = rotationDegrees * .pi / 180
+        return (cos(t) * x - sin(t) * y + translationX, sin(t) * x + cos(t) * y + translationY)
+    }
+
+    public func inverse(x: Double, y: Double) -> (x: Double, y: Double) {
+        let t = rotationDegrees * .pi / 180, dx = x - translationX, dy = y - translationY
+        return (cos(t) * dx + sin(t) * dy, -sin(t) * dx + cos(t) * dy)
+    }
 }
 
 /// A micro-XANES map: one image per incident energy, on a grid in micrometres.

@@ -94,7 +94,7 @@ public enum XANESMapReader {
     /// A multi-page TIFF (one page per energy) or a folder of single-page TIFFs sorted by name.
     public static func readTIFF(path: String, energies energyFile: String, geometry: Geometry) throws -> XANESMap {
         var isDirectory: ObjCBool = false
-        FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
+        _ = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
         var pages: [LaueImage]
         if isDirectory.boolValue {
             let names = try FileManager.default.contentsOfDirectory(atPath: path)

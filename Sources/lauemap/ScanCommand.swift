@@ -171,7 +171,7 @@ struct ScanEvaluateCommand: ParsableCommand {
             if truthPath == nil, let data = FileManager.default.contents(atPath: (output as NSString).appendingPathComponent("run.json")),
                let j = try? JSONSerialization.jsonObject(with: data) as? [String: Any], let scan = j["scan"] as? String {
                 var isDir: ObjCBool = false
-                FileManager.default.fileExists(atPath: scan, isDirectory: &isDir)
+                _ = FileManager.default.fileExists(atPath: scan, isDirectory: &isDir)
                 truthPath = ((isDir.boolValue ? scan : (scan as NSString).deletingLastPathComponent) as NSString).appendingPathComponent("truth.csv")
             }
             guard let t = truthPath else { throw LaueError(.missingData, file: output, "no --truth given and no run.json naming the scan") }

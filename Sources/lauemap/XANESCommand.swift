@@ -220,11 +220,7 @@ struct CorrelateCommand: ParsableCommand {
             }
             let defectMap = try DefectMap.load(scanOutput: defects, channel: channel)
             let beforeMap = try input.read(before), afterMap = try input.read(after)
-            let edgeBefore = try EdgeMap.analyse(beforeMap)
-            var o = EdgeMapOptions()
-            o.ranges = edgeBefore.ranges
-            o.ranges.e0 = nil
-            let edgeAfter = try EdgeMap.analyse(afterMap, options: o)
+            let (edgeBefore, edgeAfter) = try EdgeMap.analysePair(before: beforeMap, after: afterMap)
             var options = CorrelationOptions()
             options.registration.maximumRotation = maximumRotation
             options.manualBefore = try manualBefore.map(transform)

@@ -19,11 +19,7 @@ import Testing
             sim.shiftPerDegree = 0
         }
         let sim = try pair.simulation.run()
-        let before = try EdgeMap.analyse(sim.before)
-        var o = EdgeMapOptions()
-        o.ranges = before.ranges
-        o.ranges.e0 = nil
-        let after = try EdgeMap.analyse(sim.after, options: o)
+        let (before, after) = try EdgeMap.analysePair(before: sim.before, after: sim.after)
         var options = CorrelationOptions()
         options.permutations = 499
         let r = try CorrelationAnalysis.run(defects: Self.defectMap(pair.defects), before: before, after: after, options: options)
@@ -52,11 +48,7 @@ import Testing
             sim.seed = 1000 + UInt64(k)
             sim.shiftField = smoothField(grid: g, amplitude: 0.4, passes: 6, seed: 500 + UInt64(k))
             let r = try sim.run()
-            let before = try EdgeMap.analyse(r.before)
-            var o = EdgeMapOptions()
-            o.ranges = before.ranges
-            o.ranges.e0 = nil
-            let after = try EdgeMap.analyse(r.after, options: o)
+            let (before, after) = try EdgeMap.analysePair(before: r.before, after: r.after)
             var options = CorrelationOptions()
             options.manualBefore = RigidTransform(); options.manualAfter = RigidTransform()
             options.permutations = 199

@@ -11,7 +11,7 @@ import Testing
 struct SyntheticPair {
     let defects: SyntheticDefectMap
     let simulation: XANESSimulation
-    let truth: RigidTransform
+    var truth: RigidTransform { simulation.transform }
 
     init(rotation: Double, offset: (Double, Double), columns: Int = 56, step: Double = 0.4, seed: UInt64 = 3,
          configure: (inout XANESSimulation) -> Void = { _ in }) {
@@ -24,7 +24,6 @@ struct SyntheticPair {
         sim.seed = seed
         configure(&sim)
         simulation = sim
-        truth = RigidTransform(rotationDegrees: rotation, translationX: offset.0, translationY: offset.1)
     }
 
     var fixed: GriddedMap { GriddedMap(grid: defects.grid, values: defects.intensity) }

@@ -16,7 +16,7 @@ import LaueTestSupport
         let e = FileManager.default.enumerator(atPath: dir)!
         while let f = e.nextObject() as? String {
             var isDir: ObjCBool = false
-            FileManager.default.fileExists(atPath: dir + "/" + f, isDirectory: &isDir)
+            _ = FileManager.default.fileExists(atPath: dir + "/" + f, isDirectory: &isDir)
             if !isDir.boolValue { out[f] = try Data(contentsOf: URL(fileURLWithPath: dir + "/" + f)) }
         }
         return out

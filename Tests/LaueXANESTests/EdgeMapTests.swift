@@ -37,11 +37,7 @@ enum SyntheticDefects {
         sim.seed = 11
         let r = try sim.run()
         // One set of ranges for both maps (relative to each map's own e0), from the "before" map.
-        let before = try EdgeMap.analyse(r.before)
-        var options = EdgeMapOptions()
-        options.ranges = before.ranges
-        options.ranges.e0 = nil
-        let after = try EdgeMap.analyse(r.after, options: options)
+        let (before, after) = try EdgeMap.analysePair(before: r.before, after: r.after)
         var errors: [Double] = []
         for p in 0..<grid.count where r.thickness[p] >= 0.99 {
             #expect(before.mask[p] == .valid && after.mask[p] == .valid)
