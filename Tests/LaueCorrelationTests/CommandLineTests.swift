@@ -7,16 +7,8 @@ import Testing
 @Suite struct CommandLineTests {
     func run(_ arguments: [String]) throws -> (Int32, String) {
         let exe = try #require(Fixtures.lauemapExecutable, "lauemap executable not found next to the tests")
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: exe)
-        p.arguments = arguments
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+        let r = try Command.run(exe, arguments)
+        return (r.status, r.stdout)
     }
 
     /// simulate xanes -> correlate: the planted GND shift (0.8 eV) and the transform are found.
