@@ -13,8 +13,7 @@ public struct CorrelationOptions: Sendable {
     public var confidenceLevel = 0.95
     public var seed: UInt64 = 1
     /// Class pairs compared; default: every defect class against no_defect.
-    public var comparisons: [(DefectClass, DefectClass)] = [.gnd, .tiltBoundary, .tiltBoundaryGND, .stackingTiltBoundaries, .randomDislocations]
-        .map { ($0, .noDefect) }
+    public var comparisons: [(DefectClass, DefectClass)] = DefectClass.physical.filter { $0 != .noDefect }.map { ($0, .noDefect) }
     /// Classes with fewer pixels are listed but not tested.
     public var minimumPixels = 5
     public init() {}
@@ -68,8 +67,6 @@ public struct CorrelationResult: Sendable {
 /// Registers the before/after edge maps onto the Laue grid and relates the edge shift to the
 /// defect classes and the streaking extent (docs/xanes.md).
 public enum CorrelationAnalysis {
-    static let physical: [DefectClass] = [.noDefect, .gnd, .tiltBoundary, .tiltBoundaryGND, .stackingTiltBoundaries, .randomDislocations]
-
     public static func run(defects: DefectMap, before: EdgeMap, after: EdgeMap, options: CorrelationOptions = CorrelationOptions()) throws -> CorrelationResult {
         let fixed = GriddedMap(grid: defects.grid, values: defects.channel)
         func register(_ map: EdgeMap, manual: RigidTransform?, label: String) throws -> RegistrationResult {
@@ -87,11 +84,11 @@ public enum CorrelationAnalysis {
         let eb = GriddedMap(grid: before.grid, values: before.edgeEnergy).averaged(onto: g, transform: rb.transform).values
         let ea = GriddedMap(grid: after.grid, values: after.edgeEnergy).averaged(onto: g, transform: ra.transform).values
         let shift = zip(ea, eb).map { $0 - $1 }
-        let classes = defects.classes.map { c -> DefectClass? in c.flatMap { physical.contains($0) ? $0 : nil } }
+        let classes = defects.classes.map { c -> DefectClass? in c.flatMap { DefectClass.physical.contains($0) ? $0 : nil } }
         let usable = (0..<g.count).filter { classes[$0] != nil && shift[$0].isFinite }
 
         var perClass: [ClassStatistics] = []
-        for c in physical {
+        for c in DefectClass.physical {
             let idx = usable.filter { classes[$0] == c }
             guard !idx.isEmpty else { continue }
             let s = idx.map { shift[$0] }
