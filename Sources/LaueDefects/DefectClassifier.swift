@@ -50,12 +50,19 @@ public struct ClassifierOptions: Sendable {
     /// The winning kind of spot (continuous or discrete) needs this share of the vote; otherwise
     /// `unclassified`.
     public var minimumVoteShare = 0.6
+    /// The share a continuous (GND) reading needs: spots that cannot resolve a boundary's steps read as
+    /// continuous, so sub-peaks in a quarter of the vote make a GND reading doubtful.
+    public var minimumContinuousShare = 0.75
     /// Among discrete spots, this share showing three or more sub-peaks means stacked boundaries.
     public var multiShare = 0.3
     /// Length over which a GND spread accumulates (beam size), micrometres; Burgers vector (angstrom),
     /// nil for the material's shortest lattice translation.
     public var beamSize = 0.5
     public var burgersVector: Double? = nil
+    /// The peak search's `momentFloor`: second moments leave out pixels below this fraction of a spot's
+    /// height, which keeps (1 - (1 + U) f) / (1 - f) of a Gaussian spot's variance (U = ln(1/f)); the
+    /// isotropic spread of random dislocations (Gaussian spots) is corrected for it.
+    public var momentFloor = 0.05
 
     public init() {}
 }
@@ -79,10 +86,29 @@ public struct DefectClassifier: Sendable {
 
     var material: Material { predictor.material }
 
+    /// Fraction of a 2-D Gaussian's variance (per axis) that moments keep when pixels below `floor` of
+    /// the peak are left out.
+    static func gaussianVarianceKept(floor f: Double) -> Double {
+        guard f > 0, f < 1 else { return 1 }
+        let u = log(1 / f)
+        return (1 - (1 + u) * f) / (1 - f)
+    }
+
+    /// Classifies a pattern from its peak search and indexed grain, the way the scan pipeline does: the
+    /// grain's sub-orientations first (`SubgrainSearch`), then the reflections read with their families.
+    public func classify(_ found: PeakSearchResult, grain: Grain,
+                         subgrainOptions: SubgrainOptions = SubgrainOptions()) -> (DefectAssessment, SubgrainAnalysis) {
+        let subgrains = SubgrainSearch.find(grain: grain, peaks: found.peaks, predictor: predictor, options: subgrainOptions)
+        return (classify(peaks: found.peaks, grain: grain, psfSigma: found.psfSigma, subgrains: subgrains), subgrains)
+    }
+
     /// Classifies the pattern whose peaks are `peaks` (from the peak search) and whose grain is `grain`.
-    /// `psfSigma` is the point-spread sigma of the frame in pixels (the peak search's estimate).
-    public func classify(peaks: [Peak], grain: Grain, psfSigma: Double) -> DefectAssessment {
-        var spots = SpotEvidence.gather(peaks: peaks, grain: grain, predictor: predictor, limit: options.maximumSpots)
+    /// `psfSigma` is the point-spread sigma of the frame in pixels (the peak search's estimate);
+    /// `subgrains` the grain's sub-orientations and reflection families (`SubgrainSearch`).
+    public func classify(peaks: [Peak], grain: Grain, psfSigma: Double, subgrains: SubgrainAnalysis = SubgrainAnalysis()) -> DefectAssessment {
+        var spots = SpotEvidence.gather(peaks: peaks, grain: grain, predictor: predictor, limit: options.maximumSpots,
+                                        families: subgrains.families, incomplete: subgrains.incomplete,
+                                        psfSigma: options.pointSpreadSigma ?? psfSigma)
         guard spots.count >= options.minimumSpots else {
             return DefectAssessment(defectClass: .unclassified, confidence: 0,
                                     reason: "only \(spots.count) usable indexed spots (need \(options.minimumSpots))")
@@ -144,7 +170,7 @@ public struct DefectClassifier: Sendable {
             }
             result.defectClass = .randomDislocations
             // lambda2 (the median eigenvalue) is the steadiest estimate of the common variance.
-            result.spread = 2.354820045 * l2.squareRoot()
+            result.spread = 2.354820045 * (l2 / DefectClassifier.gaussianVarianceKept(floor: options.momentFloor)).squareRoot()
             result.confidence = clamp((1 - tensor.residual) * min(1, (options.oneAxisRatio - ratio) / (options.oneAxisRatio - 1)))
             return result
         }
@@ -217,7 +243,9 @@ public struct DefectClassifier: Sendable {
         } else {
             winner = .streak; share = continuous
         }
-        guard share >= options.minimumVoteShare else {
+        // Unresolved discrete defects (steps below the point spread in the less sensitive spots) read as
+        // continuous, a continuous band never as resolved sub-peaks: GND needs a larger share.
+        guard share >= (winner == .streak ? options.minimumContinuousShare : options.minimumVoteShare) else {
             result.reason = String(format: "spot labels disagree (%@ %.0f%%)", winner.rawValue, share * 100)
             return result
         }

@@ -38,21 +38,35 @@ public struct SpotEvidence: Sendable {
         return (d.x * d.x + d.y * d.y).squareRoot()
     }
 
-    /// Gathers the evidence of the usable spots of `grain`: indexed, unsaturated, away from the frame
-    /// edge and from other peaks, strongest first, at most `limit`.
-    public static func gather(peaks: [Peak], grain: Grain, predictor: SpotPredictor, limit: Int = 30) -> [SpotEvidence] {
+    /// Gathers the evidence of the usable reflections of `grain`: indexed, unsaturated, away from the frame
+    /// edge and from other peaks, strongest first, at most `limit`. A reflection with a family (its main
+    /// peak and the sub-spots of the grain's sub-orientations, `SubgrainSearch`) reads as all its spots
+    /// together; reflections in `incomplete` (a sub-spot expected but not found) are left out.
+    public static func gather(peaks: [Peak], grain: Grain, predictor: SpotPredictor, limit: Int = 30,
+                              families: [Int: [Int]] = [:], incomplete: Set<Int> = [], psfSigma: Double = 1) -> [SpotEvidence] {
         let degree = Double.pi / 180
         var out: [SpotEvidence] = []
-        let spots = grain.spots.filter { s in
-            s.peakIndex >= 0 && s.peakIndex < peaks.count && !peaks[s.peakIndex].saturated && !peaks[s.peakIndex].edge
-                && !peaks[s.peakIndex].overlapping && peaks[s.peakIndex].intensity > 0
-        }.sorted { peaks[$0.peakIndex].intensity > peaks[$1.peakIndex].intensity }
-        for s in spots.prefix(limit) {
+        var candidates: [(IndexedSpot, StreakMetrics, Double)] = []
+        for s in grain.spots where s.peakIndex >= 0 && s.peakIndex < peaks.count && !incomplete.contains(s.peakIndex) {
+            let members = families[s.peakIndex] ?? [s.peakIndex]
+            let usable = members.allSatisfy { k in k >= 0 && k < peaks.count && !peaks[k].saturated && !peaks[k].edge }
+            guard usable else { continue }
+            if let merged = ReflectionFamily.combine(members, peaks: peaks, psfSigma: psfSigma) {
+                guard !ReflectionFamily.overlapsOthers(members, peaks: peaks), merged.intensity > 0 else { continue }
+                candidates.append((s, merged.streak, merged.intensity))
+            } else {
+                let p = peaks[s.peakIndex]
+                guard !p.overlapping, p.intensity > 0 else { continue }
+                candidates.append((s, p.streak, p.intensity))
+            }
+        }
+        candidates.sort { $0.2 > $1.2 }
+        for (s, streak, intensity) in candidates.prefix(limit) {
             guard let j = predictor.jacobian(s.hkl, orientation: grain.orientation) else { continue }
             let p = peaks[s.peakIndex]
-            let c = p.streak.covariance
-            out.append(SpotEvidence(peakIndex: s.peakIndex, hkl: s.hkl, x: p.x, y: p.y, intensity: p.intensity,
-                                    covariance: Sym2(c.xx, c.xy, c.yy), streak: p.streak,
+            let c = streak.covariance
+            out.append(SpotEvidence(peakIndex: s.peakIndex, hkl: s.hkl, x: p.x, y: p.y, intensity: intensity,
+                                    covariance: Sym2(c.xx, c.xy, c.yy), streak: streak,
                                     jacobian: (j.dx * degree, j.dy * degree)))
         }
         return out

@@ -1,3 +1,4 @@
+import CGSL
 import Foundation
 import LaueCore
 
@@ -21,8 +22,13 @@ public struct IndexingOptions: Sendable {
     /// Honest failure: fewer peaks than this, or a solution with fewer indexed spots, is unindexed.
     public var minimumPeaks = 6
     public var minimumIndexed = 8
-    /// A solution must explain at least this fraction of the spots it was searched among.
-    public var minimumFraction = 0.25
+    /// A solution must explain at least this fraction of the spots it was searched among (0: no such
+    /// rule; peaks of other grains, phases and sub-grains do not count against a grain).
+    public var minimumFraction = 0.0
+    /// Acceptance by statistics: the chance that `k` of the `n` predicted reflections land within
+    /// `chanceRadius` of an observed peak by accident (binomial, with the frame's peak density) must be
+    /// at most this. Small, because the search tries many orientations before it keeps one.
+    public var maximumChance = 1e-9
     public var maximumMeanDeviation = 1.0
     /// Refine the five deviatoric strain components too.
     public var refineStrain = false
@@ -143,6 +149,11 @@ public final class Indexer {
         if grain.indexedCount < options.minimumIndexed {
             return .failure("best orientation indexes only \(grain.indexedCount) spots (at least \(options.minimumIndexed) needed)")
         }
+        let chance = chanceOfMatches(grain, observed: obs.count)
+        if chance > options.maximumChance {
+            return .failure(String(format: "%d of %d predicted spots matched, which unrelated peaks would give with probability %.1e (at most %.0e accepted)",
+                                   grain.indexedCount, grain.predictedCount, chance, options.maximumChance))
+        }
         if Double(grain.indexedCount) < options.minimumFraction * Double(obs.count) {
             return .failure(String(format: "best orientation explains only %d of %d spots (%.0f %%, at least %.0f %% needed)",
                                    grain.indexedCount, obs.count, 100 * Double(grain.indexedCount) / Double(obs.count),
@@ -152,6 +163,17 @@ public final class Indexer {
             return .failure(String(format: "mean pixel deviation %.2f px exceeds %.2f px", grain.meanDeviation, options.maximumMeanDeviation))
         }
         return .success(grain)
+    }
+
+    /// Chance that at least `grain.indexedCount` of its `predictedCount` reflections each find one of
+    /// `observed` peaks spread evenly over the detector within `chanceRadius` px: binomial tail with
+    /// p = density * pi * r^2, r = max(1 px, 2.5 x the grain's mean deviation).
+    func chanceOfMatches(_ grain: Grain, observed: Int) -> Double {
+        let k = grain.indexedCount, n = max(grain.predictedCount, k)
+        guard k > 0 else { return 1 }
+        let r = max(1.0, 2.5 * grain.meanDeviation)
+        let p = min(1, Double(observed) / Double(max(calibration.width * calibration.height, 1)) * .pi * r * r)
+        return gsl_cdf_binomial_Q(UInt32(k - 1), p, UInt32(n))
     }
 
     /// The orientation with the identity-closest symmetry equivalent (a deterministic choice).

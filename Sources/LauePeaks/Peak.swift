@@ -1,13 +1,14 @@
 import Foundation
 import LaueCore
 
-/// A fitted rotated anisotropic 2-D profile (Gaussian or Lorentzian) on a constant background.
+/// A fitted rotated anisotropic 2-D profile (Gaussian, Lorentzian or pseudo-Voigt) on a constant
+/// background.
 ///
 /// Positions are 0-based pixel-centre coordinates (column, row); widths are full widths at half
-/// maximum along the major and minor axes; `angle` is the major axis direction in degrees, measured
-/// from +x (columns) towards +y (rows), in [0, 180).
+/// maximum along the major and minor axes (`fwhmMajor >= fwhmMinor`); `angle` is the major axis
+/// direction in degrees, measured from +x (columns) towards +y (rows), in [0, 180).
 public struct EllipseFit: Sendable, Equatable {
-    public enum Model: String, Sendable { case gaussian, lorentzian }
+    public enum Model: String, Sendable { case gaussian, lorentzian, pseudoVoigt = "pseudo_voigt" }
     public var model: Model
     public var x: Double
     public var y: Double
@@ -20,6 +21,15 @@ public struct EllipseFit: Sendable, Equatable {
     public var residual: Double
     public var iterations: Int
     public var converged: Bool
+    /// Lorentzian fraction of the profile (0 Gaussian, 1 Lorentzian): the weight of the halo.
+    public var eta: Double = 0
+
+    public init(model: Model, x: Double, y: Double, amplitude: Double, background: Double, fwhmMajor: Double,
+                fwhmMinor: Double, angle: Double, residual: Double, iterations: Int, converged: Bool, eta: Double = 0) {
+        self.model = model; self.x = x; self.y = y; self.amplitude = amplitude; self.background = background
+        self.fwhmMajor = fwhmMajor; self.fwhmMinor = fwhmMinor; self.angle = angle; self.residual = residual
+        self.iterations = iterations; self.converged = converged; self.eta = eta
+    }
 }
 
 /// Sub-peaks along a spot's major axis.
@@ -70,11 +80,17 @@ public struct StreakMetrics: Sendable, Equatable {
     /// PSF-corrected width excess, same definition across the streak: sqrt(12 max(lambdaMinor - sigma_psf^2, 0)).
     public var width: Double
     public var profile: SubpeakProfile
+    /// Centre of the moments (LaueTools convention) and their total weight (sum of the
+    /// background-subtracted values that entered them): spots combine exactly as mixtures.
+    public var centre: (x: Double, y: Double) = (0, 0)
+    public var weight: Double = 0
 
     public init(covariance: (xx: Double, xy: Double, yy: Double), lambdaMajor: Double, lambdaMinor: Double, angle: Double,
-                aspectRatio: Double, length: Double, width: Double, profile: SubpeakProfile) {
+                aspectRatio: Double, length: Double, width: Double, profile: SubpeakProfile,
+                centre: (x: Double, y: Double) = (0, 0), weight: Double = 0) {
         self.covariance = covariance; self.lambdaMajor = lambdaMajor; self.lambdaMinor = lambdaMinor; self.angle = angle
         self.aspectRatio = aspectRatio; self.length = length; self.width = width; self.profile = profile
+        self.centre = centre; self.weight = weight
     }
 
     public static func == (a: StreakMetrics, b: StreakMetrics) -> Bool {
@@ -88,16 +104,27 @@ public struct StreakMetrics: Sendable, Equatable {
     }
 }
 
-/// One peak found on a detector frame.
-public struct Peak: Sendable, Equatable {
-    /// Position in LaueTools' convention (first pixel centre (1, 1)): the Gaussian fit centre when the
-    /// fit is good, else the centroid.
+/// One maximum of a spot.
+public struct Subpeak: Sendable, Equatable {
     public var x: Double
     public var y: Double
-    /// Intensity-weighted centroid, LaueTools convention.
+    public var height: Double
+    public init(x: Double, y: Double, height: Double) { self.x = x; self.y = y; self.height = height }
+}
+
+/// One peak found on a detector frame: one intensity maximum (a watershed basin of the
+/// background-subtracted frame). Maxima joined by a high saddle form one *spot* (the sub-peaks of a
+/// split spot); the streak metrics describe the whole spot and are shared by its peaks.
+public struct Peak: Sendable, Equatable {
+    /// Position in LaueTools' convention (first pixel centre (1, 1)): the centre of the core fit when the
+    /// fit is good, else the centroid of the 3x3 pixels around the maximum. Always on the peak's own
+    /// maximum.
+    public var x: Double
+    public var y: Double
+    /// Intensity-weighted centroid of the peak's own pixels, LaueTools convention.
     public var centroidX: Double
     public var centroidY: Double
-    /// Background-subtracted integrated intensity over the peak region.
+    /// Background-subtracted integrated intensity over the peak's own pixels.
     public var intensity: Double
     /// Local background level (median of the region's surroundings).
     public var background: Double
@@ -105,18 +132,28 @@ public struct Peak: Sendable, Equatable {
     public var maximum: Double
     public var maximumX: Int
     public var maximumY: Int
-    /// Number of pixels in the peak region.
+    /// Number of pixels of the peak's own basin.
     public var pixelCount: Int
-    /// Number of separate regions grouped into this peak (sub-peaks further apart than the PSF).
+    /// The spot this peak belongs to (index into `PeakSearchResult.spots`).
+    public var spot: Int = 0
+    /// Number of maxima (sub-peaks) in the peak's spot.
     public var components: Int = 1
-    public var gaussian: EllipseFit?
-    public var lorentzian: EllipseFit?
+    /// Every maximum of the peak's spot, highest first: position (LaueTools convention) and height above
+    /// the background of its pixel.
+    public var subpeaks: [Subpeak] = []
+    /// The core profile fit (model chosen by the fit; nil for peaks too faint or at an edge).
+    public var fit: EllipseFit?
+    /// Streak metrics of the peak's spot.
     public var streak: StreakMetrics
+    /// Full lengths of the spot's major-axis profile at 50 % and 10 % of its highest value, pixels: the
+    /// core plus streak, and the extent of tails and halos.
+    public var extentHalf: Double = 0
+    public var extentTenth: Double = 0
     /// A pixel of the region reached the saturation level.
     public var saturated: Bool
-    /// The region touches the frame edge or a masked area.
+    /// The spot touches the frame edge or a masked area (not fitted).
     public var edge: Bool
-    /// The region touches another peak's region, or holds several maxima off the major axis.
+    /// The spot lies within a few widths of another spot.
     public var overlapping: Bool
     /// Scattering angles of (x, y) and the angular length of the streak (kf angle, degrees), when a
     /// calibration was given.

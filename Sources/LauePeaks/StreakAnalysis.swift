@@ -2,17 +2,17 @@ import Foundation
 
 /// Major-axis profiles and their sub-peaks (shared/notes/laue-physics.md 3.4-3.6).
 enum StreakAnalysis {
-    /// Bilinear sample of a row-major image at 0-based (x, y); dead pixels and spikes (state 4) count as
-    /// the background; nil outside.
+    /// Bilinear sample of a row-major image at 0-based (x, y); dead pixels, spikes (state 4) and pixels
+    /// of other spots (`foreign`) count as the background; nil outside.
     @inline(__always)
     static func sample(_ p: UnsafeBufferPointer<Float>, _ state: UnsafeBufferPointer<UInt8>, _ mask: PixelMask,
-                       _ w: Int, _ h: Int, _ x: Double, _ y: Double, background: Double) -> Double? {
+                       _ w: Int, _ h: Int, _ x: Double, _ y: Double, background: Double, foreign: (Int) -> Bool) -> Double? {
         guard x >= 0, y >= 0, x <= Double(w - 1), y <= Double(h - 1), w >= 2, h >= 2 else { return nil }
         let x0 = min(Int(x), w - 2), y0 = min(Int(y), h - 2)
         let fx = x - Double(x0), fy = y - Double(y0)
         @inline(__always) func value(_ i: Int) -> Double {
             let v = p[i]
-            return mask(v) || state[i] == 4 ? background : Double(v)
+            return mask(v) || state[i] == 4 || foreign(i) ? background : Double(v)
         }
         let a = value(y0 * w + x0), b = value(y0 * w + x0 + 1), c = value((y0 + 1) * w + x0), d = value((y0 + 1) * w + x0 + 1)
         return (a * (1 - fx) + b * fx) * (1 - fy) + (c * (1 - fx) + d * fx) * fy
@@ -24,17 +24,17 @@ enum StreakAnalysis {
     static func profile(_ p: UnsafeBufferPointer<Float>, state: UnsafeBufferPointer<UInt8>, mask: PixelMask,
                         width: Int, height: Int, cx: Double, cy: Double,
                         direction: (x: Double, y: Double), halfLength: Double, background: Double,
-                        smoothing: Double, step: Double = 0.25) -> (t: [Double], v: [Double]) {
+                        smoothing: Double, step: Double = 0.25, foreign: (Int) -> Bool = { _ in false }) -> (t: [Double], v: [Double]) {
         let n = Int((halfLength / step).rounded(.up))
         var t: [Double] = [], v: [Double] = []
         t.reserveCapacity(2 * n + 1); v.reserveCapacity(2 * n + 1)
-        let across = [-1.5, -1.0, -0.5, 0, 0.5, 1.0, 1.5]
+        let across = stride(from: -PeakSearchConstants.profileHalfBand, through: PeakSearchConstants.profileHalfBand, by: 0.5).map { $0 }
         for i in -n...n {
             let s = Double(i) * step
             var sum = 0.0, count = 0.0
             for a in across {
                 let x = cx + s * direction.x - a * direction.y, y = cy + s * direction.y + a * direction.x
-                if let val = sample(p, state, mask, width, height, x, y, background: background) { sum += val; count += 1 }
+                if let val = sample(p, state, mask, width, height, x, y, background: background, foreign: foreign) { sum += val; count += 1 }
             }
             t.append(s)
             v.append(count > 0 ? sum / count - background : 0)
@@ -146,6 +146,21 @@ enum StreakAnalysis {
             return abs(d) < 1e-12 ? t[i] : t[i] + (half - v[i]) / d * (t[j] - t[i])
         }
         let left = l < m ? cross(l, l + 1) : t[l], right = r > m ? cross(r - 1, r) : t[r]
+        return right - left
+    }
+
+    /// Full length of a profile at `level` times its highest value: from the first to the last sample at
+    /// or above it, interpolated between samples (0 for an empty or non-positive profile).
+    static func extent(t: [Double], v: [Double], level: Double) -> Double {
+        guard let top = v.max(), top > 0, v.count >= 2 else { return 0 }
+        let cut = level * top
+        guard let first = v.firstIndex(where: { $0 >= cut }), let last = v.lastIndex(where: { $0 >= cut }) else { return 0 }
+        func cross(_ i: Int, _ j: Int) -> Double {     // crossing of `cut` between samples i (below) and j (above)
+            let d = v[j] - v[i]
+            return abs(d) < 1e-12 ? t[j] : t[i] + (cut - v[i]) / d * (t[j] - t[i])
+        }
+        let left = first > 0 ? cross(first - 1, first) : t[first]
+        let right = last < v.count - 1 ? cross(last + 1, last) : t[last]
         return right - left
     }
 }

@@ -14,14 +14,11 @@ public struct ScanSettings: Sendable {
     public var indexingOptions: IndexingOptions
     public var classifierOptions: ClassifierOptions
 
-    /// Defaults for defect mapping: peaks grouped over `groupingDegrees` of scattered-beam angle (split
-    /// spots stay one peak), indexing that tolerates broadened spots (mean deviation up to 1.5 px).
-    public init(material: Material, calibration: DetectorCalibration, groupingDegrees: Double = 2.0) {
+    /// Defaults for defect mapping: indexing that tolerates broadened spots (mean deviation up to 1.5 px).
+    public init(material: Material, calibration: DetectorCalibration) {
         self.material = material
         self.calibration = calibration
-        var po = PeakSearchOptions()
-        po.setGrouping(degrees: groupingDegrees, calibration: calibration)
-        peakOptions = po
+        peakOptions = PeakSearchOptions()
         var io = IndexingOptions()
         io.maximumMeanDeviation = 1.5
         indexingOptions = io
@@ -90,7 +87,7 @@ public final class PatternProcessor {
         record.meanDeviation = grain.meanDeviation
         record.matchingRate = grain.matchingRate
         record.orientation = grain.orientation
-        let a = classifier.classify(peaks: found.peaks, grain: grain, psfSigma: found.psfSigma)
+        let (a, _) = classifier.classify(found, grain: grain)
         record.defectClass = a.defectClass
         record.confidence = a.confidence
         record.streakExtent = a.streakExtent
@@ -108,13 +105,12 @@ public final class PatternProcessor {
         spots.reserveCapacity(grain.spots.count)
         for s in grain.spots {
             let p = found.peaks[s.peakIndex]
-            let g = p.gaussian.flatMap { $0.converged ? $0 : nil }
+            let core = p.core
             var withAngles = p
             withAngles.addAngles(settings.calibration)
             spots.append(SpotRecord(patternIndex: record.index, file: record.file, hkl: s.hkl, x: s.x, y: s.y,
                                     xPredicted: s.xPredicted, yPredicted: s.yPredicted, energy: s.energy, intensity: p.intensity,
-                                    fwhmMajor: g?.fwhmMajor ?? 2.3548 * p.streak.lambdaMajor.squareRoot(),
-                                    fwhmMinor: g?.fwhmMinor ?? 2.3548 * p.streak.lambdaMinor.squareRoot(),
+                                    fwhmMajor: core.fwhmMajor, fwhmMinor: core.fwhmMinor,
                                     angle: p.streak.angle, streakLength: p.streak.length, streakWidth: p.streak.width,
                                     aspectRatio: p.streak.aspectRatio, subpeakCount: p.streak.profile.count,
                                     minimumDipRatio: p.streak.profile.minimumDipRatio, streakDegrees: withAngles.streakDegrees,

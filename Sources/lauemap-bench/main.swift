@@ -9,6 +9,7 @@ import LaueSimulation
 import LauePeaks
 import LaueIndexing
 import LaueDefects
+import LaueScan
 import LaueXANES
 import LaueCorrelation
 
@@ -98,8 +99,7 @@ func benchIndexSimulated() throws {
     let material = try Material.builtin(stringOption("--material", "LiCoO2"))
     let detector = try SimulatedDetector.builtin(stringOption("--detector", "medium"))
     let sim = try PatternSimulator(material: material, detector: detector)
-    var po = PeakSearchOptions()
-    po.setGrouping(calibration: detector.calibration)
+    let po = PeakSearchOptions()
     let searcher = PeakSearcher(options: po)
     let indexer = try Indexer(material: material, calibration: detector.calibration)
     var ok = 0, unindexed = 0, wrong = 0
@@ -133,8 +133,7 @@ func benchIndexReal() throws {
     let image = try ImageReader.read(path: args[0])
     let calib = try LaueToolsCalibration.read(path: args[1], frameSize: (image.width, image.height))
     let material = try Material.load(args[2])
-    var po = PeakSearchOptions()
-    po.setGrouping(calibration: calib)
+    let po = PeakSearchOptions()
     let spots = PeakSearcher(options: po).search(image).peaks.map(ObservedSpot.init)
     let indexer = try Indexer(material: material, calibration: calib)
     _ = indexer.index(spots)      // warm-up (angle table, caches)
@@ -154,8 +153,7 @@ func classifyDiagnostics() throws {
     let seed = option("--seed", 1000)
     let first = option("--first", 0)
     let sim = try PatternSimulator(material: material, detector: detector)
-    var po = PeakSearchOptions()
-    po.setGrouping(degrees: Double(stringOption("--group", "2.0"))!, calibration: detector.calibration)
+    let po = PeakSearchOptions()
     let searcher = PeakSearcher(options: po)
     let indexer = try Indexer(material: material, calibration: detector.calibration)
     let classes = stringOption("--classes", DefectClass.physical.map(\.rawValue).joined(separator: ",")).split(separator: ",").map { try! DefectClass(label: String($0)) }
@@ -188,7 +186,7 @@ func classifyDiagnostics() throws {
             }
             if !CommandLine.arguments.contains("--spots") { continue }
             let ranked = ev.sorted { $0.sensitivity(to: fit.axis) > $1.sensitivity(to: fit.axis) }
-            for e in ranked.prefix(8) {
+            for e in ranked.prefix(CommandLine.arguments.contains("--all") ? 100 : 8) {
                 let d = e.displacement(fit.axis)
                 let pa = atan2(d.y, d.x) * 180 / .pi
                 var da = abs(pa - e.streak.angle).truncatingRemainder(dividingBy: 180); if da > 90 { da = 180 - da }
@@ -217,8 +215,7 @@ func classifyEvaluation() throws {
     let detector = try SimulatedDetector.builtin(stringOption("--detector", "medium"))
     let verbose = CommandLine.arguments.contains("--verbose")
     let sim = try PatternSimulator(material: material, detector: detector)
-    var options = PeakSearchOptions()
-    options.setGrouping(degrees: Double(stringOption("--group", "2.0"))!, calibration: detector.calibration)
+    let options = PeakSearchOptions()
     let po = options
     let classes = DefectClass.physical
     let jobs = ProcessInfo.processInfo.activeProcessorCount
@@ -243,7 +240,7 @@ func classifyEvaluation() throws {
             let found = searcher.search(image)
             let r = indexer.index(found.peaks.map(ObservedSpot.init))
             var o = Outcome(truth: truth, a: nil, note: r.reason ?? "", index: i)
-            if let grain = r.grains.first { o.a = classifier.classify(peaks: found.peaks, grain: grain, psfSigma: found.psfSigma) }
+            if let grain = r.grains.first { o.a = classifier.classify(found, grain: grain).0 }
             lock.lock(); box.items[k] = o; lock.unlock()
             k += jobs
         }
@@ -349,6 +346,63 @@ func benchXANES() throws {
                  1000 * regTimes.min()!, regTimes.count, t.rotationDegrees, t.translationX, t.translationY, result!.correlation))
 }
 
+/// One pattern through the scan pipeline, with what each stage saw: peaks, grain, sub-orientations,
+/// evidence per reflection, the assessment and its diagnostics.
+func diagnosePattern() throws {
+    let args = CommandLine.arguments.dropFirst(2).filter { !$0.hasPrefix("--") }
+    guard args.count >= 3 else { print("usage: lauemap-bench diagnose IMAGE CALIB MATERIAL [FRAME]"); return }
+    let image = try ImageReader.read(path: args[args.startIndex], frame: args.count > 3 ? Int(args[args.startIndex + 3]) ?? 0 : 0)
+    let calib = try LaueToolsCalibration.read(path: args[args.startIndex + 1], frameSize: (image.width, image.height))
+    let settings = ScanSettings(material: try Material.load(args[args.startIndex + 2]), calibration: calib)
+    let found = PeakSearcher(options: settings.peakOptions).search(image)
+    let indexer = try Indexer(material: settings.material, calibration: calib, options: settings.indexingOptions)
+    let r = indexer.index(found.peaks.map(ObservedSpot.init))
+    print("\(found.peaks.count) peaks in \(found.spots.count) spots, psf sigma \(found.psfSigma), core FWHM \(found.psfFWHM ?? .nan)")
+    guard let grain = r.grains.first else { print("unindexed: \(r.reason ?? "")"); return }
+    print("grain: \(grain.indexedCount) spots, mean deviation \(grain.meanDeviation)")
+    let classifier = DefectClassifier(predictor: indexer.predictor, options: settings.classifierOptions)
+    let (a, sub) = classifier.classify(found, grain: grain)
+    for s in sub.subOrientations {
+        print(String(format: "sub-orientation %.3f deg (%.3f %.3f %.3f), support %d of %d, intensity %.2f, chance %.1e", s.angle,
+                     s.rotation.x, s.rotation.y, s.rotation.z, s.support, s.expected, s.relativeIntensity, s.chance))
+    }
+    if let r = sub.subOrientations.first?.rotation, CommandLine.arguments.contains("--spots") {
+        for s in grain.spots.prefix(40) {
+            guard let j = indexer.predictor.jacobian(s.hkl, orientation: grain.orientation) else { continue }
+            let e = (j.dx.dot(r) * .pi / 180, j.dy.dot(r) * .pi / 180)
+            let c = found.peaks[s.peakIndex].streak.centre
+            let target = (c.x + e.0, c.y + e.1)
+            let near = found.peaks.min { hypot($0.streak.centre.x - target.0, $0.streak.centre.y - target.1) < hypot($1.streak.centre.x - target.0, $1.streak.centre.y - target.1) }!
+            print(String(format: "   %@ I %.0f disp %.1f nearest spot %.1f px away (I %.0f) family %d incomplete %d target %.0f %.0f", s.hkl.description, s.intensity, hypot(e.0, e.1),
+                         hypot(near.streak.centre.x - target.0, near.streak.centre.y - target.1), near.intensity, sub.families[s.peakIndex]?.count ?? 0,
+                         sub.incomplete.contains(s.peakIndex) ? 1 : 0, target.0, target.1))
+        }
+    }
+    let multi = sub.families.values.filter { $0.count > 1 }.count
+    print("families with sub-spots: \(multi) of \(sub.families.count), incomplete \(sub.incomplete.count)")
+    for e in a.spots {
+        let p = e.streak.profile
+        print(String(format: "  %@ I %.0f L %.1f AR %.2f n %d seps %@ dips %@ label %@", e.hkl.description, e.intensity, e.streak.length,
+                     e.streak.aspectRatio, p.count, p.separations.map { String(format: "%.1f", $0) }.joined(separator: ","),
+                     p.dipRatios.map { String(format: "%.2f", $0) }.joined(separator: ","), e.label.rawValue))
+    }
+    if let r = sub.subOrientations.first?.rotation, CommandLine.arguments.contains("--tensor") {
+        let n = r.normalized
+        for e in a.spots {
+            let d = e.displacement(n)       // px per degree about n
+            let c = e.covariance
+            // one-axis prediction direction
+            let ang = atan2(d.y, d.x) * 180 / .pi
+            let t = (c.xx + c.yy) / 2, dd = (((c.xx - c.yy) / 2) * ((c.xx - c.yy) / 2) + c.xy * c.xy).squareRoot()
+            var ca = 0.5 * atan2(2 * c.xy, c.xx - c.yy) * 180 / .pi
+            if ca < 0 { ca += 180 }
+            print(String(format: "  %@ sens %.1f dirM %.1f dirC %.1f l1 %.1f l2 %.2f  -> v=%.4f deg2", e.hkl.description, hypot(d.x, d.y), ang < 0 ? ang + 180 : ang, ca, t + dd, t - dd, (t + dd - 1) / (d.x * d.x + d.y * d.y)))
+        }
+    }
+    print("class \(a.defectClass.rawValue) confidence \(a.confidence) reason \(a.reason ?? "") tilts \(a.tilts) spread \(a.spread ?? .nan)")
+    print(a.diagnostics.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
+}
+
 let command = CommandLine.arguments.dropFirst().first ?? "help"
 switch command {
 case "simulate": try benchSimulate()
@@ -358,6 +412,7 @@ case "index": try benchIndexReal()
 case "classify-diag": try classifyDiagnostics()
 case "classify-eval": try classifyEvaluation()
 case "xanes": try benchXANES()
+case "diagnose": try diagnosePattern()
 default:
     print("usage: lauemap-bench simulate [--patterns N] | peaks IMAGE... [--repeat N] [--phases]")
 }

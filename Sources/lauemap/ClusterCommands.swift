@@ -49,9 +49,6 @@ struct ScanSubmitCommand: ParsableCommand {
     @Option(help: "Detector point-spread sigma in pixels, passed to every shard (default: estimated).")
     var psf: Double?
 
-    @Option(help: "Spot grouping angle (deg), passed to every shard.")
-    var groupDeg: Double?
-
     @Option(help: "Beam size in micrometres, passed to every shard.")
     var beamSize: Double?
 
@@ -81,7 +78,6 @@ struct ScanSubmitCommand: ParsableCommand {
             plan.cpusPerTask = cpusPerTask
             plan.directives = directive
             if let psf { plan.runArguments += ["--psf", String(psf)] }
-            if let groupDeg { plan.runArguments += ["--group-deg", String(groupDeg)] }
             if let beamSize { plan.runArguments += ["--beam-size", String(beamSize)] }
             try plan.validate()
             let run = ClusterRun(plan: plan)

@@ -44,9 +44,7 @@ struct IndexCommand: ParsableCommand {
             let img = try ImageReader.read(path: image, frame: frame)
             let mat = try Material.load(material)
             let calibration = try LaueToolsCalibration.read(path: calib, frameSize: (img.width, img.height))
-            var peakOptions = PeakSearchOptions()
-            peakOptions.setGrouping(calibration: calibration)
-            let peaks = PeakSearcher(options: peakOptions).search(img).peaks
+            let peaks = PeakSearcher().search(img).peaks
             var options = IndexingOptions()
             options.maxGrains = max(1, grains)
             options.refineStrain = strain

@@ -9,10 +9,12 @@ struct PeaksCommand: ParsableCommand {
         commandName: "peaks",
         abstract: "Find peaks, fit their shape and measure their streaking.",
         discussion: """
-        One row per peak: x,y,intensity,background,fwhm_major,fwhm_minor,angle_deg,streak_length_px, \
-        streak_width_px,aspect_ratio,n_subpeaks,min_dip_ratio,saturated (+ two_theta,chi,streak_deg with \
-        --calib). x, y follow LaueTools (first pixel centre (1, 1)); widths are FWHM in pixels; angle_deg is \
-        the major axis, from +x towards +y. Definitions: docs/peaks.md.
+        One row per peak (intensity maximum): x,y,intensity,background,fwhm_major,fwhm_minor,angle_deg,model,eta, \
+        streak_length_px,streak_width_px,aspect_ratio,extent_50_px,extent_10_px,spot,n_subpeaks,min_dip_ratio, \
+        saturated,edge (+ two_theta,chi,streak_deg with --calib). x, y follow LaueTools (first pixel centre \
+        (1, 1)) and lie on the peak's own maximum; fwhm_* are the core's FWHM in pixels (major >= minor), \
+        angle_deg its major axis from +x towards +y; maxima joined by a high saddle share a spot. \
+        Definitions: docs/peaks.md.
         """
     )
 
@@ -43,8 +45,8 @@ struct PeaksCommand: ParsableCommand {
     @Flag(help: "Skip the second detection pass for broad, faint spots (5x5 means).")
     var noBroadSpots = false
 
-    @Flag(help: "Also fit a rotated Lorentzian to each peak.")
-    var lorentzian = false
+    @Option(help: "Core profile fitted to each peak: pseudo-voigt (the Lorentzian fraction fitted), gaussian, lorentzian or none.")
+    var fit: String = "pseudo-voigt"
 
     func run() throws {
         try reportingErrors {
@@ -52,10 +54,15 @@ struct PeaksCommand: ParsableCommand {
             var options = PeakSearchOptions()
             options.detectionSigma = detectionSigma
             options.psfSigma = psfSigma
-            options.fitLorentzian = lorentzian
+            switch fit {
+            case "pseudo-voigt": options.fitModel = .pseudoVoigt
+            case "gaussian": options.fitModel = .gaussian
+            case "lorentzian": options.fitModel = .lorentzian
+            case "none": options.fitModel = nil
+            default: throw LaueError(.invalidArgument, "--fit must be pseudo-voigt, gaussian, lorentzian or none, not \"\(fit)\"")
+            }
             options.detectBroadSpots = !noBroadSpots
             let calibration = try calib.map { try LaueToolsCalibration.read(path: $0, frameSize: (img.width, img.height)) }
-            if let calibration { options.setGrouping(calibration: calibration) }
             var result = PeakSearcher(options: options).search(img)
             if let calibration {
                 for i in result.peaks.indices { result.peaks[i].addAngles(calibration) }
@@ -71,7 +78,9 @@ struct PeaksCommand: ParsableCommand {
                 s += result.psfEstimated ? " estimated" : " given"
                 s += result.rejectedHotPixels > 0 ? ", \(result.rejectedHotPixels) hot pixels rejected)" : ")"
                 emit(s)
-                emit(result.csvTable(withAngles: calib != nil).text.split(separator: "\n").prefix(11).joined(separator: "\n"))
+                let shown = min(10, result.peaks.count)
+                emit(result.csvTable(withAngles: calib != nil).text.split(separator: "\n").prefix(shown + 1).joined(separator: "\n"))
+                if result.peaks.count > shown { emit("(the \(shown) strongest of \(result.peaks.count) peaks; --csv writes them all)") }
             }
         }
     }

@@ -43,9 +43,6 @@ struct ScanRunCommand: ParsableCommand {
     @Option(help: "Detector point-spread sigma in pixels (default: estimated over the scan).")
     var psf: Double?
 
-    @Option(help: "Peaks closer than this scattered-beam angle (deg) are grouped into one spot.")
-    var groupDeg: Double = 2.0
-
     @Option(help: "Beam size in micrometres (length for the GND density estimate).")
     var beamSize: Double = 0.5
 
@@ -56,7 +53,7 @@ struct ScanRunCommand: ParsableCommand {
         try reportingErrors {
             let (_, calibPath) = try input.open()
             let calibration = try LaueToolsCalibration.read(path: calibPath)
-            var settings = ScanSettings(material: try Material.load(input.material), calibration: calibration, groupingDegrees: groupDeg)
+            var settings = ScanSettings(material: try Material.load(input.material), calibration: calibration)
             settings.classifierOptions.beamSize = beamSize
             var options = ScanRunOptions()
             if let jobs { guard jobs >= 1 else { throw LaueError(.invalidArgument, "--jobs must be at least 1") }; options.jobs = jobs }

@@ -20,8 +20,7 @@ struct Pipeline: Sendable {
         material = try Material.builtin("LiCoO2")
         detector = try SimulatedDetector.builtin(name)
         simulator = try PatternSimulator(material: material, detector: detector)
-        var po = PeakSearchOptions()
-        po.setGrouping(degrees: 2, calibration: detector.calibration)
+        let po = PeakSearchOptions()
         peakOptions = po
         var g = SeededGenerator(seed: 424242)
         let perfect = simulator.simulate(PatternTruth(defect: .noDefect, orientation: Quaternion.random(using: &g).matrix), seed: 1)
@@ -35,7 +34,7 @@ struct Pipeline: Sendable {
         guard let grain = indexer.index(found.peaks.map(ObservedSpot.init)).grains.first else { return nil }
         var o = options ?? ClassifierOptions()
         if options == nil { o.pointSpreadSigma = pointSpread }
-        return DefectClassifier(predictor: indexer.predictor, options: o).classify(peaks: found.peaks, grain: grain, psfSigma: found.psfSigma)
+        return DefectClassifier(predictor: indexer.predictor, options: o).classify(found, grain: grain).0
     }
 }
 

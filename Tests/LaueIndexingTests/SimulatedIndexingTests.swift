@@ -33,8 +33,7 @@ func parallelMap<T: Sendable>(_ count: Int, _ body: @Sendable @escaping (Int) ->
             var g = SeededGenerator(seed: seed, stream: UInt64(i))
             let u = Quaternion.random(using: &g).matrix
             let image = sim.simulate(PatternTruth(defect: .noDefect, orientation: u), seed: seed &+ UInt64(i))
-            var po = PeakSearchOptions()
-            po.setGrouping(calibration: det.calibration)
+            let po = PeakSearchOptions()
             let peaks = PeakSearcher(options: po).search(image).peaks
             let indexer = try! Indexer(material: material, calibration: det.calibration)
             let r = indexer.index(peaks.map(ObservedSpot.init))
@@ -67,8 +66,7 @@ func parallelMap<T: Sendable>(_ count: Int, _ body: @Sendable @escaping (Int) ->
             let second = sim.diffractedIntensity(orientation: u2, defect: .noDefect, seed: 2)
             for k in pixels.indices { pixels[k] += 0.8 * second[k] }
             DetectorSimulation.apply(det.effects, to: &pixels, width: 1024, height: 1024, generator: &g)
-            var po = PeakSearchOptions()
-            po.setGrouping(calibration: det.calibration)
+            let po = PeakSearchOptions()
             let peaks = PeakSearcher(options: po).search(LaueImage(width: 1024, height: 1024, pixels: pixels, pixelType: .uint16)).peaks
             var options = IndexingOptions()
             options.maxGrains = 2
@@ -86,8 +84,7 @@ func parallelMap<T: Sendable>(_ count: Int, _ body: @Sendable @escaping (Int) ->
         let det = try SimulatedDetector.builtin("medium")
         let sim = try PatternSimulator(material: material, detector: det)
         let indexer = try Indexer(material: material, calibration: det.calibration)
-        var po = PeakSearchOptions()
-        po.setGrouping(calibration: det.calibration)
+        let po = PeakSearchOptions()
         for i in 0..<12 {
             var g = SeededGenerator(seed: 900 + UInt64(i))
             let u = Quaternion.random(using: &g).matrix

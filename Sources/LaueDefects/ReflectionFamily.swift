@@ -1,0 +1,92 @@
+import Foundation
+import LaueCore
+import LauePeaks
+
+/// The spots of one reflection taken together: its main spot and the sub-spots that sub-grains put beside
+/// it (`SubgrainSearch` families). Their second moments combine exactly as a mixture; their sub-peaks,
+/// projected on the combined major axis, form the reflection's sub-peak profile (sub-peaks of different
+/// spots are fully resolved: dip 0).
+enum ReflectionFamily {
+    /// Streak metrics and intensity of the family of peaks `members` (main peak first); nil when the
+    /// members hold one spot only (its own metrics stand).
+    static func combine(_ members: [Int], peaks: [Peak], psfSigma: Double) -> (streak: StreakMetrics, intensity: Double)? {
+        var seen = Set<Int>()
+        var spots: [Peak] = []
+        var intensity = 0.0
+        for k in members where k >= 0 && k < peaks.count {
+            intensity += peaks[k].intensity
+            if seen.insert(peaks[k].spot).inserted { spots.append(peaks[k]) }
+        }
+        guard spots.count > 1 else { return nil }
+        // Mixture of the spots' moments.
+        let total = spots.reduce(0) { $0 + max($1.streak.weight, 0) }
+        guard total > 0 else { return nil }
+        var mx = 0.0, my = 0.0
+        for p in spots { mx += p.streak.weight * p.streak.centre.x; my += p.streak.weight * p.streak.centre.y }
+        mx /= total; my /= total
+        var xx = 0.0, xy = 0.0, yy = 0.0
+        for p in spots {
+            let c = p.streak.covariance, w = p.streak.weight / total
+            let ex = p.streak.centre.x - mx, ey = p.streak.centre.y - my
+            xx += w * (c.xx + ex * ex); xy += w * (c.xy + ex * ey); yy += w * (c.yy + ey * ey)
+        }
+        let t = (xx + yy) / 2, d = (((xx - yy) / 2) * ((xx - yy) / 2) + xy * xy).squareRoot()
+        let major = t + d, minor = max(t - d, 1e-6)
+        var angle = 0.5 * atan2(2 * xy, xx - yy) * 180 / .pi
+        if angle < 0 { angle += 180 }
+        let u = (x: cos(angle * .pi / 180), y: sin(angle * .pi / 180))
+        // Sub-peaks of every spot, placed in the plane, projected on the combined axis.
+        struct Sub { var t: Double; var height: Double; var width: Double; var spot: Int; var order: Int }
+        var subs: [Sub] = []
+        for (n, p) in spots.enumerated() {
+            let s = p.streak, e = s.direction
+            // Section width along u of the spot's Gaussian equivalent, relative to along its own axis.
+            let c = s.covariance
+            let det = max(c.xx * c.yy - c.xy * c.xy, 1e-12)
+            func inverseQuadratic(_ v: (x: Double, y: Double)) -> Double { (c.yy * v.x * v.x - 2 * c.xy * v.x * v.y + c.xx * v.y * v.y) / det }
+            let scale = (inverseQuadratic(e) / max(inverseQuadratic(u), 1e-12)).squareRoot()
+            for k in 0..<s.profile.count {
+                let x = s.centre.x + s.profile.positions[k] * e.x, y = s.centre.y + s.profile.positions[k] * e.y
+                let width = k < s.profile.widths.count ? s.profile.widths[k] * scale : 0
+                subs.append(Sub(t: (x - mx) * u.x + (y - my) * u.y, height: s.profile.heights[k], width: width, spot: n, order: k))
+            }
+        }
+        subs.sort { $0.t < $1.t }
+        var dips: [Double] = [], seps: [Double] = []
+        for k in 1..<max(subs.count, 1) {
+            let a = subs[k - 1], b = subs[k]
+            seps.append(b.t - a.t)
+            // Neighbours of one spot keep that spot's dip; of different spots, fully resolved.
+            if a.spot == b.spot, abs(a.order - b.order) == 1 {
+                dips.append(spots[a.spot].streak.profile.dipRatios[min(a.order, b.order)])
+            } else {
+                dips.append(0)
+            }
+        }
+        let main = spots[0].streak
+        var profile = SubpeakProfile(count: subs.count, positions: subs.map(\.t), heights: subs.map(\.height), separations: seps,
+                                     dipRatios: dips, widths: subs.map(\.width), kurtosis: 0, crossWidth: main.profile.crossWidth)
+        if profile.count == 0 { profile = main.profile }
+        let psf2 = psfSigma * psfSigma
+        let streak = StreakMetrics(covariance: (xx, xy, yy), lambdaMajor: major, lambdaMinor: minor, angle: angle,
+                                   aspectRatio: (major / minor).squareRoot(), length: (12 * max(major - psf2, 0)).squareRoot(),
+                                   width: (12 * max(minor - psf2, 0)).squareRoot(), profile: profile, centre: (mx, my), weight: total)
+        return (streak, intensity)
+    }
+
+    /// Whether a spot of the family lies within reach (twice its major sigma plus 3 px, as the peak
+    /// search's overlap flag) of a spot outside it.
+    static func overlapsOthers(_ members: [Int], peaks: [Peak]) -> Bool {
+        let spots = Set(members.filter { $0 >= 0 && $0 < peaks.count }.map { peaks[$0].spot })
+        func reach(_ p: Peak) -> Double { 2 * p.streak.lambdaMajor.squareRoot() + 3 }
+        var others: [Int: Peak] = [:]
+        for p in peaks where !spots.contains(p.spot) && others[p.spot] == nil { others[p.spot] = p }
+        for k in members where k >= 0 && k < peaks.count {
+            let a = peaks[k]
+            for b in others.values where hypot(a.streak.centre.x - b.streak.centre.x, a.streak.centre.y - b.streak.centre.y) < reach(a) + reach(b) {
+                return true
+            }
+        }
+        return false
+    }
+}
