@@ -132,11 +132,12 @@ extension PeakSearcher {
         } }
         let tx = s0 > 0 ? s1 / s0 : Double(maxX), ty = s0 > 0 ? s2 / s0 : Double(maxY)
         var fit: EllipseFit? = nil
-        if let model = options.fitModel, !spot.border, basin.pixels.count <= options.maxRegionPixels {
-            // Faint peaks do not determine a halo: their core is fitted as a Gaussian.
-            let faint = maximum - background < options.minimumFitSigma * noise
-            fit = fitCore(b, basins: basins, model: faint ? .gaussian : model, start: (tx, ty), maximum: maximum,
-                          background: background, pixels: px, width: w, height: h, mask: mask)
+        // Peaks within a few noise sigmas of the background, and broad faint spots (found on 5x5 means),
+        // are not fitted: their shape is not determined and the fit would mostly fail; moments describe them.
+        if let model = options.fitModel, !spot.border, !basin.broad, basin.pixels.count <= options.maxRegionPixels,
+           maximum - background >= options.minimumFitSigma * noise {
+            fit = fitCore(b, basins: basins, model: model, start: (tx, ty), maximum: maximum,
+                          background: background, noise: noise, pixels: px, width: w, height: h, mask: mask)
         }
         // The fit's centre when it lies on the peak's own pixels (a streak's centre can be far from its
         // brightest pixel), else the 3x3 centroid around the maximum.
@@ -157,7 +158,7 @@ extension PeakSearcher {
     /// Fits the core of basin `b`: a box around its pixels above half maximum, grown by a margin of
     /// the core width; pixels of other peaks, dead pixels and spikes are left out (weight 0).
     private func fitCore(_ b: Int, basins: [Basin], model: EllipseFit.Model, start: (Double, Double), maximum: Double,
-                         background: Double, pixels px: UnsafeBufferPointer<Float>, width w: Int, height h: Int,
+                         background: Double, noise: Double, pixels px: UnsafeBufferPointer<Float>, width w: Int, height h: Int,
                          mask: PixelMask) -> EllipseFit? {
         let half = Float((maximum + background) / 2)
         var c0 = Int.max, c1 = Int.min, r0 = Int.max, r1 = Int.min, above = 0
@@ -168,7 +169,10 @@ extension PeakSearcher {
             let ex = Double(x) - start.0, ey = Double(y) - start.1
             sxx += ex * ex; sxy += ex * ey; syy += ey * ey
         }
-        guard above > 0 else { return nil }
+        // A faint spot with a broad core is noise-shaped: the fit rarely converges and says no more than
+        // its moments.
+        guard above > 0, above <= PeakSearchConstants.faintBroadCorePixels
+                || maximum - background >= PeakSearchConstants.psfMinimumSigma * noise else { return nil }
         // Core FWHM of the equivalent disc of the pixels above half maximum.
         let core = max(1.0, 2 * (Double(above) / .pi).squareRoot())
         let margin = max(PeakSearchConstants.fitMinimumHalfSize, Int((PeakSearchConstants.fitMarginFWHM * core).rounded(.up)))
@@ -197,13 +201,14 @@ extension PeakSearcher {
         let guess = EllipseFit(model: model, x: start.0, y: start.1, amplitude: maximum - background, background: background,
                                fwhmMajor: core * elongation.squareRoot(), fwhmMinor: core / elongation.squareRoot(),
                                angle: angle, residual: 0, iterations: 0, converged: false, eta: 0.3)
-        return fitter.fit(model, values: values, weights: weights, column0: fx0, row0: fy0, width: fw, height: fh, guess: guess)
+        let r = fitter.fit(model, values: values, weights: weights, column0: fx0, row0: fy0, width: fw, height: fh, guess: guess)
+        return r
     }
 
     /// Streak metrics of a spot from its moments (the direction of the core fit of its main peak when
     /// that fit is elongated and agrees with the moments), PSF-corrected length and width, and the
     /// sub-peaks of its major-axis profile.
-    func spotStreak(_ shape: SpotShape, mainFit: EllipseFit?, psf: Double, spot: Int, basins: [Basin],
+    func spotStreak(_ shape: SpotShape, mainFit: EllipseFit?, psf: Double, others: OtherSpots,
                     pixels px: UnsafeBufferPointer<Float>, width w: Int, height h: Int,
                     mask: PixelMask) -> (StreakMetrics, extentHalf: Double, extentTenth: Double) {
         let (xx, xy, yy) = shape.covariance
@@ -229,11 +234,10 @@ extension PeakSearcher {
         let halfLength = (3 * majorVar).squareRoot() + 3 * max(psf, 0.7) + 1
         let smoothing = 0.5 * max(psf, 0.5)
         // Profiles see this spot only: other spots' pixels count as the background.
-        let foreign: (Int) -> Bool = { i in let o = self.owner[i]; return o >= 0 && basins[Int(o)].spot != spot }
         let (tt, v) = state.withUnsafeBufferPointer { st in
             StreakAnalysis.profile(px, state: st, mask: mask, width: w, height: h, cx: shape.cx, cy: shape.cy,
                                    direction: s.direction, halfLength: halfLength, background: shape.background, smoothing: smoothing,
-                                   foreign: foreign)
+                                   others: others)
         }
         // Prominence: a fraction of the highest point, and at least 3 noise sigmas of a profile sample
         // (Poisson-like noise grows with the signal: sigma^2 ~ sigma_bg^2 (1 + signal / background)).
@@ -250,7 +254,7 @@ extension PeakSearcher {
                 StreakAnalysis.profile(px, state: st, mask: mask, width: w, height: h, cx: shape.cx + at * d.x,
                                        cy: shape.cy + at * d.y, direction: (-d.y, d.x),
                                        halfLength: 3 * minorVar.squareRoot() + 3 * max(psf, 0.7) + 1,
-                                       background: shape.background, smoothing: smoothing, foreign: foreign)
+                                       background: shape.background, smoothing: smoothing, others: others)
             }
             s.profile.crossWidth = StreakAnalysis.centralWidth(t: cross.t, v: cross.v)
         }

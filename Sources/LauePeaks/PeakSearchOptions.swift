@@ -49,8 +49,7 @@ public struct PeakSearchOptions: Sendable, Equatable {
     public var subpeakRowFraction: Double = 0.25
 
     // Shape.
-    /// Peaks lower than this many noise sigmas above the background are fitted as a Gaussian (their
-    /// halo is not measurable), whatever `fitModel` says.
+    /// Peaks lower than this many noise sigmas above the background are not fitted (moments only).
     public var minimumFitSigma: Double = 6
     /// Profile fitted to each peak's core: `.pseudoVoigt` (the Lorentzian fraction fitted, reported as
     /// Gaussian or Lorentzian at the ends), or a pure `.gaussian` or `.lorentzian`. Nil: no fit.
@@ -96,8 +95,11 @@ enum PeakSearchConstants {
     /// Core fit box: half-size at least this, and this many core FWHM beyond the pixels above half
     /// maximum; at most `fitMaximumPixels` pixels.
     static let fitMinimumHalfSize = 3
-    static let fitMarginFWHM = 1.5
-    static let fitMaximumPixels = 4096
+    static let fitMarginFWHM = 1.0
+    static let fitMaximumPixels = 1024
+    /// Peaks below `psfMinimumSigma` noise sigmas with more than this many pixels above half maximum
+    /// (faint broad blobs) are described by their moments, not fitted.
+    static let faintBroadCorePixels = 64
     /// PSF estimate: peaks this many noise sigmas above the background, lower quartile of their minor
     /// variances.
     static let psfMinimumSigma = 20.0

@@ -158,9 +158,15 @@ public final class PeakSearcher {
         result.psfSigma = psf
         // Streak metrics per spot, shared by its peaks.
         var reach: [(x: Double, y: Double, reach: Double)] = []
+        let spotOfBasin = basins.map { Int32($0.spot) }
         for i in shapes.indices {
-            let (streak, half, tenth) = spotStreak(shapes[i], mainFit: spotPeaks[i][0].fit, psf: psf, spot: spotIds[i], basins: basins, pixels: px, width: w,
-                                                   height: h, mask: mask)
+            let (streak, half, tenth) = owner.withUnsafeBufferPointer { ob in
+                spotOfBasin.withUnsafeBufferPointer { sb in
+                    spotStreak(shapes[i], mainFit: spotPeaks[i][0].fit, psf: psf,
+                               others: OtherSpots(owner: ob, spotOfBasin: sb, spot: Int32(spotIds[i])), pixels: px, width: w,
+                               height: h, mask: mask)
+                }
+            }
             for k in spotPeaks[i].indices {
                 spotPeaks[i][k].streak = streak
                 spotPeaks[i][k].extentHalf = half

@@ -64,14 +64,17 @@ final class Segmenter {
             }
             values.append(v - bg.levelAt(x: x, y: y))
         }
-        let order = (0..<n).sorted { values[$0] > values[$1] || (values[$0] == values[$1] && region[$0] < region[$1]) }
+        // Pixels from the highest down (ties: by pixel index, so the result does not depend on the sort).
+        var keyed = (0..<n).map { (values[$0], region[$0], Int32($0)) }
+        keyed.sort { $0.0 > $1.0 || ($0.0 == $1.0 && $0.1 < $1.1) }
+        let order = keyed.map { Int($0.2) }
         for (k, i) in region.enumerated() { local[(Int(i) / w - r0) * bw + Int(i) % w - c0] = Int32(k) }
         label = [Int32](repeating: -1, count: n)
         parent.removeAll(keepingCapacity: true); height.removeAll(keepingCapacity: true); top.removeAll(keepingCapacity: true)
         var saddleEvents: [(Int32, Int32, Float)] = []
         let regionTop = values[order[0]]
-        // Noise of a 3x3 mean at a maximum of height v above the background level, with the signal's
-        // Poisson noise: sigma^2 ~ sigma_bg^2 (1 + v / background).
+        // Noise at a maximum of height v above the background level, with the signal's Poisson noise:
+        // sigma^2 ~ sigma_bg^2 (1 + v / background).
         func significant(_ b: Int32, saddle: Float) -> Bool {
             let v = height[Int(b)], i = Int(top[Int(b)])
             let x = i % w, y = i / w
@@ -83,29 +86,37 @@ final class Segmenter {
                 && v >= Float(options.detectionSigma) * (broad ? bg.sigmaWideAt(x: x, y: y) : bg.sigmaMeanAt(x: x, y: y))
         }
         var roots: [Int32] = []
-        for k in order {
-            let i = Int(region[k]), x = i % w, y = i / w
-            roots.removeAll(keepingCapacity: true)
-            for yy in max(r0, y - 1)...min(r1, y + 1) {
-                for xx in max(c0, x - 1)...min(c1, x + 1) where xx != x || yy != y {
-                    let m = local[(yy - r0) * bw + xx - c0]
-                    guard m >= 0, label[Int(m)] >= 0 else { continue }
-                    let root = find(label[Int(m)])
-                    if !roots.contains(root) { roots.append(root) }
+        roots.reserveCapacity(8)
+        local.withUnsafeBufferPointer { loc in
+            for k in order {
+                let i = Int(region[k]), x = i % w, y = i / w
+                roots.removeAll(keepingCapacity: true)
+                for yy in max(r0, y - 1)...min(r1, y + 1) {
+                    let rowBase = (yy - r0) * bw - c0
+                    for xx in max(c0, x - 1)...min(c1, x + 1) where xx != x || yy != y {
+                        let m = loc[rowBase + xx]
+                        guard m >= 0 else { continue }
+                        let l = label[Int(m)]
+                        guard l >= 0 else { continue }
+                        let root = find(l)
+                        if !roots.contains(root) { roots.append(root) }
+                    }
                 }
+                if roots.isEmpty {
+                    let b = Int32(parent.count)
+                    parent.append(b); height.append(values[k]); top.append(Int32(i))
+                    label[k] = b
+                    continue
+                }
+                var hi = roots[0]
+                for q in roots.dropFirst() where height[Int(q)] > height[Int(hi)] { hi = q }
+                if roots.count > 1 {
+                    for q in roots where q != hi {
+                        if significant(q, saddle: values[k]) { saddleEvents.append((q, hi, values[k])) } else { parent[Int(q)] = hi }
+                    }
+                }
+                label[k] = hi
             }
-            if roots.isEmpty {
-                let b = Int32(parent.count)
-                parent.append(b); height.append(values[k]); top.append(Int32(i))
-                label[k] = b
-                continue
-            }
-            var hi = roots[0]
-            for q in roots.dropFirst() where height[Int(q)] > height[Int(hi)] { hi = q }
-            for q in roots where q != hi {
-                if significant(q, saddle: values[k]) { saddleEvents.append((q, hi, values[k])) } else { parent[Int(q)] = hi }
-            }
-            label[k] = hi
         }
         for i in region { local[(Int(i) / w - r0) * bw + Int(i) % w - c0] = -1 }
         // Basins by root, in order of their maxima.
@@ -119,12 +130,13 @@ final class Segmenter {
             }
         }
         var best: [Int: Float] = [:]
+        let count = basins.count
         for (a, b, v) in saddleEvents {
             guard let i = index[find(a)], let j = index[find(b)], i != j else { continue }
-            let key = min(i, j) * 65_536 + max(i, j)
+            let key = min(i, j) * count + max(i, j)
             best[key] = max(best[key] ?? -.infinity, v)
         }
-        let saddles = best.map { (key, v) in (key / 65_536, key % 65_536, v) }.sorted { ($0.0, $0.1) < ($1.0, $1.1) }
+        let saddles = best.map { (key, v) in (key / count, key % count, v) }.sorted { ($0.0, $0.1) < ($1.0, $1.1) }
         return (basins, saddles)
     }
 

@@ -1,18 +1,30 @@
 import Foundation
 
+/// Pixels that belong to other spots than `spot` (owner map of basins, spot of each basin).
+struct OtherSpots {
+    var owner: UnsafeBufferPointer<Int32>
+    var spotOfBasin: UnsafeBufferPointer<Int32>
+    var spot: Int32
+
+    @inline(__always) func contains(_ i: Int) -> Bool {
+        let o = owner[i]
+        return o >= 0 && spotOfBasin[Int(o)] != spot
+    }
+}
+
 /// Major-axis profiles and their sub-peaks (shared/notes/laue-physics.md 3.4-3.6).
 enum StreakAnalysis {
     /// Bilinear sample of a row-major image at 0-based (x, y); dead pixels, spikes (state 4) and pixels
-    /// of other spots (`foreign`) count as the background; nil outside.
+    /// of other spots (`others`) count as the background; nil outside.
     @inline(__always)
     static func sample(_ p: UnsafeBufferPointer<Float>, _ state: UnsafeBufferPointer<UInt8>, _ mask: PixelMask,
-                       _ w: Int, _ h: Int, _ x: Double, _ y: Double, background: Double, foreign: (Int) -> Bool) -> Double? {
+                       _ w: Int, _ h: Int, _ x: Double, _ y: Double, background: Double, others: OtherSpots?) -> Double? {
         guard x >= 0, y >= 0, x <= Double(w - 1), y <= Double(h - 1), w >= 2, h >= 2 else { return nil }
         let x0 = min(Int(x), w - 2), y0 = min(Int(y), h - 2)
         let fx = x - Double(x0), fy = y - Double(y0)
         @inline(__always) func value(_ i: Int) -> Double {
             let v = p[i]
-            return mask(v) || state[i] == 4 || foreign(i) ? background : Double(v)
+            return mask(v) || state[i] == 4 || (others?.contains(i) ?? false) ? background : Double(v)
         }
         let a = value(y0 * w + x0), b = value(y0 * w + x0 + 1), c = value((y0 + 1) * w + x0), d = value((y0 + 1) * w + x0 + 1)
         return (a * (1 - fx) + b * fx) * (1 - fy) + (c * (1 - fx) + d * fx) * fy
@@ -24,7 +36,7 @@ enum StreakAnalysis {
     static func profile(_ p: UnsafeBufferPointer<Float>, state: UnsafeBufferPointer<UInt8>, mask: PixelMask,
                         width: Int, height: Int, cx: Double, cy: Double,
                         direction: (x: Double, y: Double), halfLength: Double, background: Double,
-                        smoothing: Double, step: Double = 0.25, foreign: (Int) -> Bool = { _ in false }) -> (t: [Double], v: [Double]) {
+                        smoothing: Double, step: Double = 0.25, others: OtherSpots? = nil) -> (t: [Double], v: [Double]) {
         let n = Int((halfLength / step).rounded(.up))
         var t: [Double] = [], v: [Double] = []
         t.reserveCapacity(2 * n + 1); v.reserveCapacity(2 * n + 1)
@@ -34,7 +46,7 @@ enum StreakAnalysis {
             var sum = 0.0, count = 0.0
             for a in across {
                 let x = cx + s * direction.x - a * direction.y, y = cy + s * direction.y + a * direction.x
-                if let val = sample(p, state, mask, width, height, x, y, background: background, foreign: foreign) { sum += val; count += 1 }
+                if let val = sample(p, state, mask, width, height, x, y, background: background, others: others) { sum += val; count += 1 }
             }
             t.append(s)
             v.append(count > 0 ? sum / count - background : 0)

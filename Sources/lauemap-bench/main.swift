@@ -80,6 +80,12 @@ func benchPeaks() throws {
         }
         print(String(format: "| %@ | %d | %.1f | %.1f |", (path as NSString).lastPathComponent, count,
                      median(searches) * 1000, median(reads) * 1000))
+        if CommandLine.arguments.contains("--fits") {
+            let fits = searcher.search(try ImageReader.read(path: path)).peaks.compactMap(\.fit)
+            let its = fits.map { Double($0.iterations) }.sorted()
+            print(String(format: "   fits %d, iterations median %.0f, mean %.1f, max %.0f; converged %d", fits.count, its.isEmpty ? 0 : its[its.count / 2],
+                         its.reduce(0, +) / Double(max(its.count, 1)), its.last ?? 0, fits.filter(\.converged).count))
+        }
         if CommandLine.arguments.contains("--phases") {
             print("   phases (last run, ms): " + searcher.phaseSeconds.sorted { $0.key < $1.key }
                 .map { String(format: "%@ %.1f", $0.key, $0.value * 1000) }.joined(separator: ", "))
