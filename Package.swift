@@ -64,7 +64,7 @@ let package = Package(
         .testTarget(name: "LaueXANESTests", dependencies: ["LaueXANES", "LaueSimulation", "LaueIO", "LaueCore", "LaueTestSupport"]),
         .testTarget(name: "LaueCorrelationTests", dependencies: ["LaueCorrelation", "LaueXANES", "LaueSimulation", "LaueIO", "LaueCore", "LaueTestSupport"]),
         .testTarget(name: "LaueClusterTests", dependencies: ["LaueCluster", "LaueScan", "LaueSimulation", "LaueIO", "LaueCore", "LaueTestSupport"]),
-        .testTarget(name: "LaueScanTests", dependencies: ["LaueScan", "LaueSimulation", "LaueIO", "LaueCore", "LaueTestSupport"]),
+        .testTarget(name: "LaueScanTests", dependencies: ["LaueScan", "LaueSimulation", "LaueIndexing", "LauePeaks", "LaueIO", "LaueCore", "LaueTestSupport"]),
         .testTarget(name: "LaueSimulationTests", dependencies: ["LaueSimulation", "LaueIO", "LaueCore", "LaueTestSupport"]),
     ]
 )

@@ -1,0 +1,47 @@
+import Foundation
+import Testing
+import LaueCore
+import LaueIO
+import LauePeaks
+import LaueIndexing
+import LaueScan
+import LaueTestSupport
+
+/// Undeformed crystals on real frames through `scan run`: no defect, and the same grain `index` finds
+/// (docs/scan-pipeline.md, "Real frames").
+@Suite struct RealScanTests {
+    /// A folder scan of `frames` (fixture names) with the calibration `calib`.
+    func scan(_ frames: [String], calib: String) throws -> String {
+        let dir = Fixtures.temporaryFolder("realscan")
+        var text = "file,x_um,y_um\n"
+        for (i, f) in frames.enumerated() { text += "\(Fixtures.path(f)),\(Double(i)),0\n" }
+        try text.write(toFile: dir + "/scan.csv", atomically: true, encoding: .utf8)
+        try FileManager.default.copyItem(atPath: Fixtures.path(calib), toPath: dir + "/calib.det")
+        return dir
+    }
+
+    @Test(arguments: [(["lauetools/Ge_blanc_0000.mccd"], "lauetools/calibGe111.det", "Ge"),
+                      (["real/nw1_0000.tif", "real/nw1_0001.tif"], "real/nw1_calib.det", "Si")])
+    func undeformedCrystalsAreNoDefect(_ frames: [String], _ calib: String, _ material: String) throws {
+        let dir = try scan(frames, calib: calib)
+        let calibration = try LaueToolsCalibration.read(path: dir + "/calib.det")
+        let mat = try Material.builtin(material)
+        let out = Fixtures.temporaryFolder("realscan-out")
+        var options = ScanRunOptions()
+        options.jobs = 1
+        _ = try ScanRunner(scan: dir, settings: ScanSettings(material: mat, calibration: calibration), output: out, options: options).run()
+        let rows = try ScanOutputs.readPatterns(out + "/patterns.csv")
+        #expect(rows.count == frames.count)
+        for (row, frame) in zip(rows, frames) {
+            // What `lauemap index` finds on the same frame.
+            let image = try ImageReader.read(path: Fixtures.path(frame))
+            let grain = try #require(try Indexer(material: mat, calibration: calibration)
+                .index(PeakSearcher().search(image).peaks.map(ObservedSpot.init)).grains.first)
+            #expect(row.status == .indexed && row.defectClass == .noDefect, "\(frame): \(row.defectClass.rawValue) \(row.reason)")
+            #expect(Double(row.indexedCount ?? 0) >= 0.9 * Double(grain.indexedCount), "\(frame): \(row.indexedCount ?? 0) of \(grain.indexedCount) spots")
+            if let u = row.orientation { #expect(mat.misorientation(u, grain.orientation) < 0.001) }
+            // The instrument's floor of the streaking extent, no longer made of halos (0.14-0.23 deg before).
+            #expect((row.streakExtent ?? 1) < 0.08, "\(frame): streak extent \(row.streakExtent ?? .nan) deg")
+        }
+    }
+}
