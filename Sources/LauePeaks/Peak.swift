@@ -149,6 +149,9 @@ public struct Peak: Sendable, Equatable {
     /// core plus streak, and the extent of tails and halos.
     public var extentHalf: Double = 0
     public var extentTenth: Double = 0
+    /// With a depth tail found in the frame, how much farther this spot reaches along the tail direction
+    /// than against it (its pixels above the region threshold), pixels (nil: no shared tail, or the spot was not measured).
+    public var depthTail: Double? = nil
     /// A pixel of the region reached the saturation level.
     public var saturated: Bool
     /// The spot touches the frame edge or a masked area (not fitted).

@@ -17,6 +17,30 @@ struct SpotShape {
     /// pixels are fitted without them).
     var border: Bool
     var saturated: Bool
+    /// The pixels of the moments (x, y, value above background), 0-based.
+    var kept: [(x: Double, y: Double, d: Double)]
+
+    /// Second moments of `kept` with the half of the spot on the side `direction` points to (from
+    /// `centre`) replaced by the other half reflected through the centre: a one-sided tail removed, a
+    /// streak through the centre kept whatever its direction.
+    func mirroredMoments(centre c: (x: Double, y: Double), direction d: (x: Double, y: Double))
+        -> (cx: Double, cy: Double, weight: Double, covariance: (xx: Double, xy: Double, yy: Double)) {
+        var points: [(Double, Double, Double)] = []
+        points.reserveCapacity(2 * kept.count)
+        for p in kept {
+            let t = (p.x - c.x) * d.x + (p.y - c.y) * d.y
+            guard t <= 0 else { continue }
+            points.append((p.x, p.y, p.d))
+            if t < 0 { points.append((2 * c.x - p.x, 2 * c.y - p.y, p.d)) }
+        }
+        var sw = 0.0, sx = 0.0, sy = 0.0
+        for (x, y, v) in points { sw += v; sx += v * x; sy += v * y }
+        guard sw > 0 else { return (cx, cy, weight, covariance) }
+        let mx = sx / sw, my = sy / sw
+        var xx = 0.0, yy = 0.0, xy = 0.0
+        for (x, y, v) in points { xx += v * (x - mx) * (x - mx); yy += v * (y - my) * (y - my); xy += v * (x - mx) * (y - my) }
+        return (mx, my, sw, (xx / sw, xy / sw, yy / sw))
+    }
 }
 
 // Measurement: the spot's local background, second moments and flags; each peak's core fit, position
@@ -82,7 +106,7 @@ extension PeakSearcher {
         var saturated = false
         let floor = max(noise, options.momentFloor * height)
         var sw = 0.0, sx = 0.0, sy = 0.0
-        var kept: [(Double, Double, Double)] = []
+        var kept: [(x: Double, y: Double, d: Double)] = []
         for y in by0...by1 {
             for x in bx0...bx1 where near[(y - by0) * lw + x - bx0] {
                 let j = y * w + x
@@ -104,7 +128,8 @@ extension PeakSearcher {
             xx += d * ex * ex; yy += d * ey * ey; xy += d * ex * ey
         }
         return SpotShape(background: background, noise: noise, height: height, cx: cx, cy: cy, weight: sw,
-                         covariance: (xx / sw, xy / sw, yy / sw), edge: edge, border: border, saturated: saturated)
+                         covariance: (xx / sw, xy / sw, yy / sw), edge: edge, border: border, saturated: saturated,
+                         kept: kept)
     }
 
     /// One peak (basin `b` of a measured spot): maximum, intensity, centroid, core fit and position.
@@ -209,6 +234,7 @@ extension PeakSearcher {
     /// that fit is elongated and agrees with the moments), PSF-corrected length and width, and the
     /// sub-peaks of its major-axis profile.
     func spotStreak(_ shape: SpotShape, mainFit: EllipseFit?, psf: Double, others: OtherSpots,
+                    mirror: (x: Double, y: Double, dx: Double, dy: Double)?,
                     pixels px: UnsafeBufferPointer<Float>, width w: Int, height h: Int,
                     mask: PixelMask) -> (StreakMetrics, extentHalf: Double, extentTenth: Double) {
         let (xx, xy, yy) = shape.covariance
@@ -237,7 +263,7 @@ extension PeakSearcher {
         let (tt, v) = state.withUnsafeBufferPointer { st in
             StreakAnalysis.profile(px, state: st, mask: mask, width: w, height: h, cx: shape.cx, cy: shape.cy,
                                    direction: s.direction, halfLength: halfLength, background: shape.background, smoothing: smoothing,
-                                   others: others)
+                                   others: others, mirror: mirror)
         }
         // Prominence: a fraction of the highest point, and at least 3 noise sigmas of a profile sample
         // (Poisson-like noise grows with the signal: sigma^2 ~ sigma_bg^2 (1 + signal / background)).
@@ -254,7 +280,7 @@ extension PeakSearcher {
                 StreakAnalysis.profile(px, state: st, mask: mask, width: w, height: h, cx: shape.cx + at * d.x,
                                        cy: shape.cy + at * d.y, direction: (-d.y, d.x),
                                        halfLength: 3 * minorVar.squareRoot() + 3 * max(psf, 0.7) + 1,
-                                       background: shape.background, smoothing: smoothing, others: others)
+                                       background: shape.background, smoothing: smoothing, others: others, mirror: mirror)
             }
             s.profile.crossWidth = StreakAnalysis.centralWidth(t: cross.t, v: cross.v)
         }

@@ -64,6 +64,10 @@ public struct PeakSearchOptions: Sendable, Equatable {
     public var maxPeaks = 5000
     /// Relative prominence a sub-peak needs along the major axis (fraction of the highest sub-peak).
     public var subpeakProminence: Double = 0.10
+    /// The depth-tail test (a tail shared by every spot along one detector direction); nil: not tested.
+    public var depthTail: DepthTailOptions? = DepthTailOptions()
+    /// The doublet test (two point-like components closer than the watershed splits); nil: not tested.
+    public var doublet: DoubletOptions? = DoubletOptions()
 
     public init() {}
 }

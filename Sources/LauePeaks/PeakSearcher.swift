@@ -17,12 +17,15 @@ public struct PeakSearchResult: Sendable {
     public var backgroundMedian: Double
     public var noiseMedian: Double
     public var rejectedHotPixels: Int
+    /// A tail shared by the spots along one detector direction (beam penetration), when found; the spot
+    /// moments and profiles are then measured without it.
+    public var depthTail: DepthTail?
 
     public init(peaks: [Peak], spots: [[Int]], psfSigma: Double, psfEstimated: Bool, psfFWHM: Double? = nil,
-                backgroundMedian: Double, noiseMedian: Double, rejectedHotPixels: Int) {
+                backgroundMedian: Double, noiseMedian: Double, rejectedHotPixels: Int, depthTail: DepthTail? = nil) {
         self.peaks = peaks; self.spots = spots; self.psfSigma = psfSigma; self.psfEstimated = psfEstimated
         self.psfFWHM = psfFWHM; self.backgroundMedian = backgroundMedian; self.noiseMedian = noiseMedian
-        self.rejectedHotPixels = rejectedHotPixels
+        self.rejectedHotPixels = rejectedHotPixels; self.depthTail = depthTail
     }
 }
 
@@ -111,6 +114,7 @@ public final class PeakSearcher {
         for (k, b) in basins.enumerated() { members[b.spot].append(k) }
         var shapes: [SpotShape] = []
         var spotIds: [Int] = []
+        var spotMembers: [[Int]] = []
         var spotPeaks: [[Peak]] = []
         for m in members where !m.isEmpty {
             // Main basin first (the highest maximum).
@@ -119,6 +123,7 @@ public final class PeakSearcher {
                                           saturation: saturation) else { continue }
             shapes.append(shape)
             spotIds.append(basins[ordered[0]].spot)
+            spotMembers.append(ordered)
             let measured = ordered.map { measurePeak($0, basins: basins, spot: shape, pixels: px, width: w, height: h, mask: mask) }
             // Weak sub-peaks stay inside the main peak's row.
             var rows = [measured[0]]
@@ -156,14 +161,76 @@ public final class PeakSearcher {
             if !fwhms.isEmpty { result.psfFWHM = fwhms[(fwhms.count - 1) / 4] }
         }
         result.psfSigma = psf
+        // Doublets closer than the watershed splits: two point-like components fitted.
+        if let dopt = options.doublet {
+            let fwhm = result.psfFWHM ?? 2.3548 * psf
+            for i in shapes.indices {
+                guard let dbl = doublet(spotMembers[i], basins: basins, shape: shapes[i], main: spotPeaks[i][0],
+                                        subpeaks: spotPeaks[i][0].subpeaks, psfFWHM: fwhm, options: dopt, pixels: px,
+                                        width: w, height: h, mask: mask) else { continue }
+                let pair = [dbl.first, dbl.second].map { Subpeak(x: $0.x + 1, y: $0.y + 1, height: $0.amplitude) }
+                for k in spotPeaks[i].indices { spotPeaks[i][k].subpeaks = pair; spotPeaks[i][k].components = 2 }
+            }
+        }
+        let spotOfBasin = basins.map { Int32($0.spot) }
+        // A tail shared by the spots along one direction: reported, and mirrored out of the moments.
+        var mirror: (dx: Double, dy: Double)? = nil
+        if let to = options.depthTail {
+            let candidates = shapes.indices.filter { i in
+                !shapes[i].saturated && !shapes[i].edge && shapes[i].height >= to.minimumSigma * shapes[i].noise
+            }
+            let core = { (i: Int) in (x: spotPeaks[i][0].x - 1, y: spotPeaks[i][0].y - 1) }
+            // How much farther each spot's own pixels (above the region threshold) reach from its core
+            // along a direction than against it, for every direction step.
+            let directions = DepthTailTest.directions(options: to)
+            let reaches = candidates.map { i -> [Double] in
+                let c = core(i)
+                // The farthest pixel along any direction is the first or last of its row: only those.
+                var rowEnds: [Int: (first: Int, last: Int)] = [:]
+                for b in spotMembers[i] {
+                    for p in basins[b].pixels {
+                        let x = Int(p) % w, y = Int(p) / w
+                        if let e = rowEnds[y] { rowEnds[y] = (min(e.first, x), max(e.last, x)) } else { rowEnds[y] = (x, x) }
+                    }
+                }
+                var plus = [Double](repeating: 0, count: directions.count), minus = plus
+                for (y, e) in rowEnds {
+                    let ey = Double(y) - c.y
+                    for x in Set([e.first, e.last]) {
+                        let ex = Double(x) - c.x
+                        for (k, d) in directions.enumerated() {
+                            let t = ex * d.x + ey * d.y
+                            if t > plus[k] { plus[k] = t } else if -t > minus[k] { minus[k] = -t }
+                        }
+                    }
+                }
+                return zip(plus, minus).map { $0 - $1 }
+            }
+            if let k = DepthTailTest.sharedDirection(reaches, options: to) {
+                let angle = Double(k) * to.directionStep
+                let d = (dx: directions[k].x, dy: directions[k].y)
+                let tails = DepthTailTest.oriented(reaches, direction: k, options: to)
+                if let along = DepthTailTest.shared(tails, options: to) {
+                    mirror = d
+                    for (k, i) in candidates.enumerated() { spotPeaks[i][0].depthTail = tails[k] }
+                    let sorted = along.sorted()
+                    result.depthTail = DepthTail(angle: angle, length: sorted[sorted.count / 2], spots: candidates.count,
+                                                 along: along.count, against: tails.filter { $0 <= -to.minimumLength }.count)
+                    for i in shapes.indices {
+                        let m = shapes[i].mirroredMoments(centre: core(i), direction: (d.dx, d.dy))
+                        shapes[i].cx = m.cx; shapes[i].cy = m.cy; shapes[i].weight = m.weight; shapes[i].covariance = m.covariance
+                    }
+                }
+            }
+        }
         // Streak metrics per spot, shared by its peaks.
         var reach: [(x: Double, y: Double, reach: Double)] = []
-        let spotOfBasin = basins.map { Int32($0.spot) }
         for i in shapes.indices {
             let (streak, half, tenth) = owner.withUnsafeBufferPointer { ob in
                 spotOfBasin.withUnsafeBufferPointer { sb in
                     spotStreak(shapes[i], mainFit: spotPeaks[i][0].fit, psf: psf,
-                               others: OtherSpots(owner: ob, spotOfBasin: sb, spot: Int32(spotIds[i])), pixels: px, width: w,
+                               others: OtherSpots(owner: ob, spotOfBasin: sb, spot: Int32(spotIds[i])),
+                               mirror: mirror.map { (spotPeaks[i][0].x - 1, spotPeaks[i][0].y - 1, $0.dx, $0.dy) }, pixels: px, width: w,
                                height: h, mask: mask)
                 }
             }

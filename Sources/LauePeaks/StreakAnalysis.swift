@@ -32,11 +32,14 @@ enum StreakAnalysis {
 
     /// Profile along `direction` through (cx, cy): samples every `step` px over +-halfLength, each the
     /// mean over a band of +-1.5 px across the axis, background-subtracted; then smoothed with a
-    /// Gaussian of `smoothing` px. Returns positions and values.
+    /// Gaussian of `smoothing` px. Returns positions and values. With `mirror` (a point and a unit
+    /// vector), samples on the side the vector points to are taken at their reflection through the point
+    /// (a one-sided depth tail left out).
     static func profile(_ p: UnsafeBufferPointer<Float>, state: UnsafeBufferPointer<UInt8>, mask: PixelMask,
                         width: Int, height: Int, cx: Double, cy: Double,
                         direction: (x: Double, y: Double), halfLength: Double, background: Double,
-                        smoothing: Double, step: Double = 0.25, others: OtherSpots? = nil) -> (t: [Double], v: [Double]) {
+                        smoothing: Double, step: Double = 0.25, others: OtherSpots? = nil,
+                        mirror: (x: Double, y: Double, dx: Double, dy: Double)? = nil) -> (t: [Double], v: [Double]) {
         let n = Int((halfLength / step).rounded(.up))
         var t: [Double] = [], v: [Double] = []
         t.reserveCapacity(2 * n + 1); v.reserveCapacity(2 * n + 1)
@@ -45,7 +48,11 @@ enum StreakAnalysis {
             let s = Double(i) * step
             var sum = 0.0, count = 0.0
             for a in across {
-                let x = cx + s * direction.x - a * direction.y, y = cy + s * direction.y + a * direction.x
+                var x = cx + s * direction.x - a * direction.y, y = cy + s * direction.y + a * direction.x
+                if let m = mirror {
+                    let t = (x - m.x) * m.dx + (y - m.y) * m.dy
+                    if t > 0 { x = 2 * m.x - x; y = 2 * m.y - y }
+                }
                 if let val = sample(p, state, mask, width, height, x, y, background: background, others: others) { sum += val; count += 1 }
             }
             t.append(s)
@@ -161,18 +168,28 @@ enum StreakAnalysis {
         return right - left
     }
 
-    /// Full length of a profile at `level` times its highest value: from the first to the last sample at
-    /// or above it, interpolated between samples (0 for an empty or non-positive profile).
-    static func extent(t: [Double], v: [Double], level: Double) -> Double {
-        guard let top = v.max(), top > 0, v.count >= 2 else { return 0 }
+    /// The outermost crossings of a profile at `level` times its highest value: the first and last
+    /// samples at or above it, interpolated; nil for an empty or non-positive profile.
+    static func crossings(t: [Double], v: [Double], level: Double) -> (left: Double, right: Double)? {
+        guard let top = v.max(), top > 0, v.count >= 2 else { return nil }
         let cut = level * top
-        guard let first = v.firstIndex(where: { $0 >= cut }), let last = v.lastIndex(where: { $0 >= cut }) else { return 0 }
+        guard let first = v.firstIndex(where: { $0 >= cut }), let last = v.lastIndex(where: { $0 >= cut }) else { return nil }
         func cross(_ i: Int, _ j: Int) -> Double {     // crossing of `cut` between samples i (below) and j (above)
             let d = v[j] - v[i]
             return abs(d) < 1e-12 ? t[j] : t[i] + (cut - v[i]) / d * (t[j] - t[i])
         }
-        let left = first > 0 ? cross(first - 1, first) : t[first]
-        let right = last < v.count - 1 ? cross(last + 1, last) : t[last]
-        return right - left
+        return (first > 0 ? cross(first - 1, first) : t[first], last < v.count - 1 ? cross(last + 1, last) : t[last])
+    }
+
+    /// How far a profile reaches on each side of t = 0 at `level` times its highest value (distances,
+    /// non-negative).
+    static func reaches(t: [Double], v: [Double], level: Double) -> (minus: Double, plus: Double) {
+        guard let c = crossings(t: t, v: v, level: level) else { return (0, 0) }
+        return (max(0, -c.left), max(0, c.right))
+    }
+
+    /// Full length of a profile at `level` times its highest value (0 for an empty profile).
+    static func extent(t: [Double], v: [Double], level: Double) -> Double {
+        crossings(t: t, v: v, level: level).map { $0.right - $0.left } ?? 0
     }
 }

@@ -75,6 +75,8 @@ public final class PatternProcessor {
         let found = searcher.search(image)
         record.peakCount = found.peaks.count
         record.psfSigma = found.psfSigma
+        record.depthTail = found.depthTail?.length
+        record.depthTailAngle = found.depthTail?.angle
         let result = indexer.index(found.peaks.map(ObservedSpot.init))
         guard result.status == .indexed, let grain = result.grains.first else {
             record.status = .unindexed

@@ -38,6 +38,10 @@ public struct PatternRecord: Sendable, Equatable {
     public var matchingRate: Double?
     /// Point-spread sigma measured on this frame, pixels.
     public var psfSigma: Double?
+    /// A depth tail shared by the frame's spots (LauePeaks' `DepthTail`): its length (px) and direction
+    /// on the detector (degrees from +x towards +y); nil when none was found.
+    public var depthTail: Double?
+    public var depthTailAngle: Double?
 
     public init(index: Int, file: String, xUm: Double, yUm: Double, status: Status, defectClass: DefectClass, reason: String = "") {
         self.index = index; self.file = file; self.xUm = xUm; self.yUm = yUm
@@ -49,7 +53,10 @@ public struct PatternRecord: Sendable, Equatable {
                                  "mean_deviation_px", "streak_extent_deg", "axis_lab_x", "axis_lab_y", "axis_lab_z",
                                  "axis_h", "axis_k", "axis_l", "spread_deg", "tilt_deg", "n_orientations",
                                  "gnd_density_m2", "reason", "u11", "u12", "u13", "u21", "u22", "u23", "u31", "u32", "u33",
-                                 "tilts_deg", "matching_rate", "psf_sigma_px", "pattern_index"]
+                                 "tilts_deg", "matching_rate", "psf_sigma_px", "pattern_index", "depth_tail", "depth_tail_px", "depth_tail_deg"]
+
+    /// Position of `pattern_index` among the columns.
+    public static let patternIndexColumn = columns.firstIndex(of: "pattern_index") ?? columns.count - 1
 
     /// The CSV fields, formatted with fixed precision so that equal results give equal text.
     public var fields: [String] {
@@ -62,6 +69,9 @@ public struct PatternRecord: Sendable, Equatable {
         f += [n(spread, 5), n(tilt, 5), i(orientationCount), gndDensity.map { String(format: "%.4e", $0) } ?? "", reason]
         f += orientation.map { $0.flat.map { String(format: "%.9f", $0) } } ?? [String](repeating: "", count: 9)
         f += [tilts.map { String(format: "%.5f", $0) }.joined(separator: ";"), n(matchingRate, 4), n(psfSigma, 4), String(index)]
+        // The flag: 1 when the frame's spots share a depth tail, 0 when its peaks were searched without
+        // finding one, empty when the image was not read.
+        f += [depthTail != nil ? "1" : (peakCount != nil ? "0" : ""), n(depthTail, 2), n(depthTailAngle, 1)]
         return f
     }
 
@@ -92,6 +102,7 @@ public struct PatternRecord: Sendable, Equatable {
         if u.count == 9 { orientation = Mat3(u) }
         tilts = s("tilts_deg").split(separator: ";").compactMap { Double($0) }
         matchingRate = d("matching_rate"); psfSigma = d("psf_sigma_px")
+        depthTail = d("depth_tail_px"); depthTailAngle = d("depth_tail_deg")
     }
 }
 

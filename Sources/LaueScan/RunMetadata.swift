@@ -100,7 +100,8 @@ enum PartFiles {
                 first = false
             } else {
                 let f = CSVTable.fields(of: Substring(line))
-                guard let idx = f.last.flatMap({ Int($0) }), f.count == PatternRecord.columns.count, idx == range.lowerBound + done else { break }
+                guard f.count == PatternRecord.columns.count, let idx = Int(f[PatternRecord.patternIndexColumn]),
+                      idx == range.lowerBound + done else { break }
                 done += 1
             }
             keep = i + 1

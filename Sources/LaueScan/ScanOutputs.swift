@@ -127,6 +127,7 @@ final class PatternTableWriter {
         ("axis_l", "", { $0.axisIndices?.z }), ("spread_deg", "degree", \.spread), ("tilt_deg", "degree", \.tilt),
         ("n_orientations", "", { $0.orientationCount.map(Double.init) }), ("gnd_density_m2", "m^-2", \.gndDensity),
         ("matching_rate", "", \.matchingRate), ("psf_sigma_px", "pixel", \.psfSigma),
+        ("depth_tail", "", { $0.depthTail != nil ? 1 : ($0.peakCount != nil ? 0 : nil) }), ("depth_tail_px", "pixel", \.depthTail), ("depth_tail_deg", "degree", \.depthTailAngle),
     ]
     var text: [[String]] = strings.map { _ in [] }
     var values: [[Double]] = numbers.map { _ in [] }

@@ -77,6 +77,10 @@ struct PeaksCommand: ParsableCommand {
                 s += "noise \(String(format: "%.2f", result.noiseMedian)), PSF sigma \(String(format: "%.2f", result.psfSigma)) px"
                 s += result.psfEstimated ? " estimated" : " given"
                 s += result.rejectedHotPixels > 0 ? ", \(result.rejectedHotPixels) hot pixels rejected)" : ")"
+                if let t = result.depthTail {
+                    s += String(format: "\ndepth tail on %d of %d spots (%d the other way): %.1f px towards %.0f deg (from +x towards +y); left out of the streak metrics",
+                                t.along, t.spots, t.against, t.length, t.angle)
+                }
                 emit(s)
                 let shown = min(10, result.peaks.count)
                 emit(result.csvTable(withAngles: calib != nil).text.split(separator: "\n").prefix(shown + 1).joined(separator: "\n"))

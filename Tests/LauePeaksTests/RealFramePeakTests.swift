@@ -132,4 +132,21 @@ struct FrameRuler {
         let split = peaks.filter { $0.components > 1 }
         #expect(split.count <= peaks.count / 50, "\(name): \(split.count) of \(peaks.count) peaks with sub-peaks")
     }
+
+    /// Depth tails: the GaN/Si frames show a tail on the spots down the detector (+y, the projection of
+    /// the beam penetrating the sample; measured by eye on the frame at 5-10 px); the Ge frames and the
+    /// dense frame have none.
+    @Test(arguments: [("real/nw1_0000.tif", true), ("real/nw1_0001.tif", true), ("lauetools/Ge_blanc_0000.mccd", false),
+                      ("lauetools/img_Ge_sCMOS_0000.tif", false), ("real/SS_0171.mccd", false)])
+    func depthTails(_ name: String, _ expected: Bool) throws {
+        let result = PeakSearcher().search(try ImageReader.read(path: Fixtures.path(name)))
+        guard expected else {
+            #expect(result.depthTail == nil, "\(name): false depth tail \(String(describing: result.depthTail))")
+            return
+        }
+        let tail = try #require(result.depthTail, "\(name): no depth tail")
+        #expect(abs(tail.angle - 90) <= 10, "\(name): tail towards \(tail.angle) deg")
+        #expect(tail.length >= 4 && tail.length <= 12, "\(name): tail length \(tail.length) px")
+        #expect(tail.along >= 5 * max(1, tail.against) / 2)
+    }
 }

@@ -42,6 +42,12 @@ import LaueTestSupport
             if let u = row.orientation { #expect(mat.misorientation(u, grain.orientation) < 0.001) }
             // The instrument's floor of the streaking extent, no longer made of halos (0.14-0.23 deg before).
             #expect((row.streakExtent ?? 1) < 0.08, "\(frame): streak extent \(row.streakExtent ?? .nan) deg")
+            // The GaN/Si frames report their depth tails (down the detector), Ge none.
+            if material == "Si" {
+                #expect((row.depthTail ?? 0) >= 4 && abs((row.depthTailAngle ?? 0) - 90) <= 10, "\(frame): depth tail \(row.depthTail ?? .nan)")
+            } else {
+                #expect(row.depthTail == nil)
+            }
         }
     }
 }
