@@ -56,7 +56,10 @@ public struct SpotEvidence: Sendable {
                 candidates.append((s, merged.streak, merged.intensity))
             } else {
                 let p = peaks[s.peakIndex]
-                guard !p.overlapping, p.intensity > 0 else { continue }
+                // A family reduced to its main spot (its other spots too weak to count) is overlapped only
+                // by spots outside the family.
+                let overlapped = members.count > 1 ? ReflectionFamily.overlapsOthers(members, peaks: peaks) : p.overlapping
+                guard !overlapped, p.intensity > 0 else { continue }
                 candidates.append((s, p.streak, p.intensity))
             }
         }

@@ -36,6 +36,12 @@ public struct PatternSimulator: Sendable {
     public var polarization: Bool
     /// Integrated counts of the strongest spot of the perfect pattern.
     public var brightestSpotCounts: Double
+    /// A tail added to every spot along one detector direction (beam penetration into a thick sample, or
+    /// a detector artefact): a real-frame confounder that is not a lattice rotation. Nil: none.
+    public var tail: SpotTail? = nil
+    /// Other crystals in the beam (neighbouring grains, satellites, a substrate), added to every pattern
+    /// that diffracts.
+    public var others: [OtherCrystal] = []
     /// |F|^2 per reflection and allowed order (parallel to `predictor.reflections`).
     let structureFactors: [[Double]]
 
@@ -111,7 +117,21 @@ public struct PatternSimulator: Sendable {
         return diffractedIntensity(orientation: u, defect: defect, generator: &g)
     }
 
-    func diffractedIntensity(orientation u: Mat3, defect: DefectModel, generator g: inout SeededGenerator) -> [Float] {
+    /// Detector units per unit of relative spot intensity for orientation `u`: the perfect pattern's
+    /// strongest spot on the frame gets `brightestSpotCounts` (nil: no spot on the frame).
+    func countsScale(orientation u: Mat3) -> Double? {
+        let cands = candidates(orientation: u, margin: 6 * detector.pointSpread.fwhm + 45)
+        var strongest = 0.0
+        for i in cands {
+            if let s = spot(i, orientation: u), calibration.contains(x: s.x, y: s.y) { strongest = max(strongest, s.intensity) }
+        }
+        return strongest > 0 ? brightestSpotCounts / strongest : nil
+    }
+
+    /// `countsScale` overrides the normalisation (another grain of the same sample keeps the pattern
+    /// grain's, so that its brightness is its volume relative to the grain's).
+    func diffractedIntensity(orientation u: Mat3, defect: DefectModel, generator g: inout SeededGenerator,
+                             countsScale fixed: Double? = nil) -> [Float] {
         let w = calibration.width, h = calibration.height
         var buffer = [Float](repeating: 0, count: w * h)
         let psf = detector.pointSpread
@@ -119,13 +139,11 @@ public struct PatternSimulator: Sendable {
         let cands = candidates(orientation: u, margin: margin + 40)
         guard !cands.isEmpty else { return buffer }
         // Normalise on the perfect pattern's strongest spot on the frame.
-        var strongest = 0.0
-        for i in cands {
-            if let s = spot(i, orientation: u), calibration.contains(x: s.x, y: s.y) { strongest = max(strongest, s.intensity) }
-        }
-        guard strongest > 0 else { return buffer }
-        let scale = brightestSpotCounts / strongest
+        guard let scale = fixed ?? countsScale(orientation: u) else { return buffer }
         let renderer = SpotRenderer(width: w, height: h, psf: psf)
+        // Each deposit at (x, y), and its tail (a one-sided exponential along the tail direction).
+        let tailPoints = tail?.points ?? []
+        let mainShare = 1 - (tail?.fraction ?? 0)
         // An isotropic random spread is small: each spot moves linearly, d(x, y) = M r, so a Gaussian
         // rotation vector (covariance s^2 I) gives an exactly Gaussian spot of covariance s^2 M M^T,
         // smooth at any spread. Its Lorentzian part (if any) uses sampled members.
@@ -138,7 +156,11 @@ public struct PatternSimulator: Sendable {
                     guard let sp = spot(i, orientation: u),
                           let m = predictor.jacobian(predictor.reflections[i].hkl, orientation: u) else { continue }
                     let cov = (m.dx.dot(m.dx) * s * s, m.dx.dot(m.dy) * s * s, m.dy.dot(m.dy) * s * s)
-                    renderer.depositGaussian(into: buf, x: sp.x - 1, y: sp.y - 1, amount: sp.intensity * scale, covariance: cov)
+                    renderer.depositGaussian(into: buf, x: sp.x - 1, y: sp.y - 1, amount: sp.intensity * scale * mainShare, covariance: cov)
+                    for t in tailPoints {
+                        renderer.depositGaussian(into: buf, x: sp.x - 1 + t.dx, y: sp.y - 1 + t.dy, amount: sp.intensity * scale * t.weight,
+                                                 covariance: cov)
+                    }
                 }
             }
         }
@@ -153,8 +175,12 @@ public struct PatternSimulator: Sendable {
                 for i in cands {
                     guard let s = spot(i, orientation: uj) else { continue }
                     // LaueTools pixel convention: the first pixel centre is (1, 1).
-                    renderer.deposit(into: buf, x: s.x - 1, y: s.y - 1, amount: s.intensity * wj,
+                    renderer.deposit(into: buf, x: s.x - 1, y: s.y - 1, amount: s.intensity * wj * mainShare,
                                      includeGaussian: !analyticGaussian, lorentzCells: &lorentzCells)
+                    for t in tailPoints {
+                        renderer.deposit(into: buf, x: s.x - 1 + t.dx, y: s.y - 1 + t.dy, amount: s.intensity * wj * t.weight,
+                                         includeGaussian: !analyticGaussian, lorentzCells: &lorentzCells)
+                    }
                 }
             }
             renderer.flushLorentzian(into: buf, cells: lorentzCells)
@@ -167,6 +193,22 @@ public struct PatternSimulator: Sendable {
         var g = SeededGenerator(seed: seed)
         var pixels = truth.diffracting ? diffractedIntensity(orientation: truth.orientation, defect: truth.defect, generator: &g)
                                        : [Float](repeating: 0, count: calibration.width * calibration.height)
+        if truth.diffracting {
+            // Grains of the same material keep the pattern grain's normalisation (scale = volume ratio);
+            // another material is normalised on its own strongest spot (scale = brightness ratio).
+            let own = countsScale(orientation: truth.orientation)
+            for (k, o) in others.enumerated() {
+                var renderer = o.simulator ?? self
+                renderer.others = []
+                renderer.tail = tail
+                renderer.brightestSpotCounts = brightestSpotCounts * o.scale
+                var og = SeededGenerator(seed: seed &+ UInt64(k + 1))
+                let extra = renderer.diffractedIntensity(orientation: o.orientation, defect: .noDefect, generator: &og,
+                                                         countsScale: o.simulator == nil ? own.map { $0 * o.scale } : nil)
+                guard extra.count == pixels.count else { continue }
+                for i in pixels.indices { pixels[i] += extra[i] }
+            }
+        }
         DetectorSimulation.apply(detector.effects, to: &pixels, width: calibration.width, height: calibration.height,
                                  generator: &g)
         var image = LaueImage(width: calibration.width, height: calibration.height, pixels: pixels, pixelType: .uint16)

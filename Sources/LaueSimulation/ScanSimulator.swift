@@ -43,6 +43,9 @@ public struct ScanSpec: Sendable {
     /// Rotation-axis family (crystal directions [uvw]); nil: <1-100> for hexagonal lattices (basal
     /// edge GNDs), <112> for cubic ones (edge lines of {111}<110> and {110}<111> slip), random otherwise.
     public var axisFamily: [Vec3]? = nil
+    /// A depth tail on every spot of every pattern (a thick or layered sample; docs/simulation.md,
+    /// "Real-frame confounders"); nil: none.
+    public var tail: SpotTail? = nil
 
     public init(material: Material, detector: SimulatedDetector, columns: Int, rows: Int, stepUm: Double, seed: UInt64) {
         self.material = material; self.detector = detector

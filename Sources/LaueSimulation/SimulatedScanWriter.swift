@@ -31,7 +31,9 @@ public enum SimulatedScanWriter {
     public static func write(_ spec: ScanSpec, to dir: String, options: Options = Options(),
                              progress: ((Int, Int) -> Void)? = nil) throws -> [ScanPoint] {
         let points = try ScanPlanner.plan(spec)
-        let sim = try PatternSimulator(material: spec.material, detector: spec.detector, energyRange: spec.energyRange)
+        var tailed = try PatternSimulator(material: spec.material, detector: spec.detector, energyRange: spec.energyRange)
+        tailed.tail = spec.tail
+        let sim = tailed
         do {
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
             if options.layout == .folder {

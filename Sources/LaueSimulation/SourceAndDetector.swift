@@ -117,3 +117,49 @@ public struct SimulatedDetector: Sendable {
         }
     }
 }
+
+/// A tail on every spot along one detector direction: the intensity diffracted deeper in a thick
+/// sample lands displaced along the projection of the beam, the same way for every spot; some
+/// detectors smear along their readout direction too. `fraction` of each spot's intensity is spread as
+/// a one-sided exponential of decay `length` pixels along `angle` (degrees from +x towards +y).
+public struct SpotTail: Sendable, Equatable {
+    public var angle: Double
+    public var length: Double
+    public var fraction: Double
+
+    public init(angle: Double, length: Double, fraction: Double) {
+        self.angle = angle; self.length = length; self.fraction = fraction
+    }
+
+    /// Sample points of the tail (offsets in pixels and weights summing to `fraction`), every half pixel
+    /// out to four decay lengths.
+    var points: [(dx: Double, dy: Double, weight: Double)] {
+        guard length > 0, fraction > 0 else { return [] }
+        let step = 0.5, n = max(1, Int((4 * length / step).rounded(.up)))
+        let c = cos(angle * .pi / 180), s = sin(angle * .pi / 180)
+        let raw = (0..<n).map { exp(-(Double($0) + 0.5) * step / length) }
+        let total = raw.reduce(0, +)
+        return raw.enumerated().map { (k, r) in
+            let t = (Double(k) + 0.5) * step
+            return (t * c, t * s, fraction * r / total)
+        }
+    }
+}
+
+/// Another crystal in the beam besides the pattern's grain, rendered undeformed: a neighbouring grain
+/// (crowding the frame with spots of its own), a weak satellite (a small sub-grain a fraction of a degree
+/// away), or a second phase or substrate (`simulator` of another material). Real-frame confounders that
+/// the pattern's defect class must not take in.
+public struct OtherCrystal: Sendable {
+    /// Orientation (LaueTools UB).
+    public var orientation: Mat3
+    /// Its brightness: for the pattern's own material, its diffracting volume relative to the pattern
+    /// grain's (spot for spot); for another material, its strongest spot relative to the grain's strongest.
+    public var scale: Double
+    /// The simulator that renders it (another material, or nil: the pattern's own).
+    public var simulator: PatternSimulator?
+
+    public init(orientation: Mat3, scale: Double, simulator: PatternSimulator? = nil) {
+        self.orientation = orientation; self.scale = scale; self.simulator = simulator
+    }
+}

@@ -221,6 +221,13 @@ func classifyEvaluation() throws {
     let detector = try SimulatedDetector.builtin(stringOption("--detector", "medium"))
     let verbose = CommandLine.arguments.contains("--verbose")
     let sim = try PatternSimulator(material: material, detector: detector)
+    // --confounders: each pattern gets one real-frame confounder (docs/classification.md, "Confounders").
+    let confounded = CommandLine.arguments.contains("--confounders")
+    let silicon = confounded ? try PatternSimulator(material: Material.builtin("Si"), detector: detector) : nil
+    // --scale-to-pixels: defect ranges scaled by this detector's degrees per pixel relative to `medium`
+    // (the same spot displacement in pixels) instead of fixed degrees.
+    let pixelScale = DefectRanges.pixelScale(of: detector.calibration, reference: try SimulatedDetector.builtin("medium").calibration)
+    let ranges = CommandLine.arguments.contains("--scale-to-pixels") ? DefectRanges().scaled(by: pixelScale) : DefectRanges()
     let options = PeakSearchOptions()
     let po = options
     let classes = DefectClass.physical
@@ -231,7 +238,11 @@ func classifyEvaluation() throws {
     let t0 = Date()
     DispatchQueue.concurrentPerform(iterations: jobs) { w in
         let searcher = PeakSearcher(options: po)
-        let indexer = try! Indexer(material: material, calibration: detector.calibration)
+        var io = IndexingOptions()
+        // With confounders the frame may hold up to four grains of the material: the pattern's grain is
+        // the indexed one nearest its true orientation.
+        if confounded { io.maxGrains = 4 }
+        let indexer = try! Indexer(material: material, calibration: detector.calibration, options: io)
         var co = ClassifierOptions()
         if let p = Double(stringOption("--psf", "")) { co.pointSpreadSigma = p }
         let classifier = DefectClassifier(predictor: indexer.predictor, options: co)
@@ -240,13 +251,17 @@ func classifyEvaluation() throws {
             let c = classes[k / n], i = k % n
             var g = SeededGenerator(seed: UInt64(seed + i), stream: UInt64(classes.firstIndex(of: c)!))
             let u = Quaternion.random(using: &g).matrix
-            let defect = ScanPlanner.randomDefect(c, material: material, generator: &g)
+            let defect = ScanPlanner.randomDefect(c, material: material, ranges: ranges, generator: &g)
             let truth = PatternTruth(defect: defect, orientation: u)
-            let image = sim.simulate(truth, seed: UInt64(seed + i) &* 31 &+ UInt64(k / n))
+            var s = sim
+            if confounded { Confounders.add(Confounders.Kind.allCases[i % Confounders.Kind.allCases.count], to: &s, orientation: u,
+                                            substrate: silicon, generator: &g) }
+            let image = s.simulate(truth, seed: UInt64(seed + i) &* 31 &+ UInt64(k / n))
             let found = searcher.search(image)
             let r = indexer.index(found.peaks.map(ObservedSpot.init))
             var o = Outcome(truth: truth, a: nil, note: r.reason ?? "", index: i)
-            if let grain = r.grains.first { o.a = classifier.classify(found, grain: grain).0 }
+            let grain = confounded ? r.grains.filter { material.misorientation($0.orientation, u) < 2 }.first : r.grains.first
+            if let grain { o.a = classifier.classify(found, grain: grain).0 } else if !r.grains.isEmpty { o.note = "the pattern's grain not indexed" }
             lock.lock(); box.items[k] = o; lock.unlock()
             k += jobs
         }

@@ -48,6 +48,9 @@ struct DemoCommand: ParsableCommand {
                 // 10 % both, 17 % stacking among defect-present patterns).
                 var spec = ScanSpec(material: lco, detector: detector, columns: dims.columns, rows: dims.rows, stepUm: 0.5, seed: seed + UInt64(k))
                 spec.classWeights = [0.15, 0.36, 0.21, 0.085, 0.145, 0.05]
+                // The second particle is thick: a depth tail down the detector on every spot, as on the
+                // GaN/Si frames of BM32 (a real-frame confounder, reported in depth_tail_px, never a GND).
+                if k == 1 { spec.tail = SpotTail(angle: 90, length: 3, fraction: 0.3) }
                 if !FileManager.default.fileExists(atPath: (scan as NSString).appendingPathComponent("truth.csv")) {
                     var options = SimulatedScanWriter.Options()
                     if let jobs { options.jobs = max(1, jobs) }
