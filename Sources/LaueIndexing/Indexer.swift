@@ -343,10 +343,11 @@ public final class Indexer {
                                xPredicted: s.x, yPredicted: s.y, intensity: o.intensity)
         }.sorted { $0.intensity > $1.intensity }
         let meanDev = spots.map(\.deviation).reduce(0, +) / Double(max(spots.count, 1))
-        // Direct-space deviatoric strain is minus the reciprocal distortion (first order).
+        // The strain is the whole distortion held in the refined matrix (Grain.strain), not the last
+        // refinement's increment.
         return Grain(orientation: ub, spots: spots, meanDeviation: meanDev,
                      matchingRate: Double(spots.count) / Double(max(lastPredictedCount, 1)), predictedCount: lastPredictedCount,
-                     deviatoricStrain: strain.map { $0.map { -$0 } })
+                     strainRefined: strain != nil)
     }
 
     /// Rank correlation between observed intensities and |F|^2 of the indexed reflections (-1...1).

@@ -21,6 +21,8 @@ extension IndexingResult {
                 "mean_deviation_px": (g.meanDeviation * 1e4).rounded() / 1e4,
                 "matching_rate": (g.matchingRate * 1e4).rounded() / 1e4,
                 "strain_deviatoric": g.deviatoricStrain.map { $0 as Any } ?? NSNull(),
+                "strain_deviatoric_lab": g.strain.map { DeviatoricStrain.components($0.lab) as Any } ?? NSNull(),
+                "strain_equivalent": g.strain.map { $0.equivalent as Any } ?? NSNull(),
                 "spots": g.spots.map { s -> [String: Any] in
                     ["h": s.hkl.h, "k": s.hkl.k, "l": s.hkl.l, "x": s.x, "y": s.y,
                      "x_pred": (s.xPredicted * 1e4).rounded() / 1e4, "y_pred": (s.yPredicted * 1e4).rounded() / 1e4,
@@ -42,9 +44,7 @@ extension IndexingResult {
                 return [Double(i), s.intensity, Double(s.hkl.h), Double(s.hkl.k), Double(s.hkl.l), s.deviation, s.energy,
                         s.x, s.y, te, ce, s.xPredicted, s.yPredicted, tt, ct, q.x, q.y, q.z, Double(gi)]
             }
-            let strain = g.deviatoricStrain.map { e in
-                Mat3(rows: Vec3(e[0], e[5], e[4]), Vec3(e[5], e[1], e[3]), Vec3(e[4], e[3], e[2])) * 1000
-            }
+            let strain = g.strain.map { $0.crystal * 1000 }
             return LaueToolsFit.Grain(material: material.name, grainIndex: gi, meanDeviation: g.meanDeviation, columns: columns,
                                       rows: rows, ub: g.orientation, b0: material.B0, deviatoricStrain: strain)
         }

@@ -37,8 +37,15 @@ public struct Grain: Sendable {
     /// Matched spots over spots predicted on the detector in the energy band.
     public var matchingRate: Double
     public var predictedCount: Int
-    /// Deviatoric strain in the Cartesian crystal frame (xx, yy, zz, yz, xz, xy), when refined.
-    public var deviatoricStrain: [Double]?
+    /// Whether the five deviatoric strain components were refined (the orientation then holds them).
+    public var strainRefined: Bool = false
+
+    /// The deviatoric strain of the refined orientation matrix (polar decomposition), when refined. It
+    /// is derived from `orientation`, so a re-expressed grain carries it rotated consistently.
+    public var strain: DeviatoricStrain? { strainRefined ? DeviatoricStrain(orientation: orientation) : nil }
+
+    /// Direct-space deviatoric strain in the Cartesian crystal frame (xx, yy, zz, yz, xz, xy), when refined.
+    public var deviatoricStrain: [Double]? { strain.map { DeviatoricStrain.components($0.crystal) } }
 
     public var indexedCount: Int { spots.count }
 

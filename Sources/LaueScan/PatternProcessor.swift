@@ -88,6 +88,10 @@ public final class PatternProcessor {
         record.indexedCount = grain.indexedCount
         record.meanDeviation = grain.meanDeviation
         record.matchingRate = grain.matchingRate
+        if let e = grain.strain {
+            record.strain = DeviatoricStrain.components(e.crystal)
+            record.strainEquivalent = e.equivalent
+        }
         record.orientation = grain.orientation
         let (a, _) = classifier.classify(found, grain: grain)
         record.defectClass = a.defectClass

@@ -42,6 +42,10 @@ public struct PatternRecord: Sendable, Equatable {
     /// on the detector (degrees from +x towards +y); nil when none was found.
     public var depthTail: Double?
     public var depthTailAngle: Double?
+    /// Direct-space deviatoric strain of the refined matrix (xx, yy, zz, yz, xz, xy; Cartesian crystal
+    /// frame of B0) and its von Mises equivalent, with `scan run --strain`; empty otherwise.
+    public var strain: [Double] = []
+    public var strainEquivalent: Double?
 
     public init(index: Int, file: String, xUm: Double, yUm: Double, status: Status, defectClass: DefectClass, reason: String = "") {
         self.index = index; self.file = file; self.xUm = xUm; self.yUm = yUm
@@ -53,7 +57,8 @@ public struct PatternRecord: Sendable, Equatable {
                                  "mean_deviation_px", "streak_extent_deg", "axis_lab_x", "axis_lab_y", "axis_lab_z",
                                  "axis_h", "axis_k", "axis_l", "spread_deg", "tilt_deg", "n_orientations",
                                  "gnd_density_m2", "reason", "u11", "u12", "u13", "u21", "u22", "u23", "u31", "u32", "u33",
-                                 "tilts_deg", "matching_rate", "psf_sigma_px", "pattern_index", "depth_tail", "depth_tail_px", "depth_tail_deg"]
+                                 "tilts_deg", "matching_rate", "psf_sigma_px", "pattern_index", "depth_tail", "depth_tail_px", "depth_tail_deg",
+                                 "strain_xx", "strain_yy", "strain_zz", "strain_yz", "strain_xz", "strain_xy", "strain_equivalent"]
 
     /// Position of `pattern_index` among the columns.
     public static let patternIndexColumn = columns.firstIndex(of: "pattern_index") ?? columns.count - 1
@@ -72,6 +77,8 @@ public struct PatternRecord: Sendable, Equatable {
         // The flag: 1 when the frame's spots share a depth tail, 0 when its peaks were searched without
         // finding one, empty when the image was not read.
         f += [depthTail != nil ? "1" : (peakCount != nil ? "0" : ""), n(depthTail, 2), n(depthTailAngle, 1)]
+        f += (0..<6).map { strain.count == 6 ? String(format: "%.4e", strain[$0]) : "" }
+        f += [strainEquivalent.map { String(format: "%.4e", $0) } ?? ""]
         return f
     }
 
@@ -103,6 +110,9 @@ public struct PatternRecord: Sendable, Equatable {
         tilts = s("tilts_deg").split(separator: ";").compactMap { Double($0) }
         matchingRate = d("matching_rate"); psfSigma = d("psf_sigma_px")
         depthTail = d("depth_tail_px"); depthTailAngle = d("depth_tail_deg")
+        let e = ["strain_xx", "strain_yy", "strain_zz", "strain_yz", "strain_xz", "strain_xy"].compactMap(d)
+        if e.count == 6 { strain = e }
+        strainEquivalent = d("strain_equivalent")
     }
 }
 

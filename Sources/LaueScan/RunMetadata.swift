@@ -14,6 +14,9 @@ struct RunMetadata {
     var calibration: DetectorCalibration
     var pointSpreadSigma: Double?
     var complete: Bool
+    /// Indexing settings that change the rows: energy band (keV) and whether strain is refined.
+    var energyRange: ClosedRange<Double> = 5...22
+    var strain = false
 
     var json: [String: Any] {
         let c = calibration
@@ -26,6 +29,7 @@ struct RunMetadata {
         ]
         j["shard"] = shard.map { [$0.index, $0.count] } ?? NSNull()
         j["psf_sigma_px"] = pointSpreadSigma ?? NSNull()
+        j["indexing"] = ["energy_kev": [energyRange.lowerBound, energyRange.upperBound], "strain": strain] as [String: Any]
         return j
     }
 
@@ -49,8 +53,13 @@ struct RunMetadata {
         if let s = j["shard"] as? [Int], s.count == 2 { shard = try Shard(index: s[0], count: s[1]) }
         let calib = DetectorCalibration(distance: distance, xcen: xcen, ycen: ycen, xbet: xbet, xgam: xgam, pixelSize: pixel,
                                         width: w, height: h)
-        return RunMetadata(scan: scan, patternCount: n, shard: shard, range: r[0]..<r[1], material: material,
-                           calibration: calib, pointSpreadSigma: j["psf_sigma_px"] as? Double, complete: j["complete"] as? Bool ?? false)
+        var m = RunMetadata(scan: scan, patternCount: n, shard: shard, range: r[0]..<r[1], material: material,
+                            calibration: calib, pointSpreadSigma: j["psf_sigma_px"] as? Double, complete: j["complete"] as? Bool ?? false)
+        if let ix = j["indexing"] as? [String: Any] {
+            if let e = ix["energy_kev"] as? [Double], e.count == 2, e[0].isFinite, e[1].isFinite, e[0] < e[1] { m.energyRange = e[0]...e[1] }
+            m.strain = ix["strain"] as? Bool ?? false
+        }
+        return m
     }
 
     /// Throws unless `other` describes the same run.
@@ -62,6 +71,8 @@ struct RunMetadata {
         if patternCount != other.patternCount { throw differ("number of patterns (\(patternCount))") }
         if shard != other.shard { throw differ("shard (\(shard?.description ?? "none"))") }
         if material != other.material { throw differ("material (\(material))") }
+        if energyRange != other.energyRange { throw differ("energy band (\(energyRange.lowerBound)-\(energyRange.upperBound) keV)") }
+        if strain != other.strain { throw differ("strain setting (--strain \(strain ? "on" : "off"))") }
         let a = calibration, b = other.calibration
         if abs(a.distance - b.distance) > 1e-6 || abs(a.xcen - b.xcen) > 1e-6 || abs(a.ycen - b.ycen) > 1e-6
             || abs(a.xbet - b.xbet) > 1e-6 || abs(a.xgam - b.xgam) > 1e-6 || abs(a.pixelSize - b.pixelSize) > 1e-9 {

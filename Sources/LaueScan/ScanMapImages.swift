@@ -37,9 +37,11 @@ enum ScanMapImages {
             ("spread_deg", "spread (GND band / random FWHM)", "deg", 0),
             ("tilt_deg", "tilt between sub-orientations", "deg", 0),
             ("confidence", "classification confidence", "", 0),
+            ("strain_equivalent", "deviatoric strain (von Mises equivalent)", "", 0),
         ]
         for (name, label, unit, low) in scalars {
-            guard let values = maps.scalar(name) else { continue }
+            // The strain map only when the run refined strain.
+            guard let values = maps.scalar(name), name != "strain_equivalent" || values.contains(where: \.isFinite) else { continue }
             try save(figure(label).scalar(values, label: unit.isEmpty ? label : "\(unit)", low: low,
                                           high: name == "confidence" ? 1 : nil), name.replacingOccurrences(of: "_deg", with: "").replacingOccurrences(of: "_px", with: "") + ".png")
         }

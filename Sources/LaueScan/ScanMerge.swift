@@ -25,6 +25,9 @@ public enum ScanMerge {
             if m.pointSpreadSigma != first.pointSpreadSigma {
                 throw LaueError(.invalidArgument, file: f, "was run with another point spread (\(m.pointSpreadSigma.map { String($0) } ?? "none"))")
             }
+            if m.energyRange != first.energyRange || m.strain != first.strain {
+                throw LaueError(.invalidArgument, file: f, "was run with other indexing settings (energy \(m.energyRange.lowerBound)-\(m.energyRange.upperBound) keV, strain \(m.strain ? "on" : "off"))")
+            }
         }
         // Coverage: contiguous, no gap, no overlap.
         var expected = 0

@@ -128,6 +128,10 @@ final class PatternTableWriter {
         ("n_orientations", "", { $0.orientationCount.map(Double.init) }), ("gnd_density_m2", "m^-2", \.gndDensity),
         ("matching_rate", "", \.matchingRate), ("psf_sigma_px", "pixel", \.psfSigma),
         ("depth_tail", "", { $0.depthTail != nil ? 1 : ($0.peakCount != nil ? 0 : nil) }), ("depth_tail_px", "pixel", \.depthTail), ("depth_tail_deg", "degree", \.depthTailAngle),
+        ("strain_xx", "", { $0.strain.count == 6 ? $0.strain[0] : nil }), ("strain_yy", "", { $0.strain.count == 6 ? $0.strain[1] : nil }),
+        ("strain_zz", "", { $0.strain.count == 6 ? $0.strain[2] : nil }), ("strain_yz", "", { $0.strain.count == 6 ? $0.strain[3] : nil }),
+        ("strain_xz", "", { $0.strain.count == 6 ? $0.strain[4] : nil }), ("strain_xy", "", { $0.strain.count == 6 ? $0.strain[5] : nil }),
+        ("strain_equivalent", "", \.strainEquivalent),
     ]
     var text: [[String]] = strings.map { _ in [] }
     var values: [[Double]] = numbers.map { _ in [] }
@@ -182,7 +186,7 @@ public struct ScanMaps: Sendable {
 
     static let scalarNames: [(String, String)] = [("streak_extent_deg", "degree"), ("mean_deviation_px", "pixel"),
         ("misorientation_deg", "degree"), ("confidence", ""), ("spread_deg", "degree"), ("tilt_deg", "degree"),
-        ("gnd_density_m2", "m^-2"), ("n_indexed", ""), ("pattern_index", "")]
+        ("gnd_density_m2", "m^-2"), ("n_indexed", ""), ("pattern_index", ""), ("strain_equivalent", "")]
 
     /// Empty maps on `grid`; fill with `add`, then `finish`.
     public init(grid: ScanGrid) {
@@ -206,7 +210,7 @@ public struct ScanMaps: Sendable {
         let i = c.row * grid.columns + c.column
         classCodes[i] = ScanOutputs.classCodes.firstIndex(of: r.defectClass) ?? -1
         let v: [Double?] = [r.streakExtent, r.meanDeviation, nil, r.confidence, r.spread, r.tilt, r.gndDensity,
-                            r.indexedCount.map(Double.init), Double(r.index)]
+                            r.indexedCount.map(Double.init), Double(r.index), r.strainEquivalent]
         for k in v.indices { scalarMaps[k].2[i] = v[k] ?? .nan }
         orientations[i] = r.orientation
     }

@@ -127,6 +127,8 @@ public final class ScanRunner {
         var metadata = RunMetadata(scan: scanPath, patternCount: total, shard: options.shard, range: range,
                                    material: settings.material.name, calibration: settings.calibration,
                                    pointSpreadSigma: nil, complete: false)
+        metadata.energyRange = settings.indexingOptions.energyRange
+        metadata.strain = settings.indexingOptions.refineStrain
         if let previous = try RunMetadata.read(runFile) {
             if options.overwrite {
                 try? fm.removeItem(atPath: workFolder)

@@ -3,6 +3,7 @@ import Foundation
 import LaueCluster
 import LaueCore
 import LaueIO
+import LaueIndexing
 import LaueScan
 
 struct ScanSubmitCommand: ParsableCommand {
@@ -79,6 +80,8 @@ struct ScanSubmitCommand: ParsableCommand {
             plan.directives = directive
             if let psf { plan.runArguments += ["--psf", String(psf)] }
             if let beamSize { plan.runArguments += ["--beam-size", String(beamSize)] }
+            _ = try input.indexing(IndexingOptions())
+            plan.runArguments += input.runArguments
             try plan.validate()
             let run = ClusterRun(plan: plan)
             if dryRun { emit(run.dryRun()); return }

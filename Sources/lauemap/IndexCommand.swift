@@ -48,9 +48,7 @@ struct IndexCommand: ParsableCommand {
             var options = IndexingOptions()
             options.maxGrains = max(1, grains)
             options.refineStrain = strain
-            let band = try parseNumbers(energy, option: "--energy")
-            guard band.count == 2, band[0] > 0, band[1] > band[0] else { throw LaueError(.invalidArgument, "--energy needs MIN,MAX keV") }
-            options.energyRange = band[0]...band[1]
+            options.energyRange = try parseEnergyBand(energy)
             let result = try Indexer(material: mat, calibration: calibration, options: options).index(peaks.map(ObservedSpot.init))
             if let fitOut, !result.grains.isEmpty {
                 try result.laueToolsFit(material: mat, calibration: calibration).write(to: fitOut, peakListName: image)

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LaueCore
 import LaueIO
+import LaueIndexing
 import LaueScan
 
 struct ScanCommand: ParsableCommand {
@@ -55,6 +56,7 @@ struct ScanRunCommand: ParsableCommand {
             let calibration = try LaueToolsCalibration.read(path: calibPath)
             var settings = ScanSettings(material: try Material.load(input.material), calibration: calibration)
             settings.classifierOptions.beamSize = beamSize
+            settings.indexingOptions = try input.indexing(settings.indexingOptions)
             var options = ScanRunOptions()
             if let jobs { guard jobs >= 1 else { throw LaueError(.invalidArgument, "--jobs must be at least 1") }; options.jobs = jobs }
             options.resume = resume
@@ -92,6 +94,23 @@ struct ScanInput: ParsableArguments {
 
     @Option(help: "Material: built-in name or JSON material file.")
     var material: String
+
+    @Option(help: "Energy band of the predicted spots in keV, as MIN,MAX (34-ID-E: up to ~30).")
+    var energy: String = "5,22"
+
+    @Flag(help: "Also refine the deviatoric strain of every pattern (strain_* columns, a strain map).")
+    var strain = false
+
+    /// The indexing options these choose, on top of `base`.
+    func indexing(_ base: IndexingOptions) throws -> IndexingOptions {
+        var o = base
+        o.energyRange = try parseEnergyBand(energy)
+        o.refineStrain = strain
+        return o
+    }
+
+    /// The same options as `scan run` arguments (for the shards of `scan submit`).
+    var runArguments: [String] { ["--energy", energy] + (strain ? ["--strain"] : []) }
 
     /// The scan's manifest and the calibration file to use.
     func open() throws -> (ScanManifest, String) {

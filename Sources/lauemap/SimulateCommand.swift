@@ -58,6 +58,15 @@ func parseNumbers(_ s: String, option: String) throws -> [Double] {
     return v.map { $0! }
 }
 
+/// An energy band option "MIN,MAX" in keV (finite, 0 < MIN < MAX <= 1000).
+func parseEnergyBand(_ s: String, option: String = "--energy") throws -> ClosedRange<Double> {
+    let band = try parseNumbers(s, option: option)
+    guard band.count == 2, band.allSatisfy(\.isFinite), band[0] > 0, band[1] > band[0], band[1] <= 1000 else {
+        throw LaueError(.invalidArgument, "\(option) needs MIN,MAX keV with 0 < MIN < MAX <= 1000, not \"\(s)\"")
+    }
+    return band[0]...band[1]
+}
+
 /// A grid option "COLUMNSxROWS", each at least `minimum`.
 func parseGrid(_ s: String, option: String = "--grid", minimum: Int = 1) throws -> (columns: Int, rows: Int) {
     let v = s.lowercased().split(separator: "x", omittingEmptySubsequences: false).map { Int($0) }
@@ -128,8 +137,7 @@ struct SimulatePattern: ParsableCommand {
             let mat = try Material.load(material)
             var det = try detectorOptions.resolve(defaultName: "aps")
             if !noise { det.effects = .ideal }
-            let band = try parseNumbers(energy, option: "--energy")
-            guard band.count == 2, band[0] > 0, band[1] > band[0] else { throw LaueError(.invalidArgument, "--energy needs MIN,MAX keV") }
+            let band = try parseEnergyBand(energy)
             let u: Mat3
             if let matrix {
                 let v = try parseNumbers(matrix, option: "--matrix")
@@ -143,7 +151,7 @@ struct SimulatePattern: ParsableCommand {
             }
             let model = try defectModel(mat)
             try model.validate()
-            let sim = try PatternSimulator(material: mat, detector: det, energyRange: band[0]...band[1])
+            let sim = try PatternSimulator(material: mat, detector: det, energyRange: band)
             let truth = PatternTruth(defect: model, orientation: u)
             let image = sim.simulate(truth, seed: seed)
             if out.hasSuffix(".h5") || out.hasSuffix(".hdf5") {
@@ -236,9 +244,7 @@ struct SimulateScan: ParsableCommand {
             let det = try detectorOptions.resolve(defaultName: "medium")
             let dims = try parseGrid(grid)
             var spec = ScanSpec(material: mat, detector: det, columns: dims.columns, rows: dims.rows, stepUm: stepUm, seed: seed)
-            let band = try parseNumbers(energy, option: "--energy")
-            guard band.count == 2, band[0] > 0, band[1] > band[0] else { throw LaueError(.invalidArgument, "--energy needs MIN,MAX keV") }
-            spec.energyRange = band[0]...band[1]
+            spec.energyRange = try parseEnergyBand(energy)
             if let classes { spec.classes = try classes.split(separator: ",").map { try DefectClass(label: String($0)) } }
             if let classWeights { spec.classWeights = try parseNumbers(classWeights, option: "--class-weights") }
             var options = SimulatedScanWriter.Options()

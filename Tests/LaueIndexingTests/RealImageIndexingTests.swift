@@ -73,4 +73,34 @@ func indexImage(_ image: String, calib: DetectorCalibration, material: String, o
         #expect((grains[0]["orientation_matrix"] as? [[Double]])?.count == 3)
         #expect((grains[0]["spots"] as? [[String: Any]])?.first?["energy_kev"] != nil)
     }
+
+    /// The deviatoric strain of the refined matrix against LaueTools' own strain refinement of the same
+    /// frames (its `.fit`, direct crystal frame, printed in 1e-3 to two decimals), in LaueTools' choice of
+    /// equivalent axes; the reported tensor is the polar decomposition of the refined matrix.
+    @Test(arguments: [("lauetools/Ge_blanc_0000.mccd", "lauetools/calibGe111.det", "lauetools/Ge_blanc_0000_LT_batch_g0.fit"),
+                      ("lauetools/img_Ge_sCMOS_0000.tif", "lauetools/img_Ge_sCMOS_0000_181peaks.cor", "lauetools/img_Ge_sCMOS_0000_LT_batch_g0.fit")])
+    func strainAgreesWithLaueTools(_ image: String, _ calibName: String, _ fitName: String) throws {
+        let calib = calibName.hasSuffix(".det") ? try LaueToolsCalibration.readDet(path: Fixtures.path(calibName))
+            : try LaueToolsCalibration.read(path: Fixtures.path(calibName), frameSize: (2016, 2018))
+        var options = IndexingOptions()
+        options.refineStrain = true
+        let ge = try Material.builtin("Ge")
+        let result = try indexImage(image, calib: calib, material: "Ge", options: options)
+        let laueTools = try LaueToolsFit.read(path: Fixtures.path(fitName)).grains[0]
+        let reference = try #require(laueTools.deviatoricStrain) * 1e-3
+        let grain = try #require(result.grains.first).reexpressed(closestTo: laueTools.ub!, material: ge)
+        let strain = try #require(grain.strain)
+        let off = strain.crystal.maxAbsDifference(reference)
+        #expect(off <= 2e-4, "\(image): strain \(strain.crystal) vs LaueTools \(reference): \(off)")
+        // Traceless, symmetric, and what the refined matrix holds.
+        #expect(abs(strain.crystal.trace) < 1e-12 && strain.crystal.maxAbsDifference(strain.crystal.transposed) < 1e-12)
+        let json = result.json(material: ge)
+        let g0 = try #require((json["grains"] as? [[String: Any]])?.first)
+        let m = Mat3(try #require(g0["orientation_matrix"] as? [[Double]]))
+        let reported = DeviatoricStrain.tensor(try #require(g0["strain_deviatoric"] as? [Double]))
+        #expect(reported.maxAbsDifference(try #require(DeviatoricStrain(orientation: m)).crystal) < 1e-6)
+        // Re-expressing the orientation rotates the tensor with it: the same tensor in the lab frame.
+        let original = try #require(result.grains.first?.strain)
+        #expect(original.lab.maxAbsDifference(strain.lab) < 1e-9)
+    }
 }

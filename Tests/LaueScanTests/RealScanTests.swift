@@ -50,4 +50,37 @@ import LaueTestSupport
             }
         }
     }
+
+    /// `scan run --strain --energy`: the options reach the pipeline (the rows carry the strain `index`
+    /// reports on the same frame with the same band), are recorded in run.json, and a resume with another
+    /// band is refused.
+    @Test func strainAndEnergyBandReachTheScan() throws {
+        let dir = try scan(["lauetools/Ge_blanc_0000.mccd"], calib: "lauetools/calibGe111.det")
+        let calibration = try LaueToolsCalibration.read(path: dir + "/calib.det")
+        let ge = try Material.builtin("Ge")
+        var settings = ScanSettings(material: ge, calibration: calibration)
+        settings.indexingOptions.refineStrain = true
+        settings.indexingOptions.energyRange = 5...25
+        let out = Fixtures.temporaryFolder("realscan-strain")
+        var options = ScanRunOptions()
+        options.jobs = 1
+        _ = try ScanRunner(scan: dir, settings: settings, output: out, options: options).run()
+        let row = try #require(try ScanOutputs.readPatterns(out + "/patterns.csv").first)
+        var io = IndexingOptions()
+        io.refineStrain = true
+        io.energyRange = 5...25
+        let image = try ImageReader.read(path: Fixtures.path("lauetools/Ge_blanc_0000.mccd"))
+        let grain = try #require(try Indexer(material: ge, calibration: calibration, options: io)
+            .index(PeakSearcher().search(image).peaks.map(ObservedSpot.init)).grains.first)
+        let expected = DeviatoricStrain.components(try #require(grain.strain).crystal)
+        #expect(row.strain.count == 6)
+        for (a, b) in zip(row.strain, expected) { #expect(abs(a - b) <= 1e-4 * abs(b) + 1e-12, "scan \(row.strain) vs index \(expected)") }
+        #expect(row.strainEquivalent.map { abs($0 - grain.strain!.equivalent) < 1e-8 } == true)
+        let run = try String(contentsOfFile: out + "/run.json", encoding: .utf8)
+        #expect(run.contains("\"strain\" : true") && run.contains("25"))
+        // Resuming with another band would mix rows computed two ways.
+        settings.indexingOptions.energyRange = 5...22
+        options.resume = true
+        #expect(throws: LaueError.self) { _ = try ScanRunner(scan: dir, settings: settings, output: out, options: options).run() }
+    }
 }
