@@ -230,6 +230,10 @@ func classifyEvaluation() throws {
     let ranges = CommandLine.arguments.contains("--scale-to-pixels") ? DefectRanges().scaled(by: pixelScale) : DefectRanges()
     let options = PeakSearchOptions()
     let po = options
+    // --psf auto: the point spread measured on a perfect crystal of this detector (as a beamline
+    // measures it on its calibration crystal, and as the classifier tests do).
+    var pg = SeededGenerator(seed: 424242)
+    let measuredPSF = PeakSearcher(options: po).search(sim.simulate(PatternTruth(defect: .noDefect, orientation: Quaternion.random(using: &pg).matrix), seed: 1)).psfSigma
     let classes = DefectClass.physical
     let jobs = ProcessInfo.processInfo.activeProcessorCount
     let total = classes.count * n
@@ -238,13 +242,15 @@ func classifyEvaluation() throws {
     let t0 = Date()
     DispatchQueue.concurrentPerform(iterations: jobs) { w in
         let searcher = PeakSearcher(options: po)
-        var io = IndexingOptions()
+        // --scan-settings: the indexing options of scan run (mean deviation up to 1.5 px).
+        var io = CommandLine.arguments.contains("--scan-settings")
+            ? ScanSettings(material: material, calibration: detector.calibration).indexingOptions : IndexingOptions()
         // With confounders the frame may hold up to four grains of the material: the pattern's grain is
         // the indexed one nearest its true orientation.
         if confounded { io.maxGrains = 4 }
         let indexer = try! Indexer(material: material, calibration: detector.calibration, options: io)
         var co = ClassifierOptions()
-        if let p = Double(stringOption("--psf", "")) { co.pointSpreadSigma = p }
+        if let p = Double(stringOption("--psf", "")) { co.pointSpreadSigma = p } else if stringOption("--psf", "") == "auto" { co.pointSpreadSigma = measuredPSF }
         let classifier = DefectClassifier(predictor: indexer.predictor, options: co)
         var k = w
         while k < total {
