@@ -7,21 +7,18 @@ public enum ImageReader {
     public enum Format: String, Sendable { case tiff, marccd, hdf5 }
 
     public static func format(of path: String) throws -> Format {
+        try InputFile.requireRegular(path)
         switch (path as NSString).pathExtension.lowercased() {
         case "tif", "tiff": return .tiff
         case "mccd": return .marccd
         case "h5", "hdf5", "hdf", "nxs", "nx5": return .hdf5
         default: break
         }
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw LaueError(.unreadable, file: path, "no such file")
-        }
-        defer { try? handle.close() }
-        let head = [UInt8](handle.readData(ofLength: 8))
+        let bytes = try InputFile.head(path, count: 4096)
+        let head = Array(bytes.prefix(8))
         if head.starts(with: [0x89, 0x48, 0x44, 0x46]) { return .hdf5 }
         if head.starts(with: [0x49, 0x49, 0x2A, 0x00]) || head.starts(with: [0x4D, 0x4D, 0x00, 0x2A]) {
-            let full = [UInt8](handle.readData(ofLength: 4088))
-            return MarCCDHeader.parse(head + full) != nil ? .marccd : .tiff
+            return MarCCDHeader.parse(bytes) != nil ? .marccd : .tiff
         }
         if head.isEmpty { throw LaueError(.invalidFormat, file: path, "empty file") }
         throw LaueError(.unsupported, file: path, "unknown image format (expected TIFF, MarCCD or HDF5)")

@@ -83,11 +83,7 @@ public struct MarCCDHeader: Sendable, Equatable {
 /// Reads MarCCD frames: pixels through libtiff, header fields from the frame header.
 public enum MarCCDReader {
     public static func readHeader(path: String) throws -> MarCCDHeader {
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw LaueError(.unreadable, file: path, "no such file")
-        }
-        defer { try? handle.close() }
-        let bytes = [UInt8](handle.readData(ofLength: 4096))
+        let bytes = try InputFile.head(path, count: 4096)
         guard bytes.count == 4096 else {
             throw LaueError(.invalidFormat, file: path, "too short for a MarCCD file (\(bytes.count) bytes, header needs 4096)")
         }

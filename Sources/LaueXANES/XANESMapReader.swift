@@ -120,7 +120,7 @@ public enum XANESMapReader {
 
     /// One energy per line (eV, or keV when all are below 100); `#` comments and extra columns ignored.
     public static func readEnergies(_ path: String) throws -> [Double] {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw LaueError(.unreadable, file: path, "cannot read the energies file") }
+        let text = try readTextFile(path)
         var energies: [Double] = []
         for (n, raw) in text.split(whereSeparator: \.isNewline).enumerated() {
             let line = raw.trimmingCharacters(in: .whitespaces)

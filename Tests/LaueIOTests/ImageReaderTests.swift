@@ -100,6 +100,23 @@ private func check(_ image: LaueImage, _ key: String) {
         expectError(["/no/such/image.tif", "no such file"]) { _ = try ImageReader.read(path: "/no/such/image.tif") }
     }
 
+    /// Special files given as images or text inputs: refused with the reason, never read (a directory
+    /// trapped the reader, a FIFO blocked it forever).
+    @Test func specialFilesAreRefused() throws {
+        let dir = Fixtures.temporaryFolder("special")
+        let folder = dir + "/frame.tif", fifo = dir + "/pipe.mccd"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        #expect(mkfifo(fifo, 0o644) == 0)
+        for name in ["frame.tif", "pipe.mccd"] {
+            let path = dir + "/" + name
+            expectError([path, name.hasSuffix(".tif") ? "is a directory" : "FIFO"]) { _ = try ImageReader.read(path: path) }
+            expectError([path]) { _ = try LaueToolsCalibration.read(path: path) }
+        }
+        expectError(["/dev/null", "device"]) { _ = try ImageReader.read(path: "/dev/null") }
+        expectError(["/proc/self/mem"]) { _ = try ImageReader.read(path: "/proc/self/mem") }
+        expectError(["/proc/self"]) { _ = try ImageReader.read(path: "/proc/self") }
+    }
+
     @Test func truncatedTIFF() throws {
         let dir = Fixtures.temporaryFolder("trunc")
         let data = try Data(contentsOf: URL(fileURLWithPath: Fixtures.path("lauetools/Ge_blanc_0000.mccd")))

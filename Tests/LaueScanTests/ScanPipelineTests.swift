@@ -168,14 +168,22 @@ enum TestScans {
         let full = try Data(contentsOf: URL(fileURLWithPath: t))
         try full.prefix(full.count / 3).write(to: URL(fileURLWithPath: t))
         try FileManager.default.removeItem(atPath: (images as NSString).appendingPathComponent(missing))
+        // A directory and a FIFO where frames should be: refused with the reason, never read (a FIFO
+        // would block the scan forever).
+        let directory = "img_00153.tif", fifo = "img_00154.tif"
+        let d = (images as NSString).appendingPathComponent(directory), p = (images as NSString).appendingPathComponent(fifo)
+        try FileManager.default.removeItem(atPath: d)
+        try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: false)
+        try FileManager.default.removeItem(atPath: p)
+        #expect(mkfifo(p, 0o644) == 0)
         let out = Fixtures.temporaryFolder("damaged-out")
         let s = try TestScans.run(scan, into: out)
-        #expect(s.failed == 3)
+        #expect(s.failed == 5)
         let rows = try ScanOutputs.readPatterns((out as NSString).appendingPathComponent("patterns.csv"))
         let clean = try ScanOutputs.readPatterns((TestScans.reference as NSString).appendingPathComponent("patterns.csv"))
         #expect(rows.count == clean.count)
         for (r, c) in zip(rows, clean) {
-            if [corrupt, truncated, missing].contains((r.file as NSString).lastPathComponent) {
+            if [corrupt, truncated, missing, directory, fifo].contains((r.file as NSString).lastPathComponent) {
                 #expect(r.status == .failed && r.defectClass == .failed)
                 #expect(r.reason.contains((r.file as NSString).lastPathComponent), "reason \(r.reason)")
             } else {
@@ -184,6 +192,7 @@ enum TestScans {
         }
         let reasons = rows.filter { $0.status == .failed }.map(\.reason)
         #expect(reasons.contains { $0.contains("no such file") })
+        #expect(reasons.contains { $0.contains("is a directory") } && reasons.contains { $0.contains("FIFO") })
     }
 
     /// results.h5: tables and maps on the scan grid with coordinates and units.

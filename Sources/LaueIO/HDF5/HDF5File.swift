@@ -31,9 +31,7 @@ public final class HDF5File {
             id = H5Fcreate(path, chdf5_acc_trunc(), P, P)
             if id < 0 { throw LaueError(.unreadable, file: path, "cannot create HDF5 file") }
         case .read, .readWrite:
-            guard FileManager.default.fileExists(atPath: path) else {
-                throw LaueError(.unreadable, file: path, "no such file")
-            }
+            try InputFile.requireRegular(path)
             guard H5Fis_hdf5(path) > 0 else {
                 throw LaueError(.invalidFormat, file: path, "not an HDF5 file (or truncated)")
             }

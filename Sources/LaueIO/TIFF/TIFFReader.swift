@@ -41,10 +41,7 @@ public enum TIFFReader {
 
     static func open(_ path: String) throws -> OpaquePointer {
         ctiff_silence()
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir), !isDir.boolValue else {
-            throw LaueError(.unreadable, file: path, "no such file")
-        }
+        try InputFile.requireRegular(path)
         guard let tif = TIFFOpen(path, "r") else {
             throw LaueError(.invalidFormat, file: path, "not a readable TIFF file (bad or truncated header)")
         }

@@ -42,10 +42,14 @@ public enum AtomicFile {
     }
 }
 
-/// Reads a whole text file with a clear error.
+/// Largest text input read (calibrations, peak lists, tables), bytes.
+public let maximumTextFileBytes: UInt64 = 256 << 20
+
+/// Reads a whole text file with a clear error (a regular file of at most `maximumTextFileBytes`).
 public func readTextFile(_ path: String) throws -> String {
-    guard FileManager.default.fileExists(atPath: path) else {
-        throw LaueError(.unreadable, file: path, "no such file")
+    let size = try InputFile.requireRegular(path)
+    guard size <= maximumTextFileBytes else {
+        throw LaueError(.invalidFormat, file: path, "\(size) bytes: larger than any text input LaueMap reads (\(maximumTextFileBytes >> 20) MiB)")
     }
     guard let data = FileManager.default.contents(atPath: path) else {
         throw LaueError(.unreadable, file: path, "cannot read")
