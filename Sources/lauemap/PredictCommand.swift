@@ -63,6 +63,7 @@ struct PredictCommand: ParsableCommand {
                 }
                 ub = Mat3(values.map { $0! })
             }
+            do { try OrientationMatrix.validate(ub) } catch let e as LaueError { throw LaueError(.invalidArgument, file: fit, item: fit == nil ? "--matrix" : "UB matrix", e.reason) }
             let predictor = try SpotPredictor(material: mat, calibration: calibration, energyRange: emin...emax, maxIndex: maxIndex)
             let spots = predictor.spots(orientation: ub).sorted { ($0.energy, $0.hkl) < ($1.energy, $1.hkl) }
             if let fitOut { try writeFit(spots, ub: ub, material: mat, calibration: calibration, to: fitOut) }

@@ -77,6 +77,18 @@ import LaueCore
         }
     }
 
+    /// A user's or a file's orientation matrix: rotations and strained rotations pass; NaN, zero,
+    /// improper and grossly distorted matrices are refused with the reason.
+    @Test func orientationMatrixValidation() throws {
+        let r = Rotation.matrix(rotationVector: Vec3(0.3, -0.2, 1.1))
+        try OrientationMatrix.validate(r)
+        try OrientationMatrix.validate(r * Mat3(rows: Vec3(1.001, 0.0002, 0), Vec3(0.0002, 0.999, 0), Vec3(0, 0, 1.0005)))
+        for bad in [Mat3.zero, r * Mat3.diagonal(1, 1, -1), r * 2, Mat3(rows: Vec3(.nan, 0, 0), .unitY, .unitZ),
+                    Mat3(rows: Vec3(1e308, 0, 0), .unitY, .unitZ)] {
+            #expect(throws: LaueError.self) { try OrientationMatrix.validate(bad) }
+        }
+    }
+
     @Test func nearestRotationOfAStrainedMatrix() {
         let r = Rotation.matrix(axis: Vec3(0.3, -1, 0.2), angle: 1.1)
         let strained = r * Mat3(rows: Vec3(1.001, 0.0002, 0), Vec3(0.0002, 0.999, 0), Vec3(0, 0, 1.0005))

@@ -117,6 +117,119 @@ private func check(_ image: LaueImage, _ key: String) {
         expectError(["/proc/self"]) { _ = try ImageReader.read(path: "/proc/self") }
     }
 
+    /// Every field of a .det, a .cor trailer and a .fit set to hostile numbers: an error naming the
+    /// file, never a trap (integer conversion of NaN or 1e308) or a calibration that overflows later.
+    @Test func hostileCalibrationValues() throws {
+        let dir = Fixtures.temporaryFolder("hostile-calib")
+        let hostile = ["nan", "inf", "-inf", "1e308", "4.9e-324", "2147483648", "99999999999999999999", "-0", ""]
+        let det = try String(contentsOfFile: Fixtures.path("lauetools/calibGe111.det"), encoding: .utf8)
+        var lines = det.components(separatedBy: "\n")
+        let fields = lines[0].components(separatedBy: ", ")
+        var refused = 0
+        for k in fields.indices {
+            for v in hostile {
+                var f = fields
+                f[k] = v
+                lines[0] = f.joined(separator: ", ")
+                let path = dir + "/h_\(k).det"
+                try lines.joined(separator: "\n").write(toFile: path, atomically: true, encoding: .utf8)
+                do {
+                    let c = try LaueToolsCalibration.read(path: path)
+                    try c.validate()
+                    // Accepted only when harmless (e.g. -0 as a tilt).
+                    #expect(c.distance > 0 && c.pixelSize > 0)
+                } catch let e as LaueError {
+                    refused += 1
+                    #expect(e.description.contains(path), "\(e.description)")
+                }
+            }
+        }
+        #expect(refused >= fields.count * (hostile.count - 2))
+        // framedim in the comment block, and the .cor trailer.
+        for v in ["(nan, 2048)", "(1e308, 2048)", "(2048, 99999999999999999999)", "(-5, 5)"] {
+            let path = dir + "/framedim.det"
+            try (det + "\n# framedim: \(v)\n").write(toFile: path, atomically: true, encoding: .utf8)
+            expectError([path]) { _ = try LaueToolsCalibration.read(path: path) }
+        }
+        let cor = try String(contentsOfFile: Fixtures.path("lauetools/img_Ge_sCMOS_0000_181peaks.cor"), encoding: .utf8)
+        for key in ["dd", "xcen", "pixelsize"] {
+            // A beam centre of 4.9e-324 px is harmless; a distance or pixel that small is not.
+            for v in key == "xcen" ? ["nan", "1e308"] : ["nan", "1e308", "4.9e-324"] {
+                let path = dir + "/h_\(key).cor"
+                let mutated = cor.components(separatedBy: "\n").map { $0.hasPrefix("# \(key) ") ? "# \(key)     :   \(v)" : $0 }
+                try mutated.joined(separator: "\n").write(toFile: path, atomically: true, encoding: .utf8)
+                expectError([path]) { _ = try LaueToolsCalibration.read(path: path, frameSize: (2016, 2018)) }
+            }
+        }
+        // .fit: frame dimensions, matrices, Miller indices.
+        let fit = try String(contentsOfFile: Fixtures.path("lauetools/img_Ge_sCMOS_0000_LT_batch_g0.fit"), encoding: .utf8)
+        let fitLines = fit.components(separatedBy: "\n")
+        let frameLine = try #require(fitLines.firstIndex { $0.hasPrefix("#Frame dimensions") })
+        let ubLine = try #require(fitLines.firstIndex { $0.hasPrefix("#UB matrix") })
+        let firstRow = try #require(fitLines.firstIndex { !$0.hasPrefix("#") && !$0.isEmpty })
+        for (line, text) in [(frameLine + 1, "#[nan, 2048]"), (frameLine + 1, "#[1e308, 1e308]"), (ubLine + 1, "#[[ nan 0 0]"),
+                             (firstRow, "0 1 1e300 2 2 " + fitLines[firstRow].split(separator: " ").dropFirst(5).joined(separator: " "))] {
+            var m = fitLines
+            m[line] = text
+            let path = dir + "/hostile.fit"
+            try m.joined(separator: "\n").write(toFile: path, atomically: true, encoding: .utf8)
+            expectError([path]) { _ = try LaueToolsFit.read(path: path) }
+        }
+    }
+
+    /// A little-endian TIFF of one IFD whose tags say `width` x `height` (`tile` px tiles, or strips)
+    /// and whose data is 64 bytes: the header lies about the size.
+    static func lyingTIFF(width: UInt32, height: UInt32, bits: UInt16 = 16, tile: UInt32? = nil) -> Data {
+        var entries: [(UInt16, UInt16, UInt32)] = [(256, 4, width), (257, 4, height), (258, 3, UInt32(bits)), (259, 3, 1), (262, 3, 1)]
+        if let tile {
+            entries += [(322, 4, tile), (323, 4, tile), (324, 4, 200), (325, 4, 64)]
+        } else {
+            entries += [(273, 4, 200), (278, 4, height), (279, 4, 64)]
+        }
+        entries.sort { $0.0 < $1.0 }
+        var d = Data([0x49, 0x49, 0x2A, 0x00, 8, 0, 0, 0])
+        func u16(_ v: UInt16) { withUnsafeBytes(of: v.littleEndian) { d.append(contentsOf: $0) } }
+        func u32(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { d.append(contentsOf: $0) } }
+        u16(UInt16(entries.count))
+        for (tag, type, value) in entries {
+            u16(tag); u16(type); u32(1)
+            if type == 3 { u16(UInt16(value)); u16(0) } else { u32(value) }
+        }
+        u32(0)
+        while d.count < 200 { d.append(0) }
+        d.append(contentsOf: [UInt8](repeating: 7, count: 64))
+        return d
+    }
+
+    /// Headers and dataspaces that declare more pixels than the file holds or memory allows: refused
+    /// with the file named, before any allocation (a 3.4 KB HDF5 file declaring 2^31 x 2^31 pixels made
+    /// the reader write past its buffer; a TIFF of 2^32-1 x 1 allocated gigabytes).
+    @Test func lyingSizesAreRefused() throws {
+        let dir = Fixtures.temporaryFolder("lying")
+        let cases: [(String, Data)] = [
+            ("wide.tif", Self.lyingTIFF(width: 0xFFFF_FFFF, height: 1)),
+            ("huge.tif", Self.lyingTIFF(width: 30000, height: 30000, bits: 8)),
+            ("square.tif", Self.lyingTIFF(width: 100_000, height: 100_000)),
+            ("tiles.tif", Self.lyingTIFF(width: 65536, height: 65536, bits: 8, tile: 16)),
+            ("onepixeltiles.tif", Self.lyingTIFF(width: 4096, height: 4096, bits: 8, tile: 1)),
+        ]
+        for (name, data) in cases {
+            let path = dir + "/" + name
+            try data.write(to: URL(fileURLWithPath: path))
+            expectError([path]) { _ = try ImageReader.read(path: path) }
+        }
+        // A real small frame of the same construction reads.
+        let ok = dir + "/ok.tif"
+        try Self.lyingTIFF(width: 8, height: 4).write(to: URL(fileURLWithPath: ok))
+        #expect(try ImageReader.read(path: ok).width == 8)
+        let h5 = Fixtures.path("hostile/huge_dims.h5")
+        for dataset in ["/entry1/data/data", "/stack"] {
+            expectError([h5, dataset]) { _ = try ImageReader.read(path: h5, dataset: dataset) }
+        }
+        #expect(try ImageReader.frameCount(path: h5, dataset: "/stack") == 3)
+        #expect(try HDF5File(path: h5).read("/small", as: Float.self).values.count == 12)
+    }
+
     @Test func truncatedTIFF() throws {
         let dir = Fixtures.temporaryFolder("trunc")
         let data = try Data(contentsOf: URL(fileURLWithPath: Fixtures.path("lauetools/Ge_blanc_0000.mccd")))

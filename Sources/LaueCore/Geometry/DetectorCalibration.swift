@@ -31,11 +31,31 @@ public struct DetectorCalibration: Hashable, Sendable, CustomStringConvertible {
     /// The five LaueTools detector parameters [dd, xcen, ycen, xbet, xgam].
     public var parameters: [Double] { [distance, xcen, ycen, xbet, xgam] }
 
+    /// Physical bounds a calibration must respect: sample-detector distance (mm), pixel size (mm), frame
+    /// side (px), |xcen|, |ycen| (px, the beam centre may lie off the frame) and |xbet|, |xgam| (degrees).
+    public static let distanceRange = 1e-3...1e4
+    public static let pixelSizeRange = 1e-4...10.0
+    public static let maximumSide = 100_000
+    public static let maximumCentreOffset = 1e6
+    public static let maximumTilt = 360.0
+
+    /// Throws, naming the parameter, unless every value is finite and within the physical bounds above
+    /// (1e308 mm or a 4.9e-324 mm pixel would overflow the geometry).
     public func validate() throws {
-        guard distance > 0, pixelSize > 0, width > 0, height > 0,
-              [distance, xcen, ycen, xbet, xgam, pixelSize].allSatisfy(\.isFinite) else {
-            throw LaueError(.invalidArgument, "calibration needs a positive distance, pixel size and frame size: \(self)")
+        func bad(_ what: String) -> LaueError { LaueError(.invalidArgument, "calibration: \(what) (\(self))") }
+        guard distance.isFinite, DetectorCalibration.distanceRange.contains(distance) else {
+            throw bad("distance \(distance) mm: must be positive, within \(DetectorCalibration.distanceRange)")
         }
+        guard pixelSize.isFinite, DetectorCalibration.pixelSizeRange.contains(pixelSize) else {
+            throw bad("pixel size \(pixelSize) mm: must be positive, within \(DetectorCalibration.pixelSizeRange)")
+        }
+        guard (1...DetectorCalibration.maximumSide).contains(width), (1...DetectorCalibration.maximumSide).contains(height) else {
+            throw bad("frame \(width) x \(height) px: each side must be positive, at most \(DetectorCalibration.maximumSide)")
+        }
+        guard xcen.isFinite, ycen.isFinite, abs(xcen) <= DetectorCalibration.maximumCentreOffset,
+              abs(ycen) <= DetectorCalibration.maximumCentreOffset else { throw bad("beam centre (\(xcen), \(ycen)) px") }
+        guard xbet.isFinite, xgam.isFinite, abs(xbet) <= DetectorCalibration.maximumTilt,
+              abs(xgam) <= DetectorCalibration.maximumTilt else { throw bad("tilts xbet \(xbet), xgam \(xgam) deg") }
     }
 
     // Precomputed trigonometry of the tilts.

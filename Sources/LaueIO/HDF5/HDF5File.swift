@@ -102,9 +102,33 @@ public final class HDF5File {
         defer { H5Sclose(space) }
         let rank = Int(H5Sget_simple_extent_ndims(space))
         guard rank >= 0 else { throw error(name, "cannot read the dataspace") }
+        guard rank <= 32 else { throw error(name, "rank \(rank): not a dataset LaueMap reads", .invalidFormat) }
         var dims = [hsize_t](repeating: 0, count: max(rank, 1))
         _ = H5Sget_simple_extent_dims(space, &dims, nil)
-        return rank == 0 ? [] : dims.map { Int($0) }
+        guard rank > 0 else { return [] }
+        // Sizes come from the file: checked before any conversion or allocation.
+        guard dims.allSatisfy({ $0 <= hsize_t(Int32.max) }) else {
+            throw error(name, "declares dimensions \(dims.map(String.init).joined(separator: " x ")): larger than any data LaueMap reads", .invalidFormat)
+        }
+        return dims.map { Int($0) }
+    }
+
+    /// Largest dataset (or frame) read into memory, bytes.
+    public static let maximumReadBytes = 1 << 30
+
+    /// Elements of `dims`, checked for overflow and against `maximumReadBytes` (a small file may declare
+    /// 2^31 x 2^31 elements).
+    func elementCount(_ dims: [Int], elementSize: Int, name: String) throws -> Int {
+        var n = 1
+        for d in dims {
+            let (m, overflow) = n.multipliedReportingOverflow(by: d)
+            guard !overflow else { throw error(name, "declares more elements than memory can hold", .invalidFormat) }
+            n = m
+        }
+        guard n <= HDF5File.maximumReadBytes / max(elementSize, 1) else {
+            throw error(name, "declares \(n) elements (\(dims.map(String.init).joined(separator: " x "))): more than the \(HDF5File.maximumReadBytes >> 20) MiB LaueMap reads at once", .invalidFormat)
+        }
+        return n
     }
 
     /// The pixel type that best describes a numeric dataset's stored type.
@@ -135,7 +159,7 @@ public final class HDF5File {
         let d = try openDataset(dataset)
         defer { H5Dclose(d) }
         let dims = try shape(dataset: d, name: dataset)
-        let count = dims.reduce(1, *)
+        let count = try elementCount(dims, elementSize: MemoryLayout<T>.stride, name: dataset)
         var status: herr_t = 0
         let values = [T](unsafeUninitializedCapacity: count) { buf, n in
             status = count == 0 ? 0 : H5Dread(d, T.hdf5Type, chdf5_s_all(), chdf5_s_all(), chdf5_p_default(), buf.baseAddress)
@@ -166,7 +190,7 @@ public final class HDF5File {
             throw error(dataset, "cannot select frame \(index)")
         }
         let sliceShape = Array(dims.dropFirst())
-        let n = sliceShape.reduce(1, *)
+        let n = try elementCount(sliceShape, elementSize: MemoryLayout<T>.stride, name: dataset)
         let memDims = sliceShape.map { hsize_t($0) }
         let memSpace = H5Screate_simple(Int32(memDims.count), memDims, nil)
         defer { H5Sclose(memSpace) }
@@ -187,7 +211,7 @@ public final class HDF5File {
         let ftype = H5Dget_type(d)
         defer { H5Tclose(ftype) }
         guard H5Tget_class(ftype) == H5T_STRING else { throw error(dataset, "not a string dataset") }
-        let count = try shape(dataset: d, name: dataset).reduce(1, *)
+        let count = try elementCount(try shape(dataset: d, name: dataset), elementSize: 64, name: dataset)
         if H5Tis_variable_str(ftype) > 0 {
             let mtype = H5Tcopy(chdf5_c_s1())
             defer { H5Tclose(mtype) }

@@ -69,7 +69,8 @@ public enum HDF5ImageReader {
         if let names = try? file.children(of: "/entry1/detector") {
             for n in names {
                 let p = "/entry1/detector/" + n
-                if file.isDataset(p), let shape = try? file.shape(of: p), shape.reduce(1, *) <= 16,
+                if file.isDataset(p), let shape = try? file.shape(of: p),
+                   let count = try? file.elementCount(shape, elementSize: 1, name: p), count <= 16,
                    let text = try? file.readScalarText(p) {
                     m["detector." + n] = text
                 }

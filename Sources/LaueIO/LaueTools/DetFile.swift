@@ -44,9 +44,15 @@ public enum LaueToolsCalibration {
         let known = knownDetectors[label]
         var pixel = numbers.count > 5 ? numbers[5] : (known?.pixelSize ?? 0)
         if let p = keys["pixelsize"].flatMap(Double.init), numbers.count <= 5 { pixel = p }
-        var height = numbers.count > 6 ? Int(numbers[6]) : (known?.height ?? 0)
-        var width = numbers.count > 7 ? Int(numbers[7]) : (known?.width ?? 0)
-        if let dims = keys["framedim"].map(parseIntegers), dims.count == 2 { (height, width) = (dims[0], dims[1]) }
+        func side(_ v: Double, _ name: String) throws -> Int {
+            guard let n = InputFile.integer(v, in: 1...InputFile.maximumFrameSide) else {
+                throw LaueError(.invalidFormat, file: source, item: name, "\(v) is not a frame size in pixels (1-\(InputFile.maximumFrameSide))")
+            }
+            return n
+        }
+        var height = numbers.count > 6 ? try side(numbers[6], "dim1") : (known?.height ?? 0)
+        var width = numbers.count > 7 ? try side(numbers[7], "dim2") : (known?.width ?? 0)
+        if let text = keys["framedim"], let dims = try parseFrameDimensions(text, source: source) { (height, width) = dims }
         let calib = DetectorCalibration(distance: numbers[0], xcen: numbers[1], ycen: numbers[2], xbet: numbers[3],
                                         xgam: numbers[4], pixelSize: pixel, width: width, height: height,
                                         detectorLabel: label)
@@ -54,8 +60,16 @@ public enum LaueToolsCalibration {
         return calib
     }
 
-    static func parseIntegers(_ s: String) -> [Int] {
-        s.split(whereSeparator: { !"0123456789.".contains($0) }).compactMap { Double($0).map { Int($0) } }
+    /// "framedim: (2048, 2048)" as (dim1, dim2); nil when it does not hold two numbers, an error when
+    /// they are not frame sizes.
+    static func parseFrameDimensions(_ s: String, source: String?) throws -> (Int, Int)? {
+        let v = s.split(whereSeparator: { !"0123456789.eE+-naifNAIF".contains($0) }).compactMap { Double($0) }
+        guard v.count == 2 else { return nil }
+        guard let a = InputFile.integer(v[0], in: 1...InputFile.maximumFrameSide),
+              let b = InputFile.integer(v[1], in: 1...InputFile.maximumFrameSide) else {
+            throw LaueError(.invalidFormat, file: source, item: "framedim", "\(s) is not a frame size in pixels (1-\(InputFile.maximumFrameSide))")
+        }
+        return (a, b)
     }
 
     /// Writes a `.det` file that LaueTools' `readCalib_det_file` reads, atomically.
@@ -99,13 +113,15 @@ public enum LaueToolsCalibration {
         let label = keys["CCDLabel"] ?? ""
         var width = frameSize?.width ?? knownDetectors[label]?.width ?? 0
         var height = frameSize?.height ?? knownDetectors[label]?.height ?? 0
-        if let dims = keys["framedim"].map(parseIntegers), dims.count == 2 { (height, width) = (dims[0], dims[1]) }
+        if let text = keys["framedim"], let dims = try parseFrameDimensions(text, source: path) { (height, width) = dims }
         guard width > 0 && height > 0 else {
             throw LaueError(.missingData, file: path, "the frame size is not in the file: give the image or a .det")
         }
-        return DetectorCalibration(distance: try value("dd"), xcen: try value("xcen"), ycen: try value("ycen"),
-                                   xbet: try value("xbet"), xgam: try value("xgam"), pixelSize: try value("pixelsize"),
-                                   width: width, height: height, detectorLabel: label)
+        let calib = DetectorCalibration(distance: try value("dd"), xcen: try value("xcen"), ycen: try value("ycen"),
+                                        xbet: try value("xbet"), xgam: try value("xgam"), pixelSize: try value("pixelsize"),
+                                        width: width, height: height, detectorLabel: label)
+        do { try calib.validate() } catch let e as LaueError { throw LaueError(.invalidFormat, file: path, e.reason) }
+        return calib
     }
 
     /// Reads a calibration from a `.det`, or from the trailer of a `.cor`, by extension.

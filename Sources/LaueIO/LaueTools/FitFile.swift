@@ -60,6 +60,9 @@ public struct LaueToolsFit: Sendable {
                                    detectorLabel: detectorLabel ?? "")
     }
 
+    /// Largest |h|, |k|, |l| a spot table may hold.
+    public static let maximumIndex = 1000
+
     public static func read(path: String) throws -> LaueToolsFit {
         try parse(readTextFile(path), source: path)
     }
@@ -80,6 +83,9 @@ public struct LaueToolsFit: Sendable {
             let vals = (1...3).flatMap { i + $0 < lines.count ? numbers(lines[i + $0]) : [] }
             guard vals.count == 9 else {
                 throw LaueError(.invalidFormat, file: source, item: "line \(i + 1)", "expected a 3x3 matrix after \"\(lines[i])\"")
+            }
+            guard vals.allSatisfy({ $0.isFinite && abs($0) < 1e6 }) else {
+                throw LaueError(.invalidFormat, file: source, item: "line \(i + 1)", "the matrix after \"\(lines[i])\" holds non-finite or absurd values")
             }
             return Mat3(vals)
         }
@@ -120,16 +126,29 @@ public struct LaueToolsFit: Sendable {
                 else if bare.hasPrefix("Euler angles") { current?.eulerAngles = numbers(next(i)); i += 1 }
                 else if bare.hasPrefix("DetectorParameters") { fit.detectorParameters = numbers(next(i)); i += 1 }
                 else if bare.hasPrefix("pixelsize") { fit.pixelSize = numbers(next(i)).first; i += 1 }
-                else if bare.hasPrefix("Frame dimensions") { fit.frameDimensions = numbers(next(i)).map { Int($0) }; i += 1 }
-                else if bare.hasPrefix("CCDLabel") { fit.detectorLabel = next(i); i += 1 }
-            } else if inTable, var g = current {
-                let v = numbers(line)
-                guard v.count == g.columns.count else {
-                    throw LaueError(.invalidFormat, file: source, item: "line \(i + 1)",
-                                    "expected \(g.columns.count) numbers in the spot table, found \(v.count)")
+                else if bare.hasPrefix("Frame dimensions") {
+                    let dims = numbers(next(i)).map { InputFile.integer($0, in: 1...InputFile.maximumFrameSide) }
+                    guard dims.allSatisfy({ $0 != nil }) else {
+                        throw LaueError(.invalidFormat, file: source, item: "Frame dimensions (line \(i + 2))",
+                                        "\(next(i)) is not a frame size in pixels (1-\(InputFile.maximumFrameSide))")
+                    }
+                    fit.frameDimensions = dims.map { $0! }
+                    i += 1
                 }
-                g.rows.append(v)
-                current = g
+                else if bare.hasPrefix("CCDLabel") { fit.detectorLabel = next(i); i += 1 }
+            } else if inTable, let columns = current?.columns {
+                let v = numbers(line)
+                guard v.count == columns.count else {
+                    throw LaueError(.invalidFormat, file: source, item: "line \(i + 1)",
+                                    "expected \(columns.count) numbers in the spot table, found \(v.count)")
+                }
+                // Miller indices must be integers a crystal can have.
+                for name in ["h", "k", "l"] {
+                    if let c = columns.firstIndex(of: name), InputFile.integer(v[c], in: -LaueToolsFit.maximumIndex...LaueToolsFit.maximumIndex) == nil {
+                        throw LaueError(.invalidFormat, file: source, item: "line \(i + 1)", "\(name) = \(v[c]) is not a Miller index")
+                    }
+                }
+                current?.rows.append(v)     // in place: no copy of the table per row
             }
             i += 1
         }

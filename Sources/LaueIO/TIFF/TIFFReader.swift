@@ -25,7 +25,7 @@ public enum TIFFReader {
             throw LaueError(.invalidFormat, file: path, item: "page \(page)", "cannot read the page directory")
         }
         do {
-            return try readCurrentDirectory(tif)
+            return try readCurrentDirectory(tif, fileBytes: try InputFile.requireRegular(path))
         } catch let e as LaueError {
             var e = e
             e.file = path
@@ -48,7 +48,14 @@ public enum TIFFReader {
         return tif
     }
 
-    static func readCurrentDirectory(_ tif: OpaquePointer) throws -> LaueImage {
+    /// Largest frame read, bytes of samples.
+    public static let maximumFrameBytes = 1 << 30
+    /// Largest ratio of a frame's samples to the file's bytes: libtiff's codecs (Deflate at most ~1032:1)
+    /// cannot reach it, so a header declaring more pixels than its file can hold is refused before
+    /// anything is allocated.
+    public static let maximumCompressionRatio = 1100
+
+    static func readCurrentDirectory(_ tif: OpaquePointer, fileBytes: UInt64 = .max) throws -> LaueImage {
         var w: UInt32 = 0, h: UInt32 = 0
         guard ctiff_get_u32(tif, UInt32(TIFFTAG_IMAGEWIDTH), &w) == 1,
               ctiff_get_u32(tif, UInt32(TIFFTAG_IMAGELENGTH), &h) == 1 else {
@@ -78,6 +85,18 @@ public enum TIFFReader {
         }
         let width = Int(w), height = Int(h)
         let bytesPerSample = Int(bits) / 8
+        // Sizes come from the header: checked against the limits and the file before any allocation.
+        guard width <= InputFile.maximumFrameSide, height <= InputFile.maximumFrameSide else {
+            throw LaueError(.invalidFormat, "declares \(width) x \(height) pixels: larger than any detector frame (side <= \(InputFile.maximumFrameSide))")
+        }
+        let frameBytes = width * height * bytesPerSample
+        guard frameBytes <= maximumFrameBytes else {
+            throw LaueError(.invalidFormat, "declares \(width) x \(height) pixels of \(bits) bits: more than the \(maximumFrameBytes >> 20) MiB LaueMap reads")
+        }
+        let (bound, overflow) = fileBytes.multipliedReportingOverflow(by: UInt64(maximumCompressionRatio))
+        guard overflow || UInt64(frameBytes) <= bound + (1 << 20) else {
+            throw LaueError(.invalidFormat, "declares \(width) x \(height) pixels, more than its \(fileBytes) bytes can hold")
+        }
         var raw = [UInt8](repeating: 0, count: width * height * bytesPerSample)
         if TIFFIsTiled(tif) != 0 {
             try readTiles(tif, into: &raw, width: width, height: height, bytesPerSample: bytesPerSample)
@@ -123,7 +142,12 @@ public enum TIFFReader {
         _ = ctiff_get_u32(tif, UInt32(TIFFTAG_TILEWIDTH), &tw)
         _ = ctiff_get_u32(tif, UInt32(TIFFTAG_TILELENGTH), &th)
         guard tw > 0 && th > 0 else { throw LaueError(.invalidFormat, "tiled image without tile size") }
+        // The TIFF specification makes tile sides multiples of 16; no tile is larger than the frame limit.
+        guard tw % 16 == 0, th % 16 == 0, tw <= 65536, th <= 65536 else {
+            throw LaueError(.invalidFormat, "tile size \(tw) x \(th) (sides must be multiples of 16, at most 65536)")
+        }
         let tileBytes = Int(TIFFTileSize(tif))
+        guard tileBytes > 0, tileBytes <= maximumFrameBytes else { throw LaueError(.invalidFormat, "tile of \(tileBytes) bytes") }
         var tile = [UInt8](repeating: 0, count: tileBytes)
         let tileW = Int(tw), tileH = Int(th)
         for ty in stride(from: 0, to: height, by: tileH) {

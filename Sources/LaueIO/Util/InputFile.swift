@@ -26,6 +26,16 @@ public enum InputFile {
         return UInt64(max(0, st.st_size))
     }
 
+    /// `v` as an integer when it is finite and within `range` (a file's NaN, inf or 1e308 never reaches
+    /// an integer conversion, which would trap).
+    public static func integer(_ v: Double, in range: ClosedRange<Int>) -> Int? {
+        guard v.isFinite, v >= Double(range.lowerBound), v <= Double(range.upperBound) else { return nil }
+        return Int(v.rounded())
+    }
+
+    /// Largest frame side any reader accepts, pixels.
+    public static let maximumFrameSide = 100_000
+
     /// Up to `count` bytes from the start of the regular file at `path` (an I/O error is thrown, not
     /// trapped).
     public static func head(_ path: String, count: Int) throws -> [UInt8] {
