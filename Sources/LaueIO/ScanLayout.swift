@@ -13,6 +13,10 @@ public struct ScanPattern: Sendable, Hashable {
     public var frame: Int
     public var xUm: Double
     public var yUm: Double
+
+    public init(index: Int, label: String, path: String, frame: Int, xUm: Double, yUm: Double) {
+        self.index = index; self.label = label; self.path = path; self.frame = frame; self.xUm = xUm; self.yUm = yUm
+    }
 }
 
 /// A raster scan on disk, in one of two layouts (docs/scan-layouts.md):
@@ -62,6 +66,9 @@ public struct ScanManifest: Sendable {
             guard let x = Double(r[xi]), let y = Double(r[yi]) else {
                 throw LaueError(.invalidFormat, file: csv, item: "line \(i + 2)", "x_um and y_um must be numbers")
             }
+            guard ScanManifest.isPosition(x), ScanManifest.isPosition(y) else {
+                throw LaueError(.invalidFormat, file: csv, item: "line \(i + 2)", "stage position (\(r[xi]), \(r[yi])) µm is not finite or beyond ±1e9 µm")
+            }
             let label = r[fi]
             let full = label.hasPrefix("/") ? label : (root as NSString).appendingPathComponent(label)
             patterns.append(ScanPattern(index: i, label: label, path: full, frame: 0, xUm: x, yUm: y))
@@ -83,7 +90,11 @@ public struct ScanManifest: Sendable {
                 throw LaueError(.invalidFormat, file: path, item: p, "\(v.count) positions for \(shape[0]) frames")
             }
             let unit = file.stringAttribute("units", of: p)?.lowercased() ?? "micrometer"
-            return unit.hasPrefix("mm") || unit == "millimeter" ? v.map { $0 * 1000 } : v
+            let um = unit.hasPrefix("mm") || unit == "millimeter" ? v.map { $0 * 1000 } : v
+            if let bad = um.firstIndex(where: { !ScanManifest.isPosition($0) }) {
+                throw LaueError(.invalidFormat, file: path, item: "\(p)[\(bad)]", "stage position \(um[bad]) µm is not finite or beyond ±1e9 µm")
+            }
+            return um
         }
         let xs = try positions("sampleX"), ys = try positions("sampleY")
         let name = (path as NSString).lastPathComponent
@@ -93,6 +104,10 @@ public struct ScanManifest: Sendable {
         let root = (path as NSString).deletingLastPathComponent
         return ScanManifest(layout: .hdf5, root: root, patterns: patterns, calibrationPath: calibration(in: root))
     }
+
+    /// A stage position LaueMap can map: finite and within ±1e9 µm (checked when the scan is opened, so
+    /// a NaN coordinate stops the run before it starts instead of failing its maps at the end).
+    public static func isPosition(_ v: Double) -> Bool { v.isFinite && abs(v) <= 1e9 }
 
     /// Reads the image of one pattern.
     public func readImage(_ p: ScanPattern) throws -> LaueImage {

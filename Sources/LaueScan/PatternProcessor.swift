@@ -66,6 +66,11 @@ public final class PatternProcessor {
             record.reason = "\(pattern.path): frame is \(image.width)x\(image.height) px, the calibration's detector \(c.width)x\(c.height)"
             return PatternResult(record: record, spots: [])
         }
+        // A frame without one finite pixel is broken, not a pattern without spots.
+        guard image.pixels.contains(where: \.isFinite) else {
+            record.reason = "\(pattern.path): the frame holds no finite pixel value (all NaN or infinite)"
+            return PatternResult(record: record, spots: [])
+        }
         return process(image: image, record: record)
     }
 

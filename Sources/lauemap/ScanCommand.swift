@@ -80,6 +80,10 @@ struct ScanRunCommand: ParsableCommand {
                 lines.append("stopped after \(s.processed) patterns; continue with --resume")
             }
             emit(lines.joined(separator: "\n"))
+            // A pipeline must see a run in which nothing could be read as a failure.
+            if s.complete, done > 0, s.failed == done {
+                throw LaueError(.missingData, file: input.scan, "every one of the \(done) patterns failed (reasons in \(out)/patterns.csv)")
+            }
         }
     }
 }

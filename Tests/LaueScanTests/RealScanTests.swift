@@ -83,4 +83,28 @@ import LaueTestSupport
         options.resume = true
         #expect(throws: LaueError.self) { _ = try ScanRunner(scan: dir, settings: settings, output: out, options: options).run() }
     }
+
+    /// Broken scans: a NaN stage position stops the run before it starts, naming the line; an all-NaN
+    /// frame is a failed row (not `unindexed`); `scan run` exits non-zero when every pattern failed.
+    @Test func brokenScansFailClearly() throws {
+        let dir = try scan(["lauetools/Ge_blanc_0000.mccd"], calib: "lauetools/calibGe111.det")
+        try "file,x_um,y_um\n\(Fixtures.path("lauetools/Ge_blanc_0000.mccd")),nan,0\n".write(toFile: dir + "/scan.csv", atomically: true, encoding: .utf8)
+        #expect { _ = try ScanManifest.open(dir) } throws: { e in
+            (e as? LaueError).map { $0.description.contains("scan.csv") && $0.description.contains("line 2") } ?? false
+        }
+        // An all-NaN frame.
+        let calibration = try LaueToolsCalibration.read(path: dir + "/calib.det")
+        let processor = try PatternProcessor(settings: ScanSettings(material: try Material.builtin("Ge"), calibration: calibration))
+        let nan = LaueImage(width: calibration.width, height: calibration.height,
+                            pixels: [Float](repeating: .nan, count: calibration.width * calibration.height), pixelType: .float32)
+        let r = processor.process(ScanPattern(index: 0, label: "nan.tif", path: "nan.tif", frame: 0, xUm: 0, yUm: 0)) { _ in nan }
+        #expect(r.record.status == .failed && r.record.reason.contains("no finite pixel"))
+        // Every pattern failing: a non-zero exit status.
+        guard let exe = Fixtures.lauemapExecutable else { return }
+        try "file,x_um,y_um\nmissing_0.tif,0,0\nmissing_1.tif,1,0\n".write(toFile: dir + "/scan.csv", atomically: true, encoding: .utf8)
+        let out = Fixtures.temporaryFolder("allfailed")
+        let run = try Command.run(exe, ["scan", "run", dir, "--material", "Ge", "--out", out, "--quiet", "--overwrite"])
+        #expect(run.status != 0)
+        #expect(run.stderr.contains("every one of the 2 patterns failed"), "\(run.stderr)")
+    }
 }
