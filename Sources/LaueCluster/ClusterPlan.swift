@@ -75,8 +75,11 @@ public struct ClusterPlan: Codable, Sendable, Equatable {
         }
     }
 
-    /// Patterns of shard `k` (the same split as `scan run --shard k/N`).
-    public func range(ofShard k: Int) -> Range<Int> { (try! Shard(index: k, count: shards)).range(of: patternCount) }
+    /// Patterns of shard `k` (the same split as `scan run --shard k/N`); empty for a `k` outside the plan.
+    public func range(ofShard k: Int) -> Range<Int> {
+        guard let shard = try? Shard(index: k, count: shards) else { return 0..<0 }
+        return shard.range(of: patternCount)
+    }
 
     // MARK: Layout of the output folder
 

@@ -70,10 +70,10 @@ struct ScanRunCommand: ParsableCommand {
             var lines: [String] = []
             let done = s.range.count
             if s.complete {
-                lines.append(String(format: "%d patterns (%@) in %.1f s%@; point spread %@ px", done,
+                lines.append(String(format: "%d patterns (%@) in %.1f s%@; point spread %@", done,
                                     s.resumedFrom > 0 ? "\(s.resumedFrom) from a previous run" : "all new", s.seconds,
                                     s.processed > 0 ? String(format: ", %.1f patterns/s", Double(s.processed) / max(s.seconds, 1e-9)) : "",
-                                    s.pointSpreadSigma.map { String(format: "%.3f", $0) } ?? "fitted per pattern"))
+                                    s.pointSpreadSigma.map { String(format: "%.3f px", $0) } ?? "fitted per pattern"))
                 if s.failed > 0 || s.unindexed > 0 { lines.append("\(s.failed) failed, \(s.unindexed) unindexed (reasons in patterns.csv)") }
                 lines.append("outputs in \(out): " + s.outputs.map { ($0 as NSString).lastPathComponent }.joined(separator: ", "))
             } else {

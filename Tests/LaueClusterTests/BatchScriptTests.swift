@@ -86,6 +86,7 @@ final class RecordingSystem: BatchSystem, @unchecked Sendable {
         #expect(p.range(ofShard: 0) == 0..<0)
         p.shards = 3
         #expect((0..<3).map { p.range(ofShard: $0) } == [0..<333, 333..<666, 666..<1000])
+        #expect(p.range(ofShard: 3).isEmpty && p.range(ofShard: -1).isEmpty)
     }
 
     /// Submission, status and resubmission against a recording scheduler (no cluster needed).
