@@ -39,10 +39,8 @@ enum ReflectionFamily {
             let ex = p.streak.centre.x - mx, ey = p.streak.centre.y - my
             xx += w * (c.xx + ex * ex); xy += w * (c.xy + ex * ey); yy += w * (c.yy + ey * ey)
         }
-        let t = (xx + yy) / 2, d = (((xx - yy) / 2) * ((xx - yy) / 2) + xy * xy).squareRoot()
-        let major = t + d, minor = max(t - d, 1e-6)
-        var angle = 0.5 * atan2(2 * xy, xx - yy) * 180 / .pi
-        if angle < 0 { angle += 180 }
+        let e = LinearAlgebra.symmetricEigen2(xx, xy, yy)
+        let major = e.large, minor = max(e.small, 1e-6), angle = e.angle
         let u = (x: cos(angle * .pi / 180), y: sin(angle * .pi / 180))
         // Sub-peaks of every spot, placed in the plane, projected on the combined axis.
         struct Sub { var t: Double; var height: Double; var width: Double; var spot: Int; var order: Int }

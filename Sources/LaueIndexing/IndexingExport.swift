@@ -15,14 +15,15 @@ extension IndexingResult {
     public func json(material: Material) -> [String: Any] {
         var root: [String: Any] = ["n_peaks": peakCount, "status": status.rawValue, "reason": reason ?? NSNull()]
         root["grains"] = grains.map { g -> [String: Any] in
-            [
+            let strain = g.strain       // one polar decomposition per grain
+            return [
                 "orientation_matrix": g.orientation.rows,
                 "n_indexed": g.indexedCount,
                 "mean_deviation_px": (g.meanDeviation * 1e4).rounded() / 1e4,
                 "matching_rate": (g.matchingRate * 1e4).rounded() / 1e4,
-                "strain_deviatoric": g.deviatoricStrain.map { $0 as Any } ?? NSNull(),
-                "strain_deviatoric_lab": g.strain.map { DeviatoricStrain.components($0.lab) as Any } ?? NSNull(),
-                "strain_equivalent": g.strain.map { $0.equivalent as Any } ?? NSNull(),
+                "strain_deviatoric": strain.map { DeviatoricStrain.components($0.crystal) as Any } ?? NSNull(),
+                "strain_deviatoric_lab": strain.map { DeviatoricStrain.components($0.lab) as Any } ?? NSNull(),
+                "strain_equivalent": strain.map { $0.equivalent as Any } ?? NSNull(),
                 "spots": g.spots.map { s -> [String: Any] in
                     ["h": s.hkl.h, "k": s.hkl.k, "l": s.hkl.l, "x": s.x, "y": s.y,
                      "x_pred": (s.xPredicted * 1e4).rounded() / 1e4, "y_pred": (s.yPredicted * 1e4).rounded() / 1e4,

@@ -102,7 +102,7 @@ public enum SubgrainSearch {
             guard null.length > 1e-9 else { continue }
             // Largest displacement per degree: the larger singular value of M.
             let a = m.0.dot(m.0), b = m.0.dot(m.1), c = m.1.dot(m.1)
-            let sMax = ((a + c) / 2 + (((a - c) / 2) * ((a - c) / 2) + b * b).squareRoot()).squareRoot()
+            let sMax = LinearAlgebra.symmetricEigen2(a, b, c).large.squareRoot()
             let reach = sMax * options.maximumAngle + options.tolerance
             // Origins: the main peak and, when apart from it, its spot's centre.
             var origins = [(main.x, main.y)]

@@ -53,24 +53,27 @@ enum DepthTailTest {
     }
 
     /// The direction (index into `directions`) that passes `shared` with the longest tails (total
-    /// length of the tails along it: a tail reaches L cos(angle off) in a direction off its own);
-    /// `tails[spot][direction]` in pixels.
-    static func sharedDirection(_ tails: [[Double]], options: DepthTailOptions) -> Int? {
-        guard let n = tails.first?.count else { return nil }
-        var best: Int? = nil, bestScore = 0.0
+    /// length of the tails along it: a tail reaches L cos(angle off) in a direction off its own), every
+    /// measured spot's tail along it (`oriented`) and the tails counted along it; `reaches[spot][direction]`
+    /// in pixels.
+    static func find(_ reaches: [[Double]], options: DepthTailOptions) -> (direction: Int, tails: [Double], along: [Double])? {
+        guard let n = reaches.first?.count else { return nil }
+        let farthest = reaches.map { t in t.indices.max(by: { t[$0] < t[$1] }) ?? 0 }
+        var best: (direction: Int, tails: [Double], along: [Double])? = nil, bestScore = 0.0
         for k in 0..<n {
-            guard let along = shared(oriented(tails, direction: k, options: options), options: options) else { continue }
+            let tails = oriented(reaches, farthest: farthest, direction: k, options: options)
+            guard let along = shared(tails, options: options) else { continue }
             let score = along.reduce(0, +)
-            if score > bestScore { best = k; bestScore = score }
+            if score > bestScore { best = (k, tails, along); bestScore = score }
         }
         return best
     }
 
-    /// Each spot's tail along direction `k`, or 0 when that spot reaches farthest more than
-    /// `directionTolerance` away from it (its tail points elsewhere).
-    static func oriented(_ tails: [[Double]], direction k: Int, options: DepthTailOptions) -> [Double] {
-        tails.map { t in
-            guard t[k] > 0, let far = t.indices.max(by: { t[$0] < t[$1] }) else { return t[k] }
+    /// Each spot's tail along direction `k`, or 0 when the direction where that spot reaches farthest
+    /// (`farthest`) is more than `directionTolerance` away from it (its tail points elsewhere).
+    static func oriented(_ reaches: [[Double]], farthest: [Int], direction k: Int, options: DepthTailOptions) -> [Double] {
+        zip(reaches, farthest).map { t, far in
+            guard t[k] > 0 else { return t[k] }
             let off = abs(Double(far - k)) * options.directionStep
             return min(off, 360 - off) <= options.directionTolerance + 1e-9 ? t[k] : 0
         }
@@ -96,5 +99,56 @@ enum DepthTailTest {
             term *= Double(total - k) / Double(k + 1)
         }
         return min(1, sum)
+    }
+}
+
+// The depth-tail test of a frame's measured spots (docs/peaks.md, "Depth tails").
+extension PeakSearcher {
+    /// The tail shared by the spots (unsaturated, unclipped, `minimumSigma` noise sigmas high), measured on
+    /// each spot's own pixels about its core (the main peak's position). When found, each measured main
+    /// peak gets its tail and every spot's moments are taken without it (`SpotShape.mirror`); returns the
+    /// tail and its unit direction.
+    func findDepthTail(shapes: inout [SpotShape], spotPeaks: inout [[Peak]], spotMembers: [[Int]], basins: [Basin],
+                       width w: Int, options to: DepthTailOptions) -> (tail: DepthTail, direction: (x: Double, y: Double))? {
+        let candidates = shapes.indices.filter { i in
+            !shapes[i].saturated && !shapes[i].edge && shapes[i].height >= to.minimumSigma * shapes[i].noise
+        }
+        let cores = spotPeaks.map { (x: $0[0].x - 1, y: $0[0].y - 1) }
+        let directions = DepthTailTest.directions(options: to)
+        let reaches = candidates.map { i in oneSidedReaches(spotMembers[i], basins: basins, core: cores[i], directions: directions, width: w) }
+        guard let found = DepthTailTest.find(reaches, options: to) else { return nil }
+        let d = directions[found.direction]
+        for (k, i) in candidates.enumerated() { spotPeaks[i][0].depthTail = found.tails[k] }
+        for i in shapes.indices { shapes[i].mirror(centre: cores[i], direction: d) }
+        let sorted = found.along.sorted()
+        let tail = DepthTail(angle: Double(found.direction) * to.directionStep, length: sorted[sorted.count / 2], spots: candidates.count,
+                             along: found.along.count, against: found.tails.filter { $0 <= -to.minimumLength }.count)
+        return (tail, d)
+    }
+
+    /// How much farther the pixels of the basins `members` reach from `core` along each direction than
+    /// against it, px. The farthest pixel along any direction is the first or last of its row: only those
+    /// are projected.
+    func oneSidedReaches(_ members: [Int], basins: [Basin], core c: (x: Double, y: Double),
+                         directions: [(x: Double, y: Double)], width w: Int) -> [Double] {
+        var rowEnds: [Int: (first: Int, last: Int)] = [:]
+        for b in members {
+            for p in basins[b].pixels {
+                let x = Int(p) % w, y = Int(p) / w
+                if let e = rowEnds[y] { rowEnds[y] = (min(e.first, x), max(e.last, x)) } else { rowEnds[y] = (x, x) }
+            }
+        }
+        var plus = [Double](repeating: 0, count: directions.count), minus = plus
+        for (y, e) in rowEnds {
+            let ey = Double(y) - c.y
+            for x in e.first == e.last ? [e.first] : [e.first, e.last] {
+                let ex = Double(x) - c.x
+                for (k, d) in directions.enumerated() {
+                    let t = ex * d.x + ey * d.y
+                    if t > plus[k] { plus[k] = t } else if -t > minus[k] { minus[k] = -t }
+                }
+            }
+        }
+        return zip(plus, minus).map { $0 - $1 }
     }
 }

@@ -32,16 +32,10 @@ public struct DoubletOptions: Sendable, Equatable {
     public init() {}
 }
 
-/// A fitted doublet: two components of one shape.
+/// A fitted doublet: two components of one shape, the stronger first (0-based positions).
 struct Doublet {
     var first: (x: Double, y: Double, amplitude: Double)
     var second: (x: Double, y: Double, amplitude: Double)
-    /// FWHM of the common component shape along its major and minor axes, px.
-    var fwhmMajor: Double
-    var fwhmMinor: Double
-    /// Sums of squared residuals of the two-component and of the one-component fit on the same pixels.
-    var residual: Double
-    var singleResidual: Double
 
     var separation: Double { hypot(second.x - first.x, second.y - first.y) }
 }
@@ -79,10 +73,10 @@ private final class DoubletProblem {
     // Lorentzian fraction fixed: S = eta / (1 + Q) + (1 - eta) exp(-ln2 Q), Q = 1 on the half-maximum ellipse.
     var parameterCount: Int { 4 + 3 * components }
 
-    func profile(_ p: UnsafePointer<Double>, _ dx: Double, _ dy: Double) -> (s: Double, dsdq: Double, q: Double) {
+    func profile(_ p: UnsafePointer<Double>, _ dx: Double, _ dy: Double) -> (s: Double, dsdq: Double) {
         let q = max(p[0] * dx * dx + 2 * p[1] * dx * dy + p[2] * dy * dy, 0)
         let l = 1 / (1 + q), g = exp(-M_LN2 * q)
-        return (eta * l + (1 - eta) * g, -eta * l * l - (1 - eta) * M_LN2 * g, q)
+        return (eta * l + (1 - eta) * g, -eta * l * l - (1 - eta) * M_LN2 * g)
     }
 }
 
@@ -204,9 +198,8 @@ enum DoubletFitter {
         defer { gsl_multilarge_nlinear_free(w) }
         let x = gsl_vector_alloc(np)!
         defer { gsl_vector_free(x) }
-        let ia = 1 / (halfWidths.major * halfWidths.major), ib = 1 / (halfWidths.minor * halfWidths.minor)
-        let th = angle * .pi / 180, c = cos(th), s = sin(th)
-        var p0 = [ia * c * c + ib * s * s, (ia - ib) * c * s, ia * s * s + ib * c * c, background]
+        let shape = EllipseFitter.halfMaximumMatrix(major: halfWidths.major, minor: halfWidths.minor, angle: angle)
+        var p0 = [shape.xx, shape.xy, shape.yy, background]
         for comp in start { p0 += [comp.amplitude, comp.x, comp.y] }
         for (i, v) in p0.enumerated() { gsl_vector_set(x, i, v) }
         guard gsl_multilarge_nlinear_init(x, fdf, w) == GSL_SUCCESS else { return nil }
@@ -223,9 +216,9 @@ enum DoubletFitter {
 
     /// FWHM along the major and minor axes of the half-maximum ellipse (Pxx, Pxy, Pyy).
     static func widths(_ p: [Double]) -> (major: Double, minor: Double)? {
-        let t = (p[0] + p[2]) / 2, d = (((p[0] - p[2]) / 2) * ((p[0] - p[2]) / 2) + p[1] * p[1]).squareRoot()
-        guard t - d > 1e-9 else { return nil }
-        return (2 / (t - d).squareRoot(), 2 / (t + d).squareRoot())
+        let e = LinearAlgebra.symmetricEigen2(p[0], p[1], p[2])
+        guard e.small > 1e-9 else { return nil }
+        return (2 / e.small.squareRoot(), 2 / e.large.squareRoot())
     }
 }
 
@@ -287,8 +280,7 @@ extension PeakSearcher {
         let inside = { (q: (x: Double, y: Double, amplitude: Double)) in
             q.x >= Double(c0) && q.x <= Double(c1) && q.y >= Double(r0) && q.y <= Double(r1)
         }
-        var found = Doublet(first: a, second: b, fwhmMajor: size.major, fwhmMinor: size.minor, residual: two.residual,
-                            singleResidual: .nan)
+        let found = Doublet(first: a, second: b)
         guard b.amplitude > 0, inside(a), inside(b) else { return nil }
         if members.count == 1 {
             guard b.amplitude >= d.minimumRatio * a.amplitude, found.separation >= d.minimumSeparation * psfFWHM,
@@ -298,7 +290,6 @@ extension PeakSearcher {
                                               halfWidths: (fit.fwhmMajor / 2, fit.fwhmMinor / 2), angle: fit.angle,
                                               background: shape.background, start: [(centre.x, centre.y, fit.amplitude)]),
                   two.residual <= (found.separation >= psfFWHM ? d.residualRatioApart : d.residualRatio) * one.residual else { return nil }
-            found.singleResidual = one.residual
         } else {
             // The split pair refitted: kept when each component stays within a point-spread FWHM of
             // its maximum (else the fit wandered: the maxima stand).

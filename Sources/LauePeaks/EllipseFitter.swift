@@ -175,6 +175,14 @@ public final class EllipseFitter {
     /// Fitted mixes below this are reported as Gaussian, above 1 - this as Lorentzian.
     public static let pureModelMargin = 0.1
 
+    /// The matrix P (xx, xy, yy) of the half-maximum ellipse Q = 1 with half widths `major`, `minor` (px)
+    /// and the major axis at `angle` degrees from +x towards +y.
+    static func halfMaximumMatrix(major: Double, minor: Double, angle: Double) -> (xx: Double, xy: Double, yy: Double) {
+        let th = angle * .pi / 180, c = cos(th), s = sin(th)
+        let ia = 1 / (major * major), ib = 1 / (minor * minor)
+        return (ia * c * c + ib * s * s, (ia - ib) * c * s, ia * s * s + ib * c * c)
+    }
+
     public init() {
         LinearAlgebra.disableGSLAbort()
         fdf = .allocate(capacity: 1)
@@ -249,12 +257,10 @@ public final class EllipseFitter {
                 fdf.pointee.p = np
                 fdf.pointee.params = UnsafeMutableRawPointer(data)
                 // Start: P from the guessed half widths and angle.
-                let sa = max(0.3, guess.fwhmMajor / 2), sb = max(0.3, guess.fwhmMinor / 2)
-                let th = guess.angle * .pi / 180, c = cos(th), s = sin(th)
-                let ia = 1 / (sa * sa), ib = 1 / (sb * sb)
+                let p0 = EllipseFitter.halfMaximumMatrix(major: max(0.3, guess.fwhmMajor / 2), minor: max(0.3, guess.fwhmMinor / 2),
+                                                         angle: guess.angle)
                 let eta0 = min(max(guess.eta, 0), 1)
-                var start = [guess.amplitude, guess.x - Double(column0), guess.y - Double(row0), ia * c * c + ib * s * s,
-                             (ia - ib) * c * s, ia * s * s + ib * c * c, guess.background]
+                var start = [guess.amplitude, guess.x - Double(column0), guess.y - Double(row0), p0.xx, p0.xy, p0.yy, guess.background]
                 if np == 8 { start.append(eta0) }
                 let x = gsl_vector_alloc(np)!
                 defer { gsl_vector_free(x) }
@@ -271,12 +277,12 @@ public final class EllipseFitter {
                 let pxx = gsl_vector_get(p, 3), pxy = gsl_vector_get(p, 4), pyy = gsl_vector_get(p, 5)
                 let eta = fixedEta ?? gsl_vector_get(p, 7)
                 // Half widths from the eigenvalues of P (the smaller eigenvalue is the major axis).
-                let t = (pxx + pyy) / 2, dd = (((pxx - pyy) / 2) * ((pxx - pyy) / 2) + pxy * pxy).squareRoot()
-                let small = t - dd, large = t + dd
-                let positive = small > 1e-9 && large.isFinite
-                let a = positive ? 1 / small.squareRoot() : .nan, b = positive ? 1 / large.squareRoot() : .nan
-                var theta = 0.5 * atan2(2 * pxy, pxx - pyy) * 180 / .pi + 90
-                theta = theta.truncatingRemainder(dividingBy: 180)
+                let e = LinearAlgebra.symmetricEigen2(pxx, pxy, pyy)
+                let positive = e.small > 1e-9 && e.large.isFinite
+                let a = positive ? 1 / e.small.squareRoot() : .nan, b = positive ? 1 / e.large.squareRoot() : .nan
+                // The major axis is perpendicular to P's larger eigenvector (from the raw angle, so that the
+                // fitted angle stays the same to the last bit).
+                var theta = (0.5 * atan2(2 * pxy, pxx - pyy) * 180 / .pi + 90).truncatingRemainder(dividingBy: 180)
                 if theta < 0 { theta += 180 }
                 let sane = positive && A > 0 && b > 0.05 && a < Double(max(width, height)) * 3 &&
                     x0 >= Double(column0) - 0.5 && x0 <= Double(column0 + width) - 0.5 &&

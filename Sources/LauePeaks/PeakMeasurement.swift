@@ -20,26 +20,35 @@ struct SpotShape {
     /// The pixels of the moments (x, y, value above background), 0-based.
     var kept: [(x: Double, y: Double, d: Double)]
 
-    /// Second moments of `kept` with the half of the spot on the side `direction` points to (from
-    /// `centre`) replaced by the other half reflected through the centre: a one-sided tail removed, a
-    /// streak through the centre kept whatever its direction.
-    func mirroredMoments(centre c: (x: Double, y: Double), direction d: (x: Double, y: Double))
-        -> (cx: Double, cy: Double, weight: Double, covariance: (xx: Double, xy: Double, yy: Double)) {
-        var points: [(Double, Double, Double)] = []
+    /// Weighted centre, total weight and second moments of points (x, y, value); nil without weight.
+    static func moments(_ points: [(x: Double, y: Double, d: Double)])
+        -> (cx: Double, cy: Double, weight: Double, covariance: (xx: Double, xy: Double, yy: Double))? {
+        var sw = 0.0, sx = 0.0, sy = 0.0
+        for (x, y, v) in points { sw += v; sx += v * x; sy += v * y }
+        guard sw > 0 else { return nil }
+        let mx = sx / sw, my = sy / sw
+        var xx = 0.0, yy = 0.0, xy = 0.0
+        for (x, y, v) in points {
+            let ex = x - mx, ey = y - my
+            xx += v * ex * ex; yy += v * ey * ey; xy += v * ex * ey
+        }
+        return (mx, my, sw, (xx / sw, xy / sw, yy / sw))
+    }
+
+    /// Replaces the moments by those of `kept` with the half of the spot on the side `direction` points
+    /// to (from `centre`) replaced by the other half reflected through the centre: a one-sided tail
+    /// removed, a streak through the centre kept whatever its direction.
+    mutating func mirror(centre c: (x: Double, y: Double), direction d: (x: Double, y: Double)) {
+        var points: [(x: Double, y: Double, d: Double)] = []
         points.reserveCapacity(2 * kept.count)
         for p in kept {
             let t = (p.x - c.x) * d.x + (p.y - c.y) * d.y
             guard t <= 0 else { continue }
-            points.append((p.x, p.y, p.d))
+            points.append(p)
             if t < 0 { points.append((2 * c.x - p.x, 2 * c.y - p.y, p.d)) }
         }
-        var sw = 0.0, sx = 0.0, sy = 0.0
-        for (x, y, v) in points { sw += v; sx += v * x; sy += v * y }
-        guard sw > 0 else { return (cx, cy, weight, covariance) }
-        let mx = sx / sw, my = sy / sw
-        var xx = 0.0, yy = 0.0, xy = 0.0
-        for (x, y, v) in points { xx += v * (x - mx) * (x - mx); yy += v * (y - my) * (y - my); xy += v * (x - mx) * (y - my) }
-        return (mx, my, sw, (xx / sw, xy / sw, yy / sw))
+        guard let m = SpotShape.moments(points) else { return }
+        cx = m.cx; cy = m.cy; weight = m.weight; covariance = m.covariance
     }
 }
 
@@ -105,7 +114,6 @@ extension PeakSearcher {
         var edge = border
         var saturated = false
         let floor = max(noise, options.momentFloor * height)
-        var sw = 0.0, sx = 0.0, sy = 0.0
         var kept: [(x: Double, y: Double, d: Double)] = []
         for y in by0...by1 {
             for x in bx0...bx1 where near[(y - by0) * lw + x - bx0] {
@@ -117,19 +125,12 @@ extension PeakSearcher {
                 if state[j] == 4 { continue }
                 if v >= saturation { saturated = true }
                 let d = Double(v) - background
-                if d > floor { sw += d; sx += d * Double(x); sy += d * Double(y); kept.append((Double(x), Double(y), d)) }
+                if d > floor { kept.append((Double(x), Double(y), d)) }
             }
         }
-        guard sw > 0 else { return nil }
-        let cx = sx / sw, cy = sy / sw
-        var xx = 0.0, yy = 0.0, xy = 0.0
-        for (x, y, d) in kept {
-            let ex = x - cx, ey = y - cy
-            xx += d * ex * ex; yy += d * ey * ey; xy += d * ex * ey
-        }
-        return SpotShape(background: background, noise: noise, height: height, cx: cx, cy: cy, weight: sw,
-                         covariance: (xx / sw, xy / sw, yy / sw), edge: edge, border: border, saturated: saturated,
-                         kept: kept)
+        guard let m = SpotShape.moments(kept) else { return nil }
+        return SpotShape(background: background, noise: noise, height: height, cx: m.cx, cy: m.cy, weight: m.weight,
+                         covariance: m.covariance, edge: edge, border: border, saturated: saturated, kept: kept)
     }
 
     /// One peak (basin `b` of a measured spot): maximum, intensity, centroid, core fit and position.
@@ -219,10 +220,8 @@ extension PeakSearcher {
             k += 1
         } }
         // Start: widths from the half-maximum area, elongation and angle from its second moments.
-        let t = (sxx + syy) / 2, dd = (((sxx - syy) / 2) * ((sxx - syy) / 2) + sxy * sxy).squareRoot()
-        let elongation = max(1, min(8, ((t + dd) / max(t - dd, 1e-6)).squareRoot()))
-        var angle = 0.5 * atan2(2 * sxy, sxx - syy) * 180 / .pi
-        if angle < 0 { angle += 180 }
+        let e = LinearAlgebra.symmetricEigen2(sxx, sxy, syy), angle = e.angle
+        let elongation = max(1, min(8, (e.large / max(e.small, 1e-6)).squareRoot()))
         let guess = EllipseFit(model: model, x: start.0, y: start.1, amplitude: maximum - background, background: background,
                                fwhmMajor: core * elongation.squareRoot(), fwhmMinor: core / elongation.squareRoot(),
                                angle: angle, residual: 0, iterations: 0, converged: false, eta: 0.3)
@@ -238,10 +237,8 @@ extension PeakSearcher {
                     pixels px: UnsafeBufferPointer<Float>, width w: Int, height h: Int,
                     mask: PixelMask) -> (StreakMetrics, extentHalf: Double, extentTenth: Double) {
         let (xx, xy, yy) = shape.covariance
-        let t = (xx + yy) / 2, dd = (((xx - yy) / 2) * ((xx - yy) / 2) + xy * xy).squareRoot()
-        var majorVar = t + dd, minorVar = max(t - dd, 1e-6)
-        var angle = 0.5 * atan2(2 * xy, xx - yy) * 180 / .pi
-        if angle < 0 { angle += 180 }
+        let e = LinearAlgebra.symmetricEigen2(xx, xy, yy)
+        var majorVar = e.large, minorVar = max(e.small, 1e-6), angle = e.angle
         // A converged, elongated fit weighs every pixel by the model and is steadier than thresholded
         // moments on short faint streaks; it is used only where the moments agree (major >= minor).
         if let f = mainFit, f.converged, f.fwhmMajor > 1.05 * f.fwhmMinor {

@@ -149,8 +149,7 @@ public final class PeakSearcher {
             }
             let minors = sharp.map { i -> Double in
                 let c = shapes[i].covariance
-                let t = (c.xx + c.yy) / 2, d = (((c.xx - c.yy) / 2) * ((c.xx - c.yy) / 2) + c.xy * c.xy).squareRoot()
-                return max(t - d, 1e-6)
+                return max(LinearAlgebra.symmetricEigen2(c.xx, c.xy, c.yy).small, 1e-6)
             }.sorted()
             if !minors.isEmpty {
                 let q = minors.count >= 3 ? Array(minors[max(0, minors.count / 4 - 1)...minors.count / 4]) : [minors[0]]
@@ -174,54 +173,11 @@ public final class PeakSearcher {
         }
         let spotOfBasin = basins.map { Int32($0.spot) }
         // A tail shared by the spots along one direction: reported, and mirrored out of the moments.
-        var mirror: (dx: Double, dy: Double)? = nil
-        if let to = options.depthTail {
-            let candidates = shapes.indices.filter { i in
-                !shapes[i].saturated && !shapes[i].edge && shapes[i].height >= to.minimumSigma * shapes[i].noise
-            }
-            let core = { (i: Int) in (x: spotPeaks[i][0].x - 1, y: spotPeaks[i][0].y - 1) }
-            // How much farther each spot's own pixels (above the region threshold) reach from its core
-            // along a direction than against it, for every direction step.
-            let directions = DepthTailTest.directions(options: to)
-            let reaches = candidates.map { i -> [Double] in
-                let c = core(i)
-                // The farthest pixel along any direction is the first or last of its row: only those.
-                var rowEnds: [Int: (first: Int, last: Int)] = [:]
-                for b in spotMembers[i] {
-                    for p in basins[b].pixels {
-                        let x = Int(p) % w, y = Int(p) / w
-                        if let e = rowEnds[y] { rowEnds[y] = (min(e.first, x), max(e.last, x)) } else { rowEnds[y] = (x, x) }
-                    }
-                }
-                var plus = [Double](repeating: 0, count: directions.count), minus = plus
-                for (y, e) in rowEnds {
-                    let ey = Double(y) - c.y
-                    for x in Set([e.first, e.last]) {
-                        let ex = Double(x) - c.x
-                        for (k, d) in directions.enumerated() {
-                            let t = ex * d.x + ey * d.y
-                            if t > plus[k] { plus[k] = t } else if -t > minus[k] { minus[k] = -t }
-                        }
-                    }
-                }
-                return zip(plus, minus).map { $0 - $1 }
-            }
-            if let k = DepthTailTest.sharedDirection(reaches, options: to) {
-                let angle = Double(k) * to.directionStep
-                let d = (dx: directions[k].x, dy: directions[k].y)
-                let tails = DepthTailTest.oriented(reaches, direction: k, options: to)
-                if let along = DepthTailTest.shared(tails, options: to) {
-                    mirror = d
-                    for (k, i) in candidates.enumerated() { spotPeaks[i][0].depthTail = tails[k] }
-                    let sorted = along.sorted()
-                    result.depthTail = DepthTail(angle: angle, length: sorted[sorted.count / 2], spots: candidates.count,
-                                                 along: along.count, against: tails.filter { $0 <= -to.minimumLength }.count)
-                    for i in shapes.indices {
-                        let m = shapes[i].mirroredMoments(centre: core(i), direction: (d.dx, d.dy))
-                        shapes[i].cx = m.cx; shapes[i].cy = m.cy; shapes[i].weight = m.weight; shapes[i].covariance = m.covariance
-                    }
-                }
-            }
+        var mirror: (x: Double, y: Double)? = nil
+        if let to = options.depthTail,
+           let found = findDepthTail(shapes: &shapes, spotPeaks: &spotPeaks, spotMembers: spotMembers, basins: basins, width: w, options: to) {
+            result.depthTail = found.tail
+            mirror = found.direction
         }
         // Streak metrics per spot, shared by its peaks.
         var reach: [(x: Double, y: Double, reach: Double)] = []
@@ -230,7 +186,7 @@ public final class PeakSearcher {
                 spotOfBasin.withUnsafeBufferPointer { sb in
                     spotStreak(shapes[i], mainFit: spotPeaks[i][0].fit, psf: psf,
                                others: OtherSpots(owner: ob, spotOfBasin: sb, spot: Int32(spotIds[i])),
-                               mirror: mirror.map { (spotPeaks[i][0].x - 1, spotPeaks[i][0].y - 1, $0.dx, $0.dy) }, pixels: px, width: w,
+                               mirror: mirror.map { (spotPeaks[i][0].x - 1, spotPeaks[i][0].y - 1, $0.x, $0.y) }, pixels: px, width: w,
                                height: h, mask: mask)
                 }
             }

@@ -181,13 +181,6 @@ enum StreakAnalysis {
         return (first > 0 ? cross(first - 1, first) : t[first], last < v.count - 1 ? cross(last + 1, last) : t[last])
     }
 
-    /// How far a profile reaches on each side of t = 0 at `level` times its highest value (distances,
-    /// non-negative).
-    static func reaches(t: [Double], v: [Double], level: Double) -> (minus: Double, plus: Double) {
-        guard let c = crossings(t: t, v: v, level: level) else { return (0, 0) }
-        return (max(0, -c.left), max(0, c.right))
-    }
-
     /// Full length of a profile at `level` times its highest value (0 for an empty profile).
     static func extent(t: [Double], v: [Double], level: Double) -> Double {
         crossings(t: t, v: v, level: level).map { $0.right - $0.left } ?? 0

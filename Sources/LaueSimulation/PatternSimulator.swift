@@ -119,8 +119,8 @@ public struct PatternSimulator: Sendable {
 
     /// Detector units per unit of relative spot intensity for orientation `u`: the perfect pattern's
     /// strongest spot on the frame gets `brightestSpotCounts` (nil: no spot on the frame).
-    func countsScale(orientation u: Mat3) -> Double? {
-        let cands = candidates(orientation: u, margin: 6 * detector.pointSpread.fwhm + 45)
+    func countsScale(orientation u: Mat3, candidates given: [Int]? = nil) -> Double? {
+        let cands = given ?? candidates(orientation: u, margin: 6 * detector.pointSpread.fwhm + 45)
         var strongest = 0.0
         for i in cands {
             if let s = spot(i, orientation: u), calibration.contains(x: s.x, y: s.y) { strongest = max(strongest, s.intensity) }
@@ -139,7 +139,7 @@ public struct PatternSimulator: Sendable {
         let cands = candidates(orientation: u, margin: margin + 40)
         guard !cands.isEmpty else { return buffer }
         // Normalise on the perfect pattern's strongest spot on the frame.
-        guard let scale = fixed ?? countsScale(orientation: u) else { return buffer }
+        guard let scale = fixed ?? countsScale(orientation: u, candidates: cands) else { return buffer }
         let renderer = SpotRenderer(width: w, height: h, psf: psf)
         // Each deposit at (x, y), and its tail (a one-sided exponential along the tail direction).
         let tailPoints = tail?.points ?? []
@@ -196,10 +196,9 @@ public struct PatternSimulator: Sendable {
         if truth.diffracting {
             // Grains of the same material keep the pattern grain's normalisation (scale = volume ratio);
             // another material is normalised on its own strongest spot (scale = brightness ratio).
-            let own = countsScale(orientation: truth.orientation)
+            let own = others.contains { $0.simulator == nil } ? countsScale(orientation: truth.orientation) : nil
             for (k, o) in others.enumerated() {
                 var renderer = o.simulator ?? self
-                renderer.others = []
                 renderer.tail = tail
                 renderer.brightestSpotCounts = brightestSpotCounts * o.scale
                 var og = SeededGenerator(seed: seed &+ UInt64(k + 1))

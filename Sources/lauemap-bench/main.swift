@@ -420,10 +420,8 @@ func diagnosePattern() throws {
             let c = e.covariance
             // one-axis prediction direction
             let ang = atan2(d.y, d.x) * 180 / .pi
-            let t = (c.xx + c.yy) / 2, dd = (((c.xx - c.yy) / 2) * ((c.xx - c.yy) / 2) + c.xy * c.xy).squareRoot()
-            var ca = 0.5 * atan2(2 * c.xy, c.xx - c.yy) * 180 / .pi
-            if ca < 0 { ca += 180 }
-            print(String(format: "  %@ sens %.1f dirM %.1f dirC %.1f l1 %.1f l2 %.2f  -> v=%.4f deg2", e.hkl.description, hypot(d.x, d.y), ang < 0 ? ang + 180 : ang, ca, t + dd, t - dd, (t + dd - 1) / (d.x * d.x + d.y * d.y)))
+            let ev = LinearAlgebra.symmetricEigen2(c.xx, c.xy, c.yy)
+            print(String(format: "  %@ sens %.1f dirM %.1f dirC %.1f l1 %.1f l2 %.2f  -> v=%.4f deg2", e.hkl.description, hypot(d.x, d.y), ang < 0 ? ang + 180 : ang, ev.angle, ev.large, ev.small, (ev.large - 1) / (d.x * d.x + d.y * d.y)))
         }
     }
     print("class \(a.defectClass.rawValue) confidence \(a.confidence) reason \(a.reason ?? "") tilts \(a.tilts) spread \(a.spread ?? .nan)")

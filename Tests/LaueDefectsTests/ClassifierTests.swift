@@ -207,18 +207,9 @@ func axisError(_ a: Vec3?, _ b: Vec3?) -> Double {
             var g = SeededGenerator(seed: UInt64(7200 + i), stream: UInt64(kind.utf8.reduce(0) { $0 &+ UInt64($1) }))
             let u = Quaternion.random(using: &g).matrix
             var sim = base
-            switch kind {
-            case "neighbour":
-                sim.others = [OtherCrystal(orientation: Quaternion.random(using: &g).matrix, scale: 0.5 + 0.5 * g.uniform())]
-            case "crowded":
-                sim.others = (0..<3).map { _ in OtherCrystal(orientation: Quaternion.random(using: &g).matrix, scale: 0.3 + 0.7 * g.uniform()) }
-            case "satellite":
-                let axis = Quaternion.random(using: &g).matrix * Vec3(0, 0, 1)
-                let angle = (0.3 + 0.3 * g.uniform()) * .pi / 180
-                sim.others = [OtherCrystal(orientation: u * Rotation.matrix(rotationVector: axis * angle), scale: 0.02 + 0.04 * g.uniform())]
-            case "substrate":
-                sim.others = [OtherCrystal(orientation: Quaternion.random(using: &g).matrix, scale: 1 + g.uniform(), simulator: silicon)]
-            default: break
+            // The crystal confounders as the simulator draws them (`Confounders.add`).
+            if let crystal = Confounders.Kind(rawValue: kind) {
+                Confounders.add(crystal, to: &sim, orientation: u, substrate: silicon, generator: &g)
             }
             pipeline.simulator = sim
             let found = PeakSearcher(options: pipeline.peakOptions).search(sim.simulate(PatternTruth(defect: .noDefect, orientation: u),

@@ -45,6 +45,15 @@ public enum LinearAlgebra {
         return (values, vectors)
     }
 
+    /// Eigenvalues of the symmetric 2 x 2 matrix [[xx, xy], [xy, yy]], the larger first, and the direction
+    /// of the larger one's eigenvector, degrees from x towards y in [0, 180).
+    public static func symmetricEigen2(_ xx: Double, _ xy: Double, _ yy: Double) -> (large: Double, small: Double, angle: Double) {
+        let t = (xx + yy) / 2, d = (((xx - yy) / 2) * ((xx - yy) / 2) + xy * xy).squareRoot()
+        var angle = 0.5 * atan2(2 * xy, xx - yy) * 180 / .pi
+        if angle < 0 { angle += 180 }
+        return (t + d, t - d, angle)
+    }
+
     /// Eigen decomposition of a symmetric 3x3 matrix: values descending, vectors as Vec3.
     public static func symmetricEigen(_ m: Mat3) -> (values: [Double], vectors: [Vec3]) {
         let (vals, vecs) = symmetricEigen(m.flat, n: 3)
