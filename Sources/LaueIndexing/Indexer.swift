@@ -36,6 +36,20 @@ public struct IndexingOptions: Sendable {
     public var maxGrains = 1
     /// Only the strongest peaks take part.
     public var maxPeaks = 400
+    /// Scan-guided indexing (`index(_:near:)`): a pattern refined from the orientations of its
+    /// neighbours tests a few hypotheses, not thousands, so fewer matched spots and a larger chance
+    /// suffice, and the mean deviation may reach `maximumSeededMeanDeviation` px (streaked spots' maxima
+    /// lie off the mean orientation's predictions; the chance test, which widens its radius with the
+    /// deviation, still guards). The refined orientation must stay within `maximumSeedRotation`
+    /// degrees of the seed it started from (docs/indexing.md).
+    public var seededMinimumIndexed = 3
+    /// Matching tolerances (degrees) of a seeded refinement: wider first passes than a scratch
+    /// candidate's, as a seed may be off by a neighbour's misorientation (a rotation by t moves a
+    /// scattered beam by up to 2t).
+    public var seededMatchTolerances: [Double] = [2.0, 1.0, 0.5, 0.25, 0.12]
+    public var maximumSeededChance = 1e-6
+    public var maximumSeededMeanDeviation = 4.0
+    public var maximumSeedRotation = 2.0
 
     public init() {}
 }
@@ -86,12 +100,18 @@ public final class Indexer {
 
     // MARK: indexing
 
-    public func index(_ spots: [ObservedSpot]) -> IndexingResult {
+    /// The strongest `maxPeaks` spots, strongest first, with their input positions.
+    private func observations(_ spots: [ObservedSpot]) -> [(Int, Observation)] {
         let ranked = spots.enumerated().sorted { $0.element.intensity > $1.element.intensity }.prefix(options.maxPeaks)
-        var pool: [(Int, Observation)] = ranked.map { (i, s) in
+        return ranked.map { (i, s) in
             let kf = calibration.scatteredDirection(x: s.x, y: s.y)
             return (i, Observation(x: s.x, y: s.y, intensity: s.intensity, kf: kf, q: LaueScattering.qDirection(kf: kf)))
         }
+    }
+
+    /// Indexes a pattern from scratch (no prior orientation).
+    public func index(_ spots: [ObservedSpot]) -> IndexingResult {
+        var pool = observations(spots)
         var grains: [Grain] = []
         var reason: String? = nil
         while grains.count < options.maxGrains {
@@ -113,6 +133,47 @@ public final class Indexer {
         return IndexingResult(status: grains.isEmpty ? .unindexed : .indexed, grains: grains,
                               reason: grains.isEmpty ? reason : (grains.count < options.maxGrains ? reason : nil),
                               peakCount: spots.count)
+    }
+
+    /// Scan-guided indexing: refines each of `seeds` (orientations of neighbouring points of a scan,
+    /// or of its orientation clusters; the most trusted first) against the spots, keeps the refined
+    /// orientation that indexes the most spots (then the lowest deviation, then the earlier seed), and
+    /// accepts it by the statistical test with the seeded limits (`seededMinimumIndexed`,
+    /// `maximumSeededChance`, `maximumSeedRotation`, `maximumSeededMeanDeviation`). One grain; deterministic.
+    public func index(_ spots: [ObservedSpot], near seeds: [Mat3]) -> IndexingResult {
+        let pool = observations(spots)
+        func failure(_ reason: String) -> IndexingResult {
+            IndexingResult(status: .unindexed, grains: [], reason: reason, peakCount: spots.count)
+        }
+        guard pool.count >= options.seededMinimumIndexed else {
+            return failure("too few peaks: \(pool.count) (at least \(options.seededMinimumIndexed) needed with a neighbour's orientation)")
+        }
+        guard !seeds.isEmpty else { return failure("no neighbouring orientation to start from") }
+        let obs = pool.map(\.1), ids = pool.map(\.0)
+        let tolerances = options.seededMatchTolerances.isEmpty ? options.matchTolerances : options.seededMatchTolerances
+        let grid = SpotGrid(obs, cell: pixelTolerance(tolerances.max()!) + 1)
+        var best: Grain? = nil
+        for seed in seeds {
+            guard let g = refineAndMatch(seed, obs, ids: ids, grid: grid, tolerances: tolerances, minimumMatches: options.seededMinimumIndexed),
+                  Misorientation.angle(g.orientation, seed, symmetry: []) <= options.maximumSeedRotation else { continue }
+            if let b = best, (g.indexedCount, -g.meanDeviation) <= (b.indexedCount, -b.meanDeviation) { continue }
+            best = g
+        }
+        guard let grain = best else {
+            return failure("no neighbouring orientation refines onto the spots (\(seeds.count) tried)")
+        }
+        if grain.indexedCount < options.seededMinimumIndexed {
+            return failure("a neighbour's orientation indexes only \(grain.indexedCount) spots (at least \(options.seededMinimumIndexed) needed)")
+        }
+        let chance = chanceOfMatches(grain, observed: obs.count)
+        if chance > options.maximumSeededChance {
+            return failure(String(format: "a neighbour's orientation matches %d of %d predicted spots, which unrelated peaks would give with probability %.1e (at most %.0e accepted)",
+                                  grain.indexedCount, grain.predictedCount, chance, options.maximumSeededChance))
+        }
+        if grain.meanDeviation > options.maximumSeededMeanDeviation {
+            return failure(String(format: "a neighbour's orientation deviates by %.2f px on average (at most %.2f px)", grain.meanDeviation, options.maximumSeededMeanDeviation))
+        }
+        return IndexingResult(status: .indexed, grains: [canonical(grain)], reason: nil, peakCount: spots.count)
     }
 
     struct Failure: Error { var reason: String }
@@ -297,16 +358,18 @@ public final class Indexer {
 
     private var lastPredictedCount = 0
 
-    func refineAndMatch(_ start: Mat3, _ obs: [Observation], ids: [Int], grid: SpotGrid) -> Grain? {
+    func refineAndMatch(_ start: Mat3, _ obs: [Observation], ids: [Int], grid: SpotGrid, tolerances: [Double]? = nil,
+                        minimumMatches: Int = 4) -> Grain? {
+        let tolerances = tolerances ?? options.matchTolerances
         var ub = start
         var strain: [Double]? = nil
         var matches: [Match] = []
-        for (pass, tol) in options.matchTolerances.enumerated() {
+        for (pass, tol) in tolerances.enumerated() {
             // Two rounds per tolerance: refine, re-match.
             for _ in 0..<2 {
                 matches = match(ub, obs, grid: grid, tolerance: tol)
-                guard matches.count >= 4 else { return nil }
-                let useStrain = options.refineStrain && pass == options.matchTolerances.count - 1 && matches.count >= 12
+                guard matches.count >= minimumMatches else { return nil }
+                let useStrain = options.refineStrain && pass == tolerances.count - 1 && matches.count >= 12
                 guard let r = OrientationRefiner.refine(ub, hkls: matches.map(\.predicted.hkl),
                                                         observed: matches.map { (obs[$0.observed].x, obs[$0.observed].y) },
                                                         material: material, calibration: calibration, strain: useStrain) else { return nil }
@@ -314,7 +377,7 @@ public final class Indexer {
                 if useStrain { strain = r.strain }
             }
         }
-        matches = match(ub, obs, grid: grid, tolerance: options.matchTolerances.last!)
+        matches = match(ub, obs, grid: grid, tolerance: tolerances.last!)
         guard !matches.isEmpty else { return nil }
         // Outliers (overlapping or distorted spots) would pull the fit: drop matches more than
         // max(1 px, 4x the median deviation) off, refine once more on the rest, and keep those.
@@ -326,7 +389,7 @@ public final class Indexer {
             guard devs.count == matches.count else { break }
             let limit = max(1.0, 4 * devs.sorted()[devs.count / 2])
             let kept = zip(matches, devs).filter { $0.1 <= limit }.map(\.0)
-            guard kept.count < matches.count, kept.count >= 4 else { break }
+            guard kept.count < matches.count, kept.count >= minimumMatches else { break }
             matches = kept
             if let r = OrientationRefiner.refine(ub, hkls: matches.map(\.predicted.hkl),
                                                  observed: matches.map { (obs[$0.observed].x, obs[$0.observed].y) },

@@ -13,6 +13,9 @@ public struct ScanSettings: Sendable {
     public var peakOptions: PeakSearchOptions
     public var indexingOptions: IndexingOptions
     public var classifierOptions: ClassifierOptions
+    /// Scan-guided indexing of the points the first pass left unindexed (nil: off). It runs when a
+    /// run covers the whole scan, and in `scan merge` for shards.
+    public var neighbourIndexing: NeighbourIndexingOptions? = NeighbourIndexingOptions()
 
     /// Defaults for defect mapping: indexing that tolerates broadened spots (mean deviation up to 1.5 px).
     public init(material: Material, calibration: DetectorCalibration) {
@@ -48,7 +51,10 @@ public final class PatternProcessor {
     }
 
     /// Processes one pattern; never throws: an unreadable image is a `failed` row with the reason.
-    public func process(_ pattern: ScanPattern, read: (ScanPattern) throws -> LaueImage) -> PatternResult {
+    /// With `seeds`, the pattern is indexed from those orientations (scan-guided, `Indexer.index(_:near:)`)
+    /// instead of from scratch, and `source` says where they came from.
+    public func process(_ pattern: ScanPattern, seeds: [Mat3]? = nil, source: IndexingSource = .neighbour,
+                        read: (ScanPattern) throws -> LaueImage) -> PatternResult {
         var record = PatternRecord(index: pattern.index, file: pattern.label, xUm: pattern.xUm, yUm: pattern.yUm,
                                    status: .failed, defectClass: .failed)
         let image: LaueImage
@@ -71,18 +77,20 @@ public final class PatternProcessor {
             record.reason = "\(pattern.path): the frame holds no finite pixel value (all NaN or infinite)"
             return PatternResult(record: record, spots: [])
         }
-        return process(image: image, record: record)
+        return process(image: image, record: record, seeds: seeds, source: source)
     }
 
-    /// Processes an image already in memory.
-    public func process(image: LaueImage, record base: PatternRecord) -> PatternResult {
+    /// Processes an image already in memory (from scratch, or from `seeds` as above).
+    public func process(image: LaueImage, record base: PatternRecord, seeds: [Mat3]? = nil,
+                        source: IndexingSource = .neighbour) -> PatternResult {
         var record = base
         let found = searcher.search(image)
         record.peakCount = found.peaks.count
         record.psfSigma = found.psfSigma
         record.depthTail = found.depthTail?.length
         record.depthTailAngle = found.depthTail?.angle
-        let result = indexer.index(found.peaks.map(ObservedSpot.init))
+        let observed = found.peaks.map(ObservedSpot.init)
+        let result = seeds.map { indexer.index(observed, near: $0) } ?? indexer.index(observed)
         guard result.status == .indexed, let grain = result.grains.first else {
             record.status = .unindexed
             record.defectClass = .unindexed
@@ -90,6 +98,7 @@ public final class PatternProcessor {
             return PatternResult(record: record, spots: [])
         }
         record.status = .indexed
+        record.indexedBy = seeds == nil ? .scratch : source
         record.indexedCount = grain.indexedCount
         record.meanDeviation = grain.meanDeviation
         record.matchingRate = grain.matchingRate

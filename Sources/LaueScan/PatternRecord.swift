@@ -2,6 +2,16 @@ import Foundation
 import LaueCore
 import LaueIO
 
+/// How a scan point's orientation was found (`indexed_by` in patterns.csv).
+public enum IndexingSource: String, Sendable, CaseIterable {
+    /// From its own spots alone (`Indexer.index(_:)`).
+    case scratch
+    /// Refined from the orientations of indexed neighbouring points (second pass, `NeighbourIndexing`).
+    case neighbour
+    /// Refined from one of the scan's orientation clusters (an isolated point, second pass).
+    case cluster
+}
+
 /// One row of `patterns.csv`: what the pipeline made of one pattern of a scan.
 public struct PatternRecord: Sendable, Equatable {
     public enum Status: String, Sendable, CaseIterable {
@@ -46,6 +56,8 @@ public struct PatternRecord: Sendable, Equatable {
     /// frame of B0) and its von Mises equivalent, with `scan run --strain`; empty otherwise.
     public var strain: [Double] = []
     public var strainEquivalent: Double?
+    /// How the orientation was found (nil unless indexed).
+    public var indexedBy: IndexingSource?
 
     public init(index: Int, file: String, xUm: Double, yUm: Double, status: Status, defectClass: DefectClass, reason: String = "") {
         self.index = index; self.file = file; self.xUm = xUm; self.yUm = yUm
@@ -58,7 +70,8 @@ public struct PatternRecord: Sendable, Equatable {
                                  "axis_h", "axis_k", "axis_l", "spread_deg", "tilt_deg", "n_orientations",
                                  "gnd_density_m2", "reason", "u11", "u12", "u13", "u21", "u22", "u23", "u31", "u32", "u33",
                                  "tilts_deg", "matching_rate", "psf_sigma_px", "pattern_index", "depth_tail", "depth_tail_px", "depth_tail_deg",
-                                 "strain_xx", "strain_yy", "strain_zz", "strain_yz", "strain_xz", "strain_xy", "strain_equivalent"]
+                                 "strain_xx", "strain_yy", "strain_zz", "strain_yz", "strain_xz", "strain_xy", "strain_equivalent",
+                                 "indexed_by"]
 
     /// Position of `pattern_index` among the columns.
     public static let patternIndexColumn = columns.firstIndex(of: "pattern_index") ?? columns.count - 1
@@ -78,7 +91,7 @@ public struct PatternRecord: Sendable, Equatable {
         // finding one, empty when the image was not read.
         f += [depthTail != nil ? "1" : (peakCount != nil ? "0" : ""), n(depthTail, 2), n(depthTailAngle, 1)]
         f += (0..<6).map { strain.count == 6 ? String(format: "%.4e", strain[$0]) : "" }
-        f += [strainEquivalent.map { String(format: "%.4e", $0) } ?? ""]
+        f += [strainEquivalent.map { String(format: "%.4e", $0) } ?? "", indexedBy?.rawValue ?? ""]
         return f
     }
 
@@ -113,6 +126,7 @@ public struct PatternRecord: Sendable, Equatable {
         let e = ["strain_xx", "strain_yy", "strain_zz", "strain_yz", "strain_xz", "strain_xy"].compactMap(d)
         if e.count == 6 { strain = e }
         strainEquivalent = d("strain_equivalent")
+        indexedBy = IndexingSource(rawValue: s("indexed_by"))
     }
 }
 

@@ -1,6 +1,7 @@
 import Foundation
 import LaueCore
 import LaueIO
+import LaueDefects
 
 /// `run.json`: what a run in an output folder is (scan, part of it, material, calibration, point
 /// spread) and whether it is complete. `--resume` checks that it continues the same run; `scan merge`
@@ -17,6 +18,46 @@ struct RunMetadata {
     /// Indexing settings that change the rows: energy band (keV) and whether strain is refined.
     var energyRange: ClosedRange<Double> = 5...22
     var strain = false
+    /// Whether unindexed points were indexed again from their neighbours (`NeighbourIndexing`).
+    var scanGuided = false
+    /// Beam size for the GND density, micrometres.
+    var beamSize = ClassifierOptions().beamSize
+
+    /// The run's settings taken from `settings` (what changes the rows besides scan, range and point spread).
+    mutating func record(_ settings: ScanSettings) {
+        energyRange = settings.indexingOptions.energyRange
+        strain = settings.indexingOptions.refineStrain
+        scanGuided = settings.neighbourIndexing != nil
+        beamSize = settings.classifierOptions.beamSize
+    }
+
+    /// The settings of the run for `material` (the one it recorded by name): what `scan merge` needs to
+    /// finish merged shards exactly as one run would.
+    func settings(material: Material) -> ScanSettings {
+        var s = ScanSettings(material: material, calibration: calibration)
+        s.indexingOptions.energyRange = energyRange
+        s.indexingOptions.refineStrain = strain
+        if !scanGuided { s.neighbourIndexing = nil }
+        s.classifierOptions.beamSize = beamSize
+        s.classifierOptions.pointSpreadSigma = pointSpreadSigma
+        return s
+    }
+
+    /// The first setting in which `other` differs from this run (nil: none): material, calibration and
+    /// the settings that change the rows.
+    func differentSetting(from other: RunMetadata) -> String? {
+        if material != other.material { return "material (\(material))" }
+        if energyRange != other.energyRange { return "energy band (\(energyRange.lowerBound)-\(energyRange.upperBound) keV)" }
+        if strain != other.strain { return "strain setting (--strain \(strain ? "on" : "off"))" }
+        if scanGuided != other.scanGuided { return "scan-guided indexing setting (\(scanGuided ? "on" : "off"))" }
+        if beamSize != other.beamSize { return "beam size (\(beamSize) um)" }
+        let a = calibration, b = other.calibration
+        if abs(a.distance - b.distance) > 1e-6 || abs(a.xcen - b.xcen) > 1e-6 || abs(a.ycen - b.ycen) > 1e-6
+            || abs(a.xbet - b.xbet) > 1e-6 || abs(a.xgam - b.xgam) > 1e-6 || abs(a.pixelSize - b.pixelSize) > 1e-9 {
+            return "calibration"
+        }
+        return nil
+    }
 
     var json: [String: Any] {
         let c = calibration
@@ -29,7 +70,9 @@ struct RunMetadata {
         ]
         j["shard"] = shard.map { [$0.index, $0.count] } ?? NSNull()
         j["psf_sigma_px"] = pointSpreadSigma ?? NSNull()
-        j["indexing"] = ["energy_kev": [energyRange.lowerBound, energyRange.upperBound], "strain": strain] as [String: Any]
+        j["indexing"] = ["energy_kev": [energyRange.lowerBound, energyRange.upperBound], "strain": strain,
+                         "scan_guided": scanGuided] as [String: Any]
+        j["classification"] = ["beam_size_um": beamSize]
         return j
     }
 
@@ -58,7 +101,9 @@ struct RunMetadata {
         if let ix = j["indexing"] as? [String: Any] {
             if let e = ix["energy_kev"] as? [Double], e.count == 2, e[0].isFinite, e[1].isFinite, e[0] < e[1] { m.energyRange = e[0]...e[1] }
             m.strain = ix["strain"] as? Bool ?? false
+            m.scanGuided = ix["scan_guided"] as? Bool ?? false
         }
+        if let cl = j["classification"] as? [String: Any], let b = cl["beam_size_um"] as? Double, b.isFinite, b > 0 { m.beamSize = b }
         return m
     }
 
@@ -70,14 +115,7 @@ struct RunMetadata {
         if scan != other.scan { throw differ("scan (\(scan))") }
         if patternCount != other.patternCount { throw differ("number of patterns (\(patternCount))") }
         if shard != other.shard { throw differ("shard (\(shard?.description ?? "none"))") }
-        if material != other.material { throw differ("material (\(material))") }
-        if energyRange != other.energyRange { throw differ("energy band (\(energyRange.lowerBound)-\(energyRange.upperBound) keV)") }
-        if strain != other.strain { throw differ("strain setting (--strain \(strain ? "on" : "off"))") }
-        let a = calibration, b = other.calibration
-        if abs(a.distance - b.distance) > 1e-6 || abs(a.xcen - b.xcen) > 1e-6 || abs(a.ycen - b.ycen) > 1e-6
-            || abs(a.xbet - b.xbet) > 1e-6 || abs(a.xgam - b.xgam) > 1e-6 || abs(a.pixelSize - b.pixelSize) > 1e-9 {
-            throw differ("calibration")
-        }
+        if let what = differentSetting(from: other) { throw differ(what) }
     }
 }
 

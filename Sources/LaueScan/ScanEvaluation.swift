@@ -25,8 +25,18 @@ public struct ScanEvaluation: Sendable {
     /// Patterns outside the particle (truth `unindexed`) given a physical class.
     public var outsideClassified: Int
     public var matched: Int
+    /// Misorientation (degrees, symmetry-aware) between each indexed pattern's orientation and the
+    /// truth's (`u11`...`u33`), by how the pattern was indexed.
+    public var orientationErrors: [IndexingSource: [Double]] = [:]
+    /// An orientation farther than this from the truth is wrong, degrees (sub-grains of the simulated
+    /// defects lie within about 1 degree of the truth's orientation).
+    public static let wrongOrientationDegrees = 3.0
+    public var wrongOrientations: Int {
+        orientationErrors.values.reduce(0) { $0 + $1.filter { $0 > ScanEvaluation.wrongOrientationDegrees }.count }
+    }
 
-    public init(truth: CSVTable, results: [PatternRecord], source: String = "truth.csv") throws {
+    /// `symmetry`: the material's proper rotations, for the orientation errors (nil: not evaluated).
+    public init(truth: CSVTable, results: [PatternRecord], source: String = "truth.csv", symmetry: [Mat3]?) throws {
         guard let fi = truth.index(of: "file"), let ci = truth.index(of: "class") else {
             throw LaueError(.missingData, file: source, "truth table needs file and class columns")
         }
@@ -37,9 +47,15 @@ public struct ScanEvaluation: Sendable {
         var axis: [Double] = [], spreads: [DefectClass: [Double]] = [:], tilts: [DefectClass: [Double]] = [:]
         var truthCounts: [DefectClass: Int] = [:], measuredCounts: [DefectClass: Int] = [:]
         var outside = 0, matched = 0
+        let uColumns = ["u11", "u12", "u13", "u21", "u22", "u23", "u31", "u32", "u33"].compactMap(col)
+        var orientationErrors: [IndexingSource: [Double]] = [:]
         for row in truth.rows {
             guard let r = byFile[row[fi]] else { continue }
             matched += 1
+            let u = uColumns.compactMap { Double(row[$0]) }
+            if let symmetry, u.count == 9, let measured = r.orientation, r.status == .indexed {
+                orientationErrors[r.indexedBy ?? .scratch, default: []].append(Misorientation.angle(measured, Mat3(u), symmetry: symmetry))
+            }
             let t = try DefectClass(label: row[ci])
             guard let ti = ScanEvaluation.classes.firstIndex(of: t) else {
                 if ScanEvaluation.classes.contains(r.defectClass) { outside += 1 }
@@ -80,6 +96,7 @@ public struct ScanEvaluation: Sendable {
         truthFractions = tf; measuredFractions = mf
         outsideClassified = outside
         self.matched = matched
+        self.orientationErrors = orientationErrors
     }
 
     public static func median(_ v: [Double]) -> Double {
@@ -101,6 +118,12 @@ public struct ScanEvaluation: Sendable {
         for c in ScanEvaluation.classes {
             if let e = spreadErrors[c] { lines.append(String(format: "  %@ spread: median |error| %.1f %%, max %.1f %%", c.rawValue, 100 * ScanEvaluation.median(e.map(abs)), 100 * (e.map(abs).max() ?? 0))) }
             if let e = tiltErrors[c] { lines.append(String(format: "  %@ tilt: median |error| %.1f %%, max %.1f %%", c.rawValue, 100 * ScanEvaluation.median(e.map(abs)), 100 * (e.map(abs).max() ?? 0))) }
+        }
+        for source in IndexingSource.allCases {
+            guard let e = orientationErrors[source], !e.isEmpty else { continue }
+            lines.append(String(format: "  indexed %@: %d patterns, orientation error median %.3f deg, max %.3f deg, %d wrong (> %.0f deg)",
+                                source.rawValue, e.count, ScanEvaluation.median(e), e.max() ?? 0,
+                                e.filter { $0 > ScanEvaluation.wrongOrientationDegrees }.count, ScanEvaluation.wrongOrientationDegrees))
         }
         lines.append("defect fractions among defect-present patterns (truth / measured, %):")
         for c in ScanEvaluation.classes where c.isDefect {

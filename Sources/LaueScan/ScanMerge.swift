@@ -5,7 +5,10 @@ import LaueIO
 /// Joins the output folders of the shards of one scan into one output folder, as if the scan had
 /// run in one piece: rows in scan order, then `results.h5` and the maps.
 public enum ScanMerge {
-    public static func merge(_ folders: [String], into output: String, material: Material) throws -> [String] {
+    /// With scan-guided indexing (recorded in the shards' run.json), the merged rows get the second
+    /// pass (`NeighbourIndexing`) over the whole scan, on `jobs` threads, reading the scan's images again.
+    public static func merge(_ folders: [String], into output: String, material: Material,
+                             jobs: Int = ProcessInfo.processInfo.activeProcessorCount) throws -> [String] {
         guard !folders.isEmpty else { throw LaueError(.invalidArgument, "scan merge: no input folders") }
         var parts: [(RunMetadata, String)] = []
         for f in folders {
@@ -19,15 +22,18 @@ public enum ScanMerge {
         parts.sort { $0.0.range.lowerBound < $1.0.range.lowerBound }
         let first = parts[0].0
         for (m, f) in parts {
-            if m.scan != first.scan || m.patternCount != first.patternCount || m.material != first.material {
-                throw LaueError(.invalidArgument, file: f, "belongs to another run (scan \(m.scan), \(m.patternCount) patterns, \(m.material))")
+            if m.scan != first.scan || m.patternCount != first.patternCount {
+                throw LaueError(.invalidArgument, file: f, "belongs to another run (scan \(m.scan), \(m.patternCount) patterns)")
             }
             if m.pointSpreadSigma != first.pointSpreadSigma {
                 throw LaueError(.invalidArgument, file: f, "was run with another point spread (\(m.pointSpreadSigma.map { String($0) } ?? "none"))")
             }
-            if m.energyRange != first.energyRange || m.strain != first.strain {
-                throw LaueError(.invalidArgument, file: f, "was run with other indexing settings (energy \(m.energyRange.lowerBound)-\(m.energyRange.upperBound) keV, strain \(m.strain ? "on" : "off"))")
+            if let what = m.differentSetting(from: first) {
+                throw LaueError(.invalidArgument, file: f, "was run with another \(what) than \(parts[0].1)")
             }
+        }
+        guard material.name == first.material else {
+            throw LaueError(.invalidArgument, file: parts[0].1, "was run with material \(first.material), not \(material.name)")
         }
         // Coverage: contiguous, no gap, no overlap.
         var expected = 0
@@ -46,6 +52,18 @@ public enum ScanMerge {
         let peaks = (work as NSString).appendingPathComponent("peaks.part.csv")
         try concatenate(parts.map { ($0.1 as NSString).appendingPathComponent("patterns.csv") }, header: PartFiles.patternsHeader, to: patterns)
         try concatenate(parts.map { ($0.1 as NSString).appendingPathComponent("peaks.csv") }, header: PartFiles.peaksHeader, to: peaks)
+        let settings = first.settings(material: material)
+        if let guided = settings.neighbourIndexing {
+            let manifest = try ScanManifest.open(first.scan)
+            let processors = try (0..<max(1, jobs)).map { _ in try PatternProcessor(settings: settings) }
+            let gp = (work as NSString).appendingPathComponent("patterns.guided.csv")
+            let gk = (work as NSString).appendingPathComponent("peaks.guided.csv")
+            if try NeighbourIndexing.run(patterns: patterns, peaks: peaks, patternsOut: gp, peaksOut: gk, manifest: manifest,
+                                         processors: processors, options: guided).changed {
+                try fm.moveItemReplacing(gp, patterns)
+                try fm.moveItemReplacing(gk, peaks)
+            }
+        }
         let outputs = try ScanOutputs.writeAll(patterns: patterns, peaks: peaks, folder: output, material: material,
                                                title: (first.scan as NSString).lastPathComponent)
         let finalPatterns = (output as NSString).appendingPathComponent("patterns.csv")

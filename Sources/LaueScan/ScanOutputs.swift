@@ -117,7 +117,7 @@ final class PatternTableWriter {
     let count: Int
     var offset = 0
     static let block = 4096
-    static let strings = ["file", "status", "class", "reason", "tilts_deg"]
+    static let strings = ["file", "status", "class", "reason", "tilts_deg", "indexed_by"]
     nonisolated(unsafe) static let numbers: [(String, String, (PatternRecord) -> Double?)] = [
         ("pattern_index", "", { Double($0.index) }), ("x_um", "micrometre", \.xUm), ("y_um", "micrometre", \.yUm),
         ("confidence", "", \.confidence), ("n_peaks", "", { $0.peakCount.map(Double.init) }),
@@ -150,7 +150,8 @@ final class PatternTableWriter {
     }
 
     func append(_ r: PatternRecord) throws {
-        let t = [r.file, r.status.rawValue, r.defectClass.rawValue, r.reason, r.tilts.map { String(format: "%.5f", $0) }.joined(separator: ";")]
+        let t = [r.file, r.status.rawValue, r.defectClass.rawValue, r.reason, r.tilts.map { String(format: "%.5f", $0) }.joined(separator: ";"),
+                 r.indexedBy?.rawValue ?? ""]
         for k in t.indices { text[k].append(t[k]) }
         for (k, c) in PatternTableWriter.numbers.enumerated() { values[k].append(c.2(r) ?? .nan) }
         matrices += r.orientation?.flat ?? [Double](repeating: .nan, count: 9)

@@ -64,6 +64,10 @@ public struct ScanRunSummary: Sendable {
     public var pointSpreadSigma: Double?
     public var complete: Bool
     public var outputs: [String]
+    /// Points indexed by the scan-guided second pass (from neighbours or orientation clusters).
+    public var neighbourIndexed = 0
+    /// Scratch-indexed points that took their neighbours' orientation (odd ones out, second pass).
+    public var neighbourReplaced = 0
 }
 
 /// Events of a run, for progress bars and logs (called on the run's own thread).
@@ -127,8 +131,7 @@ public final class ScanRunner {
         var metadata = RunMetadata(scan: scanPath, patternCount: total, shard: options.shard, range: range,
                                    material: settings.material.name, calibration: settings.calibration,
                                    pointSpreadSigma: nil, complete: false)
-        metadata.energyRange = settings.indexingOptions.energyRange
-        metadata.strain = settings.indexingOptions.refineStrain
+        metadata.record(settings)
         if let previous = try RunMetadata.read(runFile) {
             if options.overwrite {
                 try? fm.removeItem(atPath: workFolder)
@@ -205,15 +208,28 @@ public final class ScanRunner {
             observer?.scanProgress(done: next - range.lowerBound, total: range.count)
         }
         var outputs: [String] = []
+        var neighbourIndexed = 0, neighbourReplaced = 0
         let complete = next == range.upperBound
         if complete {
             try patternsOut.close(); try peaksOut.close()
+            // The second pass writes new tables beside the part files, which stay as the first pass
+            // left them: a run killed from here on redoes the pass from the same rows.
+            var patternsSource = patternsPart, peaksSource = peaksPart
+            if range == 0..<total, let guided = settings.neighbourIndexing {
+                let gp = (workFolder as NSString).appendingPathComponent("patterns.guided.csv")
+                let gk = (workFolder as NSString).appendingPathComponent("peaks.guided.csv")
+                let pass = try NeighbourIndexing.run(patterns: patternsPart, peaks: peaksPart, patternsOut: gp, peaksOut: gk,
+                                                     manifest: manifest, processors: processors.items, options: guided)
+                neighbourIndexed = pass.indexed
+                neighbourReplaced = pass.replaced
+                if pass.changed { patternsSource = gp; peaksSource = gk }
+            }
             if options.writeMapsAndHDF5 && range == 0..<total {
-                outputs += try ScanOutputs.writeAll(patterns: patternsPart, peaks: peaksPart, folder: output,
+                outputs += try ScanOutputs.writeAll(patterns: patternsSource, peaks: peaksSource, folder: output,
                                                     material: settings.material, title: (scanPath as NSString).lastPathComponent)
             }
-            try fm.moveItemReplacing(peaksPart, peaksFile)
-            try fm.moveItemReplacing(patternsPart, patternsFile)
+            try fm.moveItemReplacing(peaksSource, peaksFile)
+            try fm.moveItemReplacing(patternsSource, patternsFile)
             outputs = [patternsFile, peaksFile] + outputs
             // Totals over the whole range (a resumed run only saw part of it).
             counts = [:]; failed = 0; unindexed = 0
@@ -228,7 +244,8 @@ public final class ScanRunner {
         }
         return ScanRunSummary(range: range, resumedFrom: done, processed: processed, counts: counts, failed: failed,
                               unindexed: unindexed, seconds: Date().timeIntervalSince(t0),
-                              pointSpreadSigma: metadata.pointSpreadSigma, complete: complete, outputs: outputs)
+                              pointSpreadSigma: metadata.pointSpreadSigma, complete: complete, outputs: outputs,
+                              neighbourIndexed: neighbourIndexed, neighbourReplaced: neighbourReplaced)
     }
 }
 

@@ -68,7 +68,8 @@ struct DemoCommand: ParsableCommand {
                 _ = try runner.run()
                 folders.append(result)
                 let truth = try CSVTable.read(path: (scan as NSString).appendingPathComponent("truth.csv"))
-                evaluations.append(try ScanEvaluation(truth: truth, results: try ScanOutputs.readPatterns(runner.patternsFile)))
+                evaluations.append(try ScanEvaluation(truth: truth, results: try ScanOutputs.readPatterns(runner.patternsFile),
+                                                              symmetry: lco.symmetryRotations))
             }
             let table = try DefectFractionTable.load(folders: folders)
             var text = "Defect fractions, \(particles) simulated LiCoO2 particle(s), \(dims.columns)x\(dims.rows) patterns each:\n\n"

@@ -57,6 +57,7 @@ struct ScanRunCommand: ParsableCommand {
             var settings = ScanSettings(material: try Material.load(input.material), calibration: calibration)
             settings.classifierOptions.beamSize = beamSize
             settings.indexingOptions = try input.indexing(settings.indexingOptions)
+            if input.scratchOnly { settings.neighbourIndexing = nil }
             var options = ScanRunOptions()
             if let jobs { guard jobs >= 1 else { throw LaueError(.invalidArgument, "--jobs must be at least 1") }; options.jobs = jobs }
             options.resume = resume
@@ -74,6 +75,8 @@ struct ScanRunCommand: ParsableCommand {
                                     s.resumedFrom > 0 ? "\(s.resumedFrom) from a previous run" : "all new", s.seconds,
                                     s.processed > 0 ? String(format: ", %.1f patterns/s", Double(s.processed) / max(s.seconds, 1e-9)) : "",
                                     s.pointSpreadSigma.map { String(format: "%.3f px", $0) } ?? "fitted per pattern"))
+                if s.neighbourIndexed > 0 { lines.append("\(s.neighbourIndexed) indexed from their neighbours' orientations (indexed_by in patterns.csv)") }
+                if s.neighbourReplaced > 0 { lines.append("\(s.neighbourReplaced) odd orientations replaced by their neighbours' (which index as many spots)") }
                 if s.failed > 0 || s.unindexed > 0 { lines.append("\(s.failed) failed, \(s.unindexed) unindexed (reasons in patterns.csv)") }
                 lines.append("outputs in \(out): " + s.outputs.map { ($0 as NSString).lastPathComponent }.joined(separator: ", "))
             } else {
@@ -105,6 +108,10 @@ struct ScanInput: ParsableArguments {
     @Flag(help: "Also refine the deviatoric strain of every pattern (strain_* columns, a strain map).")
     var strain = false
 
+    @Flag(help: ArgumentHelp("Index every point from its own spots only.",
+                             discussion: "By default, points left unindexed are indexed again from the orientations of their indexed neighbours (indexed_by = neighbour in patterns.csv; docs/scan-pipeline.md)."))
+    var scratchOnly = false
+
     /// The indexing options these choose, on top of `base`.
     func indexing(_ base: IndexingOptions) throws -> IndexingOptions {
         var o = base
@@ -114,7 +121,7 @@ struct ScanInput: ParsableArguments {
     }
 
     /// The same options as `scan run` arguments (for the shards of `scan submit`).
-    var runArguments: [String] { ["--energy", energy] + (strain ? ["--strain"] : []) }
+    var runArguments: [String] { ["--energy", energy] + (strain ? ["--strain"] : []) + (scratchOnly ? ["--scratch-only"] : []) }
 
     /// The scan's manifest and the calibration file to use.
     func open() throws -> (ScanManifest, String) {
@@ -188,14 +195,17 @@ struct ScanEvaluateCommand: ParsableCommand {
             let patterns = (output as NSString).appendingPathComponent("patterns.csv")
             let records = try ScanOutputs.readPatterns(patterns)
             var truthPath = truth
-            if truthPath == nil, let data = FileManager.default.contents(atPath: (output as NSString).appendingPathComponent("run.json")),
-               let j = try? JSONSerialization.jsonObject(with: data) as? [String: Any], let scan = j["scan"] as? String {
+            var symmetry: [Mat3]? = nil
+            let run = FileManager.default.contents(atPath: (output as NSString).appendingPathComponent("run.json"))
+                .flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }
+            if let name = run?["material"] as? String, let m = try? Material.load(name) { symmetry = m.symmetryRotations }
+            if truthPath == nil, let j = run, let scan = j["scan"] as? String {
                 var isDir: ObjCBool = false
                 _ = FileManager.default.fileExists(atPath: scan, isDirectory: &isDir)
                 truthPath = ((isDir.boolValue ? scan : (scan as NSString).deletingLastPathComponent) as NSString).appendingPathComponent("truth.csv")
             }
             guard let t = truthPath else { throw LaueError(.missingData, file: output, "no --truth given and no run.json naming the scan") }
-            let e = try ScanEvaluation(truth: try CSVTable.read(path: t), results: records, source: t)
+            let e = try ScanEvaluation(truth: try CSVTable.read(path: t), results: records, source: t, symmetry: symmetry)
             emit(e.report)
         }
     }

@@ -65,8 +65,9 @@ enum TestScans {
             let fi = t.index(of: "file")!
             truth.rows += t.rows.map { var r = $0; r[fi] = "\(k):" + r[fi]; return r }
         }
-        let e = try ScanEvaluation(truth: truth, results: records)
+        let e = try ScanEvaluation(truth: truth, results: records, symmetry: TestScans.lco.symmetryRotations)
         print(e.report)
+        #expect(e.wrongOrientations == 0)
         #expect(e.macroF1 >= 0.95, "macro-F1 \(e.macroF1)")
         for (i, c) in ScanEvaluation.classes.enumerated() {
             #expect(e.recall[i] >= 0.90, "recall of \(c.rawValue): \(e.recall[i])")

@@ -1,0 +1,263 @@
+import Dispatch
+import Foundation
+import LaueCore
+import LaueIO
+
+/// Settings of scan-guided indexing, the second pass of a scan (docs/scan-pipeline.md).
+public struct NeighbourIndexingOptions: Sendable, Equatable {
+    /// Indexed points within this many grid cells (Chebyshev distance) lend their orientations.
+    public var radius = 1
+    /// At most this many seeds per point, nearest first.
+    public var maximumSeeds = 8
+    /// A seed within this many degrees of one already taken adds nothing and is dropped.
+    public var distinctSeedDegrees = 0.1
+    /// Orientation clusters of the scan, for points without an indexed neighbour: scratch-indexed
+    /// orientations within `clusterDegrees` of a cluster's first member join it (at most
+    /// `maximumClusters` are formed); the `clusterSeeds` most populated clusters with at least
+    /// `minimumClusterSize` members lend their mean orientations.
+    public var clusterDegrees = 2.0
+    public var clusterSeeds = 4
+    public var minimumClusterSize = 3
+    public var maximumClusters = 256
+    /// A scratch-indexed point farther than `outlierDegrees` from most (and at least two) of its
+    /// indexed neighbours is re-indexed from their orientations; it takes theirs when that indexes at
+    /// least as many of its spots (a pseudo-symmetric or twin mate chosen from scratch; a real
+    /// one-point grain keeps its own, which explains its spots better).
+    public var outlierDegrees = 5.0
+    public var minimumOutlierNeighbours = 2
+
+    public init() {}
+}
+
+/// Scan-guided indexing: a particle is one crystal whose orientation varies slowly across the scan, so
+/// the orientations of its indexed points are good starting points for the points whose few or
+/// ambiguous spots could not be indexed from scratch. After the first pass has written every row, each
+/// `unindexed` point with enough peaks is indexed again from the orientations of its indexed
+/// neighbours (`Indexer.index(_:near:)`, accepted by the statistical test with the seeded limits), in
+/// waves: a point indexed in one wave lends its orientation in the next, and a point is tried again
+/// only when its set of indexed neighbours grew. Points with no indexed neighbour at all are then tried
+/// against the scan's orientation clusters. The result depends only on the first pass's rows, never on
+/// timing or sharding, so a whole run and merged shards agree byte for byte.
+enum NeighbourIndexing {
+    struct Outcome {
+        /// Points indexed by this pass (neighbour or cluster).
+        var indexed = 0
+        /// Scratch-indexed points that took their neighbours' orientation instead.
+        var replaced = 0
+        /// Whether any row changed (indexed, or a failed attempt added to its reason).
+        var changed: Bool { !results.isEmpty }
+        var results: [Int: PatternResult] = [:]
+    }
+
+    /// Runs the pass over the rows of `patterns` (the first pass's part file, whole scan) and, when any
+    /// row changes, writes all rows to `patternsOut` and `peaksOut` (the spots of newly indexed points
+    /// inserted in scan order). Returns the outcome; nothing is written when nothing changed.
+    static func run(patterns: String, peaks: String, patternsOut: String, peaksOut: String, manifest: ScanManifest,
+                    processors: [PatternProcessor], options: NeighbourIndexingOptions) throws -> Outcome {
+        var rows: [PatternRecord] = []
+        try ScanOutputs.forEachPattern(patterns) { rows.append($0) }
+        let outcome = search(rows: rows, manifest: manifest, processors: processors, options: options)
+        guard outcome.changed else { return outcome }
+        try write(rows: rows, results: outcome.results, patterns: patterns, peaks: peaks, patternsOut: patternsOut, peaksOut: peaksOut)
+        return outcome
+    }
+
+    /// The waves of the pass over rows in memory.
+    static func search(rows: [PatternRecord], manifest: ScanManifest, processors: [PatternProcessor],
+                       options: NeighbourIndexingOptions) -> Outcome {
+        guard let settings = processors.first?.settings else { return Outcome() }
+        let symmetry = settings.material.symmetryRotations
+        let minimumPeaks = settings.indexingOptions.seededMinimumIndexed
+        let grid = ScanGrid(x: rows.map(\.xUm), y: rows.map(\.yUm))
+        var occupants: [Int: [Int]] = [:]
+        for (k, c) in grid.cells.enumerated() { occupants[c.row * grid.columns + c.column, default: []].append(k) }
+        var orientation: [Mat3?] = rows.map { $0.status == .indexed ? $0.orientation : nil }
+        let candidates = rows.indices.filter { rows[$0].status == .unindexed && (rows[$0].peakCount ?? 0) >= minimumPeaks }
+
+        /// Indexed neighbours of point k, nearest first (then by pattern index), and their distinct
+        /// orientations (only those farther than `outlierDegrees` from `unlike`, when given).
+        func neighbourSeeds(_ k: Int, unlike: Mat3? = nil) -> (lenders: [Int], seeds: [Mat3]) {
+            let c = grid.cells[k], r = options.radius
+            var near: [(d: Int, index: Int, position: Int)] = []
+            for dr in -r...r {
+                for dc in -r...r {
+                    let row = c.row + dr, column = c.column + dc
+                    guard row >= 0, row < grid.rows, column >= 0, column < grid.columns else { continue }
+                    for j in occupants[row * grid.columns + column] ?? [] where j != k && orientation[j] != nil {
+                        near.append((dr * dr + dc * dc, rows[j].index, j))
+                    }
+                }
+            }
+            near.sort { ($0.d, $0.index) < ($1.d, $1.index) }
+            var seeds: [Mat3] = []
+            for n in near where seeds.count < options.maximumSeeds {
+                let u = orientation[n.position]!
+                if let own = unlike, Misorientation.angle(u, own, symmetry: symmetry) <= options.outlierDegrees { continue }
+                if seeds.contains(where: { Misorientation.angle(u, $0, symmetry: symmetry) < options.distinctSeedDegrees }) { continue }
+                seeds.append(u)
+            }
+            return (near.map(\.position), seeds)
+        }
+
+        var outcome = Outcome()
+        // Odd ones out first, on the first pass's orientations.
+        var outliers: [(Int, [Mat3])] = []
+        for k in rows.indices where rows[k].status == .indexed {
+            guard let own = orientation[k] else { continue }
+            let (lenders, unlike) = neighbourSeeds(k, unlike: own)
+            let differing = lenders.filter { Misorientation.angle(orientation[$0]!, own, symmetry: symmetry) > options.outlierDegrees }.count
+            if !unlike.isEmpty, differing >= options.minimumOutlierNeighbours, 2 * differing > lenders.count { outliers.append((k, unlike)) }
+        }
+        for (k, r) in process(outliers, source: .neighbour, rows: rows, manifest: manifest, processors: processors)
+        where r.record.status == .indexed && (r.record.indexedCount ?? 0) >= (rows[k].indexedCount ?? Int.max) {
+            outcome.results[k] = r
+            outcome.replaced += 1
+        }
+        for (k, r) in outcome.results { orientation[k] = r.record.orientation }
+
+        var lent: [Int: [Int]] = [:]                   // candidate -> the neighbours it was last tried with
+        while true {
+            var jobs: [(Int, [Mat3])] = []
+            for k in candidates where outcome.results[k]?.record.status != .indexed {
+                let (lenders, seeds) = neighbourSeeds(k)
+                guard !seeds.isEmpty, lent[k] != lenders else { continue }
+                lent[k] = lenders
+                jobs.append((k, seeds))
+            }
+            guard !jobs.isEmpty else { break }
+            for (k, r) in process(jobs, source: .neighbour, rows: rows, manifest: manifest, processors: processors) {
+                record(r, for: k, source: .neighbour, rows: rows, into: &outcome)
+                if r.record.status == .indexed { orientation[k] = r.record.orientation }
+            }
+        }
+        // Points that never had an indexed neighbour: the scan's orientation clusters.
+        let isolated = candidates.filter { lent[$0] == nil }
+        let clusters = isolated.isEmpty ? [] : clusterSeeds(rows: rows, symmetry: symmetry, material: settings.material, options: options)
+        if !clusters.isEmpty {
+            let jobs = isolated.map { ($0, clusters) }
+            for (k, r) in process(jobs, source: .cluster, rows: rows, manifest: manifest, processors: processors) {
+                record(r, for: k, source: .cluster, rows: rows, into: &outcome)
+            }
+        }
+        return outcome
+    }
+
+    /// Keeps an attempt: an indexed point replaces its row; a failed attempt adds its reason to the
+    /// first pass's.
+    private static func record(_ r: PatternResult, for k: Int, source: IndexingSource, rows: [PatternRecord], into outcome: inout Outcome) {
+        var r = r
+        if r.record.status == .indexed {
+            outcome.indexed += 1
+        } else if r.record.status == .unindexed {
+            let from = source == .cluster ? "from the scan's orientation clusters" : "from neighbouring orientations"
+            r.record.reason = rows[k].reason + "; " + from + ": " + r.record.reason
+        } else {
+            return                                      // unreadable now: keep the first pass's row
+        }
+        outcome.results[k] = r
+    }
+
+    /// Processes `jobs` (row position, seeds) in parallel, one processor per worker; results in job order.
+    private static func process(_ jobs: [(Int, [Mat3])], source: IndexingSource, rows: [PatternRecord], manifest: ScanManifest,
+                                processors: [PatternProcessor]) -> [(Int, PatternResult)] {
+        let box = ResultBox(count: jobs.count)
+        let workers = min(processors.count, jobs.count)
+        let items = ProcessorBox(processors)
+        let byIndex = Dictionary(manifest.patterns.map { ($0.index, $0) }, uniquingKeysWith: { a, _ in a })
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
+            var i = w
+            while i < jobs.count {
+                let (k, seeds) = jobs[i]
+                if let pattern = byIndex[rows[k].index] {
+                    box.set(i, items.items[w].process(pattern, seeds: seeds, source: source) { try ScanRunner.read(manifest, $0) })
+                }
+                i += workers
+            }
+        }
+        return zip(jobs, box.items).compactMap { job, r in r.map { (job.0, $0) } }
+    }
+
+    /// Mean orientations of the most populated orientation clusters of the scratch-indexed points.
+    static func clusterSeeds(rows: [PatternRecord], symmetry: [Mat3], material: Material, options: NeighbourIndexingOptions) -> [Mat3] {
+        var clusters: [(first: Mat3, members: [Mat3], firstIndex: Int)] = []
+        for r in rows where r.status == .indexed && r.indexedBy == .scratch {
+            guard let u = r.orientation else { continue }
+            if let c = clusters.firstIndex(where: { Misorientation.angle(u, $0.first, symmetry: symmetry) <= options.clusterDegrees }) {
+                clusters[c].members.append(u)
+            } else if clusters.count < options.maximumClusters {
+                clusters.append((u, [u], r.index))
+            }
+        }
+        return clusters.filter { $0.members.count >= options.minimumClusterSize }
+            .sorted { ($0.members.count, -$0.firstIndex) > ($1.members.count, -$1.firstIndex) }
+            .prefix(options.clusterSeeds)
+            .compactMap { c in
+                let aligned = c.members.map { Misorientation.closestEquivalent(of: $0, to: c.first, symmetry: symmetry) }
+                return OrientationStatistics.mean(aligned, material: material)
+            }
+    }
+
+    /// Rewrites the tables with the pass's rows: changed pattern rows replaced, spots of newly indexed
+    /// points inserted before the spots of later patterns.
+    static func write(rows: [PatternRecord], results: [Int: PatternResult], patterns: String, peaks: String,
+                      patternsOut: String, peaksOut: String) throws {
+        try AtomicFile.write(to: patternsOut) { temp in
+            let out = try TextSink(temp)
+            try LineReader.forEachLine(patterns) { line, number in
+                if number > 0, let r = results[number - 1] { try out.write(r.record.csvLine + "\n") } else { try out.write(line + "\n") }
+            }
+            try out.close()
+        }
+        let inserted = results.values.filter { !$0.spots.isEmpty }.sorted { $0.record.index < $1.record.index }
+        try AtomicFile.write(to: peaksOut) { temp in
+            let out = try TextSink(temp)
+            var next = 0
+            func flush(before index: Int) throws {
+                while next < inserted.count, inserted[next].record.index < index {
+                    for s in inserted[next].spots { try out.write(s.csvLine + "\n") }
+                    next += 1
+                }
+            }
+            try LineReader.forEachLine(peaks) { line, number in
+                if number > 0 {
+                    let f = CSVTable.fields(of: Substring(line))
+                    if f.count > 1, let index = Int(f[1]) { try flush(before: index) }
+                }
+                try out.write(line + "\n")
+            }
+            try flush(before: Int.max)
+            try out.close()
+        }
+    }
+}
+
+/// A buffered text file writer.
+final class TextSink {
+    let path: String
+    let handle: FileHandle
+    var buffer = ""
+
+    init(_ path: String) throws {
+        _ = FileManager.default.createFile(atPath: path, contents: nil)
+        guard let h = FileHandle(forWritingAtPath: path) else { throw LaueError(.unreadable, file: path, "cannot write") }
+        self.path = path; handle = h
+    }
+
+    func write(_ text: String) throws {
+        buffer += text
+        if buffer.utf8.count > 1 << 20 { try flush() }
+    }
+
+    func flush() throws {
+        guard !buffer.isEmpty else { return }
+        do { try handle.write(contentsOf: Data(buffer.utf8)) } catch {
+            throw LaueError(.unreadable, file: path, "cannot write: \(error.localizedDescription)")
+        }
+        buffer = ""
+    }
+
+    func close() throws {
+        try flush()
+        try handle.close()
+    }
+}

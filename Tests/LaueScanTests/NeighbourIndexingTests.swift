@@ -1,0 +1,74 @@
+import Foundation
+import Testing
+import LaueCore
+import LaueIO
+import LaueScan
+import LaueSimulation
+import LaueTestSupport
+
+/// Scan-guided indexing on an APS-like simulated particle (2048² at 510 mm, seed 202, never used for
+/// tuning) whose orientation leaves few spots per point: most points need their neighbours.
+@Suite(.serialized) struct NeighbourIndexingTests {
+    static let scan: String = {
+        let dir = Fixtures.temporaryFolder("aps-sparse")
+        let spec = ScanSpec(material: TestScans.lco, detector: try! SimulatedDetector.builtin("aps"), columns: 8, rows: 8, stepUm: 0.5, seed: 202)
+        _ = try! SimulatedScanWriter.write(spec, to: dir, options: SimulatedScanWriter.Options())
+        return dir
+    }()
+    static let whole: String = {
+        let out = Fixtures.temporaryFolder("aps-sparse-run")
+        try! TestScans.run(scan, into: out)
+        return out
+    }()
+
+    @Test func sparsePointsIndexFromTheirNeighbours() throws {
+        let records = try ScanOutputs.readPatterns((NeighbourIndexingTests.whole as NSString).appendingPathComponent("patterns.csv"))
+        let truth = try CSVTable.read(path: (NeighbourIndexingTests.scan as NSString).appendingPathComponent("truth.csv"))
+        let e = try ScanEvaluation(truth: truth, results: records, symmetry: TestScans.lco.symmetryRotations)
+        print(e.report)
+        let classIndex = try #require(truth.index(of: "class"))
+        let particle = Set(truth.rows.filter { $0[classIndex] != "unindexed" }.map { $0[truth.index(of: "file")!] })
+        let inside = records.filter { particle.contains($0.file) }
+        let indexed = inside.filter { $0.status == .indexed }
+        let scratch = indexed.filter { $0.indexedBy == .scratch }.count
+        #expect(Double(indexed.count) >= 0.9 * Double(inside.count), "\(indexed.count) of \(inside.count) particle points indexed")
+        #expect(scratch < indexed.count * 2 / 3, "\(scratch) of \(indexed.count) indexed from scratch: the pass should matter here")
+        #expect(e.wrongOrientations == 0)
+        let neighbourErrors = e.orientationErrors[.neighbour] ?? []
+        #expect(!neighbourErrors.isEmpty && neighbourErrors.allSatisfy { $0 < 1 }, "neighbour-indexed orientation errors \(neighbourErrors.sorted().suffix(3))")
+        // Outside the particle nothing is indexed, from scratch or from neighbours.
+        #expect(records.filter { !particle.contains($0.file) && $0.status == .indexed }.isEmpty)
+        #expect(e.macroF1 >= 0.95, "macro-F1 \(e.macroF1)")
+    }
+
+    /// Shards merged (the pass runs in the merge) and a run stopped then resumed (the pass runs at the
+    /// resume) give the whole run's files byte for byte.
+    @Test func shardsAndResumeGiveTheWholeRunsFiles() throws {
+        var folders: [String] = []
+        for k in 0..<2 {
+            let out = Fixtures.temporaryFolder("aps-sparse-shard")
+            try TestScans.run(NeighbourIndexingTests.scan, into: out) { $0.shard = try! Shard(index: k, count: 2) }
+            folders.append(out)
+        }
+        let merged = Fixtures.temporaryFolder("aps-sparse-merged")
+        _ = try ScanMerge.merge(folders, into: merged, material: TestScans.lco, jobs: 2)
+        let resumed = Fixtures.temporaryFolder("aps-sparse-resumed")
+        let first = try TestScans.run(NeighbourIndexingTests.scan, into: resumed) { $0.stopAfter = 40; $0.batchSize = 16 }
+        #expect(!first.complete)
+        let second = try TestScans.run(NeighbourIndexingTests.scan, into: resumed) { $0.resume = true }
+        #expect(second.complete && second.neighbourIndexed > 0)
+        for f in ["patterns.csv", "peaks.csv"] {
+            let reference = TestScans.text(NeighbourIndexingTests.whole, f)
+            #expect(reference.contains(",neighbour") || f == "peaks.csv")
+            #expect(TestScans.text(merged, f) == reference, "merged \(f) differs")
+            #expect(TestScans.text(resumed, f) == reference, "resumed \(f) differs")
+        }
+        // Switching the pass off on resume is refused (a different setting).
+        var settings = try TestScans.settings(NeighbourIndexingTests.scan)
+        settings.neighbourIndexing = nil
+        var options = ScanRunOptions(); options.resume = true
+        #expect(throws: LaueError.self) {
+            _ = try ScanRunner(scan: NeighbourIndexingTests.scan, settings: settings, output: resumed, options: options).run()
+        }
+    }
+}
