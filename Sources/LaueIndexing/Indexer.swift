@@ -29,7 +29,8 @@ public struct IndexingOptions: Sendable {
     /// `chanceRadius` of an observed peak by accident (binomial, with the frame's peak density) must be
     /// at most this. Small, because the search tries many orientations before it keeps one.
     public var maximumChance = 1e-9
-    public var maximumMeanDeviation = 1.0
+    /// Broadened (streaked, split) spots of deformed crystals deviate more than sharp ones.
+    public var maximumMeanDeviation = 1.5
     /// Refine the five deviatoric strain components too.
     public var refineStrain = false
     /// Grains to look for (each next one among the spots the previous left).

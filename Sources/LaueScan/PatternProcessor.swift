@@ -17,14 +17,14 @@ public struct ScanSettings: Sendable {
     /// run covers the whole scan, and in `scan merge` for shards.
     public var neighbourIndexing: NeighbourIndexingOptions? = NeighbourIndexingOptions()
 
-    /// Defaults for defect mapping: indexing that tolerates broadened spots (mean deviation up to 1.5 px).
+    /// The indexing defaults of a scan (those of `IndexingOptions`, as `lauemap index` uses them).
+    public static let defaultIndexingOptions = IndexingOptions()
+
     public init(material: Material, calibration: DetectorCalibration) {
         self.material = material
         self.calibration = calibration
         peakOptions = PeakSearchOptions()
-        var io = IndexingOptions()
-        io.maximumMeanDeviation = 1.5
-        indexingOptions = io
+        indexingOptions = ScanSettings.defaultIndexingOptions
         classifierOptions = ClassifierOptions()
     }
 }

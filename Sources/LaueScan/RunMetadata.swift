@@ -2,6 +2,7 @@ import Foundation
 import LaueCore
 import LaueIO
 import LaueDefects
+import LaueIndexing
 
 /// `run.json`: what a run in an output folder is (scan, part of it, material, calibration, point
 /// spread) and whether it is complete. `--resume` checks that it continues the same run; `scan merge`
@@ -15,18 +16,26 @@ struct RunMetadata {
     var calibration: DetectorCalibration
     var pointSpreadSigma: Double?
     var complete: Bool
-    /// Indexing settings that change the rows: energy band (keV) and whether strain is refined.
-    var energyRange: ClosedRange<Double> = 5...22
-    var strain = false
+    /// Indexing settings that change the rows: energy band, strain, the acceptance thresholds.
+    var indexing = ScanSettings.defaultIndexingOptions
     /// Whether unindexed points were indexed again from their neighbours (`NeighbourIndexing`).
     var scanGuided = false
     /// Beam size for the GND density, micrometres.
     var beamSize = ClassifierOptions().beamSize
 
+    /// The indexing thresholds a run records in run.json ("indexing"), by name: numbers and counts.
+    static var indexingNumbers: [(String, WritableKeyPath<IndexingOptions, Double>)] {
+        [("max_chance", \.maximumChance), ("max_mean_deviation_px", \.maximumMeanDeviation), ("min_fraction", \.minimumFraction),
+         ("max_seeded_chance", \.maximumSeededChance), ("max_seeded_mean_deviation_px", \.maximumSeededMeanDeviation),
+         ("max_seed_rotation_deg", \.maximumSeedRotation)]
+    }
+    static var indexingCounts: [(String, WritableKeyPath<IndexingOptions, Int>)] {
+        [("min_peaks", \.minimumPeaks), ("min_indexed", \.minimumIndexed), ("seeded_min_indexed", \.seededMinimumIndexed)]
+    }
+
     /// The run's settings taken from `settings` (what changes the rows besides scan, range and point spread).
     mutating func record(_ settings: ScanSettings) {
-        energyRange = settings.indexingOptions.energyRange
-        strain = settings.indexingOptions.refineStrain
+        indexing = settings.indexingOptions
         scanGuided = settings.neighbourIndexing != nil
         beamSize = settings.classifierOptions.beamSize
     }
@@ -35,8 +44,10 @@ struct RunMetadata {
     /// finish merged shards exactly as one run would.
     func settings(material: Material) -> ScanSettings {
         var s = ScanSettings(material: material, calibration: calibration)
-        s.indexingOptions.energyRange = energyRange
-        s.indexingOptions.refineStrain = strain
+        s.indexingOptions.energyRange = indexing.energyRange
+        s.indexingOptions.refineStrain = indexing.refineStrain
+        for (_, k) in RunMetadata.indexingNumbers { s.indexingOptions[keyPath: k] = indexing[keyPath: k] }
+        for (_, k) in RunMetadata.indexingCounts { s.indexingOptions[keyPath: k] = indexing[keyPath: k] }
         if !scanGuided { s.neighbourIndexing = nil }
         s.classifierOptions.beamSize = beamSize
         s.classifierOptions.pointSpreadSigma = pointSpreadSigma
@@ -47,8 +58,15 @@ struct RunMetadata {
     /// the settings that change the rows.
     func differentSetting(from other: RunMetadata) -> String? {
         if material != other.material { return "material (\(material))" }
-        if energyRange != other.energyRange { return "energy band (\(energyRange.lowerBound)-\(energyRange.upperBound) keV)" }
-        if strain != other.strain { return "strain setting (--strain \(strain ? "on" : "off"))" }
+        let e = indexing.energyRange
+        if e != other.indexing.energyRange { return "energy band (\(e.lowerBound)-\(e.upperBound) keV)" }
+        if indexing.refineStrain != other.indexing.refineStrain { return "strain setting (--strain \(indexing.refineStrain ? "on" : "off"))" }
+        for (name, k) in RunMetadata.indexingNumbers where indexing[keyPath: k] != other.indexing[keyPath: k] {
+            return "indexing threshold \(name) (\(indexing[keyPath: k]))"
+        }
+        for (name, k) in RunMetadata.indexingCounts where indexing[keyPath: k] != other.indexing[keyPath: k] {
+            return "indexing threshold \(name) (\(indexing[keyPath: k]))"
+        }
         if scanGuided != other.scanGuided { return "scan-guided indexing setting (\(scanGuided ? "on" : "off"))" }
         if beamSize != other.beamSize { return "beam size (\(beamSize) um)" }
         let a = calibration, b = other.calibration
@@ -70,8 +88,11 @@ struct RunMetadata {
         ]
         j["shard"] = shard.map { [$0.index, $0.count] } ?? NSNull()
         j["psf_sigma_px"] = pointSpreadSigma ?? NSNull()
-        j["indexing"] = ["energy_kev": [energyRange.lowerBound, energyRange.upperBound], "strain": strain,
-                         "scan_guided": scanGuided] as [String: Any]
+        var ix: [String: Any] = ["energy_kev": [indexing.energyRange.lowerBound, indexing.energyRange.upperBound],
+                                 "strain": indexing.refineStrain, "scan_guided": scanGuided]
+        for (name, k) in RunMetadata.indexingNumbers { ix[name] = indexing[keyPath: k] }
+        for (name, k) in RunMetadata.indexingCounts { ix[name] = indexing[keyPath: k] }
+        j["indexing"] = ix
         j["classification"] = ["beam_size_um": beamSize]
         return j
     }
@@ -99,9 +120,11 @@ struct RunMetadata {
         var m = RunMetadata(scan: scan, patternCount: n, shard: shard, range: r[0]..<r[1], material: material,
                             calibration: calib, pointSpreadSigma: j["psf_sigma_px"] as? Double, complete: j["complete"] as? Bool ?? false)
         if let ix = j["indexing"] as? [String: Any] {
-            if let e = ix["energy_kev"] as? [Double], e.count == 2, e[0].isFinite, e[1].isFinite, e[0] < e[1] { m.energyRange = e[0]...e[1] }
-            m.strain = ix["strain"] as? Bool ?? false
+            if let e = ix["energy_kev"] as? [Double], e.count == 2, e[0].isFinite, e[1].isFinite, e[0] < e[1] { m.indexing.energyRange = e[0]...e[1] }
+            m.indexing.refineStrain = ix["strain"] as? Bool ?? false
             m.scanGuided = ix["scan_guided"] as? Bool ?? false
+            for (name, k) in RunMetadata.indexingNumbers { if let v = ix[name] as? Double, v.isFinite { m.indexing[keyPath: k] = v } }
+            for (name, k) in RunMetadata.indexingCounts { if let v = ix[name] as? Int { m.indexing[keyPath: k] = v } }
         }
         if let cl = j["classification"] as? [String: Any], let b = cl["beam_size_um"] as? Double, b.isFinite, b > 0 { m.beamSize = b }
         return m

@@ -30,11 +30,7 @@ struct IndexCommand: ParsableCommand {
     @Flag(help: "Print the result as JSON.")
     var json = false
 
-    @Flag(help: "Also refine the deviatoric strain (5 components).")
-    var strain = false
-
-    @Option(help: "Energy band in keV, as MIN,MAX.")
-    var energy: String = "5,22"
+    @OptionGroup(title: "Indexing") var indexing: IndexingArguments
 
     @Option(help: "Frame (TIFF page or HDF5 stack index).")
     var frame: Int = 0
@@ -45,10 +41,8 @@ struct IndexCommand: ParsableCommand {
             let mat = try Material.load(material)
             let calibration = try LaueToolsCalibration.read(path: calib, frameSize: (img.width, img.height))
             let peaks = PeakSearcher().search(img).peaks
-            var options = IndexingOptions()
+            var options = try indexing.options()
             options.maxGrains = max(1, grains)
-            options.refineStrain = strain
-            options.energyRange = try parseEnergyBand(energy)
             let result = try Indexer(material: mat, calibration: calibration, options: options).index(peaks.map(ObservedSpot.init))
             if let fitOut, !result.grains.isEmpty {
                 try result.laueToolsFit(material: mat, calibration: calibration).write(to: fitOut, peakListName: image)

@@ -102,26 +102,18 @@ struct ScanInput: ParsableArguments {
     @Option(help: "Material: built-in name or JSON material file.")
     var material: String
 
-    @Option(help: "Energy band of the predicted spots in keV, as MIN,MAX (34-ID-E: up to ~30).")
-    var energy: String = "5,22"
+    @OptionGroup(title: "Indexing") var indexingArguments: IndexingArguments
 
-    @Flag(help: "Also refine the deviatoric strain of every pattern (strain_* columns, a strain map).")
-    var strain = false
-
-    @Flag(help: ArgumentHelp("Index every point from its own spots only.",
-                             discussion: "By default, points left unindexed are indexed again from the orientations of their indexed neighbours (indexed_by = neighbour in patterns.csv; docs/scan-pipeline.md)."))
-    var scratchOnly = false
+    @OptionGroup(title: "Scan-guided indexing") var scanGuided: ScanGuidedArguments
 
     /// The indexing options these choose, on top of `base`.
-    func indexing(_ base: IndexingOptions) throws -> IndexingOptions {
-        var o = base
-        o.energyRange = try parseEnergyBand(energy)
-        o.refineStrain = strain
-        return o
-    }
+    func indexing(_ base: IndexingOptions) throws -> IndexingOptions { try scanGuided.options(indexingArguments.options(base)) }
+
+    /// Whether points left unindexed get the scan-guided second pass.
+    var scratchOnly: Bool { scanGuided.scratchOnly }
 
     /// The same options as `scan run` arguments (for the shards of `scan submit`).
-    var runArguments: [String] { ["--energy", energy] + (strain ? ["--strain"] : []) + (scratchOnly ? ["--scratch-only"] : []) }
+    var runArguments: [String] { indexingArguments.arguments + scanGuided.arguments }
 
     /// The scan's manifest and the calibration file to use.
     func open() throws -> (ScanManifest, String) {

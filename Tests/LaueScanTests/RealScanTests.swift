@@ -107,4 +107,30 @@ import LaueTestSupport
         #expect(run.status != 0)
         #expect(run.stderr.contains("every one of the 2 patterns failed"), "\(run.stderr)")
     }
+
+    /// Every indexing threshold is an option of `index` and `scan run`, recorded in run.json, and a
+    /// resume with another value is refused.
+    @Test func indexingThresholdsAreCommandLineOptions() throws {
+        let exe = try #require(Fixtures.lauemapExecutable, "lauemap executable not found next to the tests")
+        let ge = ["lauetools/Ge_blanc_0000.mccd", "--calib", Fixtures.path("lauetools/calibGe111.det"), "--material", "Ge", "--json"]
+        let strict = try Command.run(exe, ["index", Fixtures.path(ge[0])] + ge.dropFirst() + ["--min-indexed", "200"])
+        #expect(strict.status == 0 && strict.stdout.contains("unindexed") && strict.stdout.contains("at least 200"), "\(strict.stdout)")
+        let bad = try Command.run(exe, ["index", Fixtures.path(ge[0])] + ge.dropFirst() + ["--max-chance", "0"])
+        #expect(bad.status != 0 && bad.stderr.contains("--max-chance"), "\(bad.stderr)")
+        // A fraction rule, now an option (off by default): the Si substrate under a film's spots (89 of
+        // 267 peaks) indexes, and is refused only when at least half the peaks must be explained.
+        let si = [Fixtures.path("real/nw1_0001.tif"), "--calib", Fixtures.path("real/nw1_calib.det"), "--material", "Si", "--json"]
+        #expect(try Command.run(exe, ["index"] + si).stdout.contains("\"status\" : \"indexed\""))
+        let fraction = try Command.run(exe, ["index"] + si + ["--min-fraction", "0.5"])
+        #expect(fraction.stdout.contains("explains only"), "\(fraction.stdout)")
+        // scan run records the thresholds and refuses to resume with others.
+        let dir = try scan(["lauetools/Ge_blanc_0000.mccd"], calib: "lauetools/calibGe111.det")
+        let out = Fixtures.temporaryFolder("thresholds")
+        let first = try Command.run(exe, ["scan", "run", dir, "--material", "Ge", "--out", out, "--quiet", "--max-deviation", "1.25", "--max-seed-rotation", "1.5"])
+        #expect(first.status == 0, "\(first.stderr)")
+        let run = try String(contentsOfFile: out + "/run.json", encoding: .utf8)
+        #expect(run.contains("\"max_mean_deviation_px\" : 1.25") && run.contains("\"max_seed_rotation_deg\" : 1.5"), "\(run)")
+        let other = try Command.run(exe, ["scan", "run", dir, "--material", "Ge", "--out", out, "--quiet", "--resume", "--max-deviation", "1.3", "--max-seed-rotation", "1.5"])
+        #expect(other.status != 0 && other.stderr.contains("max_mean_deviation_px"), "\(other.stderr)")
+    }
 }

@@ -30,12 +30,13 @@ public enum Fixtures {
         return target
     }
 
-    /// A fresh temporary folder for one test.
+    /// A fresh temporary folder for one test, inside one folder per test process that is removed when
+    /// the process exits (simulated 2048² scans take gigabytes; runs must not fill the disk).
+    /// LAUEMAP_KEEP_TEST_FILES=1 keeps them.
     public static func temporaryFolder(_ label: String = "test") -> String {
-        let dir = FileManager.default.temporaryDirectory
-            .appendingPathComponent("lauemap-\(label)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
-        try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        return dir.path
+        let dir = (testRoot as NSString).appendingPathComponent("\(label)-\(UInt32.random(in: 0...UInt32.max))")
+        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        return dir
     }
 
     /// Decoded JSON of a fixture.
@@ -61,3 +62,13 @@ extension Fixtures {
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0) }
     }
 }
+
+/// The temporary folder of this test process (see `Fixtures.temporaryFolder`).
+let testRoot: String = {
+    let root = FileManager.default.temporaryDirectory.appendingPathComponent("lauemap-tests-\(getpid())").path
+    try? FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+    if ProcessInfo.processInfo.environment["LAUEMAP_KEEP_TEST_FILES"] == nil {
+        atexit { _ = try? FileManager.default.removeItem(atPath: testRoot) }
+    }
+    return root
+}()

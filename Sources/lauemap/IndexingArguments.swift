@@ -1,0 +1,107 @@
+import ArgumentParser
+import Foundation
+import LaueCore
+import LaueIndexing
+
+/// The indexing options shared by `index`, `scan run` and `scan submit` (defaults are
+/// `IndexingOptions`'s; each is documented in docs/indexing.md).
+struct IndexingArguments: ParsableArguments {
+    private static let defaults = IndexingOptions()
+
+    @Option(help: "Energy band of the predicted spots in keV, as MIN,MAX (34-ID-E: up to ~30).")
+    var energy: String = "\(defaults.energyRange.lowerBound),\(defaults.energyRange.upperBound)"
+
+    @Flag(help: "Also refine the deviatoric strain (5 components; strain_* columns and a strain map in scans).")
+    var strain = false
+
+    @Option(help: "Fewest peaks a pattern needs to be indexed from scratch.")
+    var minPeaks: Int = defaults.minimumPeaks
+
+    @Option(help: "Fewest indexed spots an orientation found from scratch needs.")
+    var minIndexed: Int = defaults.minimumIndexed
+
+    @Option(help: ArgumentHelp("Largest chance accepted that unrelated peaks explain an orientation found from scratch.",
+                               discussion: "Binomial tail of k matched of n predicted reflections with the frame's peak density."))
+    var maxChance: Double = defaults.maximumChance
+
+    @Option(help: "Largest mean pixel deviation accepted for an orientation found from scratch.")
+    var maxDeviation: Double = defaults.maximumMeanDeviation
+
+    @Option(help: "Fraction of the peaks a grain must explain (0: no such rule; other grains and phases do not count against it).")
+    var minFraction: Double = defaults.minimumFraction
+
+    /// The indexing options these choose, on top of `base`; throws on values out of range.
+    func options(_ base: IndexingOptions = IndexingOptions()) throws -> IndexingOptions {
+        func check(_ ok: Bool, _ option: String, _ value: Any, _ range: String) throws {
+            guard ok else { throw LaueError(.invalidArgument, "--\(option) must be \(range), not \(value)") }
+        }
+        try check(minPeaks >= 3 && minPeaks <= 10_000, "min-peaks", minPeaks, "3...10000")
+        try check(minIndexed >= 3 && minIndexed <= 10_000, "min-indexed", minIndexed, "3...10000")
+        try check(maxChance > 0 && maxChance <= 1, "max-chance", maxChance, "in (0, 1]")
+        try check(maxDeviation > 0 && maxDeviation <= 1000, "max-deviation", maxDeviation, "in (0, 1000]")
+        try check(minFraction >= 0 && minFraction <= 1, "min-fraction", minFraction, "in [0, 1]")
+        var o = base
+        o.energyRange = try parseEnergyBand(energy)
+        o.refineStrain = strain
+        o.minimumPeaks = minPeaks
+        o.minimumIndexed = minIndexed
+        o.maximumChance = maxChance
+        o.maximumMeanDeviation = maxDeviation
+        o.minimumFraction = minFraction
+        return o
+    }
+
+    /// The same options as command-line arguments (for the shards of `scan submit`).
+    var arguments: [String] {
+        ["--energy", energy] + (strain ? ["--strain"] : []) + [
+            "--min-peaks", String(minPeaks), "--min-indexed", String(minIndexed), "--max-chance", String(maxChance),
+            "--max-deviation", String(maxDeviation), "--min-fraction", String(minFraction),
+        ]
+    }
+}
+
+/// Scan-guided indexing options of `scan run` and `scan submit` (docs/scan-pipeline.md, docs/indexing.md).
+struct ScanGuidedArguments: ParsableArguments {
+    private static let defaults = IndexingOptions()
+
+    @Flag(help: ArgumentHelp("Index every point from its own spots only.",
+                             discussion: "By default, points left unindexed are indexed again from the orientations of their indexed neighbours (indexed_by = neighbour in patterns.csv)."))
+    var scratchOnly = false
+
+    @Option(help: "Fewest indexed spots for an orientation refined from a neighbour's (scan-guided indexing).")
+    var seededMinIndexed: Int = defaults.seededMinimumIndexed
+
+    @Option(help: "Largest chance accepted for an orientation refined from a neighbour's.")
+    var maxSeededChance: Double = defaults.maximumSeededChance
+
+    @Option(help: "Largest mean pixel deviation accepted for an orientation refined from a neighbour's.")
+    var maxSeededDeviation: Double = defaults.maximumSeededMeanDeviation
+
+    @Option(help: "Largest rotation (degrees) between a neighbour's orientation and the one refined from it.")
+    var maxSeedRotation: Double = defaults.maximumSeedRotation
+
+    /// The scan-guided thresholds on top of `base`; throws on values out of range.
+    func options(_ base: IndexingOptions) throws -> IndexingOptions {
+        func check(_ ok: Bool, _ option: String, _ value: Any, _ range: String) throws {
+            guard ok else { throw LaueError(.invalidArgument, "--\(option) must be \(range), not \(value)") }
+        }
+        try check(seededMinIndexed >= 2 && seededMinIndexed <= 10_000, "seeded-min-indexed", seededMinIndexed, "2...10000")
+        try check(maxSeededChance > 0 && maxSeededChance <= 1, "max-seeded-chance", maxSeededChance, "in (0, 1]")
+        for (name, v) in [("max-seeded-deviation", maxSeededDeviation), ("max-seed-rotation", maxSeedRotation)] {
+            try check(v > 0 && v <= 1000, name, v, "in (0, 1000]")
+        }
+        var o = base
+        o.seededMinimumIndexed = seededMinIndexed
+        o.maximumSeededChance = maxSeededChance
+        o.maximumSeededMeanDeviation = maxSeededDeviation
+        o.maximumSeedRotation = maxSeedRotation
+        return o
+    }
+
+    var arguments: [String] {
+        (scratchOnly ? ["--scratch-only"] : []) + [
+            "--seeded-min-indexed", String(seededMinIndexed), "--max-seeded-chance", String(maxSeededChance),
+            "--max-seeded-deviation", String(maxSeededDeviation), "--max-seed-rotation", String(maxSeedRotation),
+        ]
+    }
+}
