@@ -47,13 +47,25 @@ public struct AngleTable: Sendable {
         directions = dirs
         // One representative per symmetry class for the first direction of a pair.
         let ops = material.symmetryRotations
+        // Directions by their unit vector on a 1e-5 grid: a symmetry image is looked up among the 27
+        // grid cells around it (distinct directions lie far more than 1e-6 apart).
+        let grid = 1e5
+        func cell(_ v: Vec3) -> (Int, Int, Int) { (Int((v.x * grid).rounded()), Int((v.y * grid).rounded()), Int((v.z * grid).rounded())) }
+        func key(_ c: (Int, Int, Int)) -> Int { (c.0 &* 73_856_093) ^ (c.1 &* 19_349_663) ^ (c.2 &* 83_492_791) }
+        var byCell: [Int: [Int]] = [:]
+        for (j, d) in dirs.enumerated() { byCell[key(cell(d.unit)), default: []].append(j) }
         var representative = [Bool](repeating: false, count: dirs.count)
         var covered = [Bool](repeating: false, count: dirs.count)
         for i in dirs.indices where !covered[i] {
             representative[i] = true
             for s in ops {
                 let v = s * dirs[i].unit
-                for j in dirs.indices where !covered[j] && (dirs[j].unit - v).length < 1e-6 { covered[j] = true }
+                let c = cell(v)
+                for dx in -1...1 { for dy in -1...1 { for dz in -1...1 {
+                    for j in byCell[key((c.0 + dx, c.1 + dy, c.2 + dz))] ?? [] where !covered[j] && (dirs[j].unit - v).length < 1e-6 {
+                        covered[j] = true
+                    }
+                } } }
             }
         }
         var list: [Entry] = []

@@ -29,6 +29,10 @@ public struct Material: Sendable, CustomStringConvertible {
     public let B0: Mat3
     /// Proper rotations of the Laue group in the Cartesian crystal frame of B0.
     public let symmetryRotations: [Mat3]
+    /// The distinct elements of the cell and, per cell atom, the index of its element (scattering
+    /// factors are computed once per element and reflection).
+    private let cellElements: [Element]
+    private let cellElementIndex: [Int]
 
     public init(name: String, lattice: Lattice, spaceGroup: SpaceGroup, atoms: [Atom]) throws {
         try lattice.validate()
@@ -42,25 +46,41 @@ public struct Material: Sendable, CustomStringConvertible {
                 Atom(atom.element, p.x, p.y, p.z, occupancy: atom.occupancy, bIso: atom.bIso)
             }
         }
+        var elements: [Element] = [], index: [Int] = []
+        for atom in cellAtoms {
+            if let k = elements.firstIndex(where: { $0.atomicNumber == atom.element.atomicNumber }) { index.append(k) } else {
+                index.append(elements.count)
+                elements.append(atom.element)
+            }
+        }
+        cellElements = elements
+        cellElementIndex = index
         B0 = lattice.B0
         // A fractional rotation W acts on direct coordinates; in Cartesian: R = A W A^-1 (A: direct basis).
         let A = lattice.directBasis, Ainv = A.inverse!
         symmetryRotations = spaceGroup.laueProperRotations.map { A * Mat3($0.map(Double.init)) * Ainv }
     }
 
+    /// sin(theta)/lambda = 1/(2d) of a reflection.
+    private func sinThetaOverLambda(_ hkl: HKL) -> Double {
+        let d = 1 / (B0 * hkl.vector).length
+        return 0.5 / d
+    }
+
+    /// The scattering factor of each distinct cell element at `s`.
+    private func scatteringFactors(s: Double) -> [Double] { cellElements.map { $0.scatteringFactor(s: s) } }
+
     /// Structure factor F(hkl) = sum_j occ_j f_j(s) exp(-B_j s^2) exp(2 pi i h.r_j), as (re, im).
     public func structureFactor(_ hkl: HKL) -> (re: Double, im: Double) {
-        let s = 0.5 / lattice.dSpacing(hkl)   // sin(theta)/lambda = 1/(2d)
+        let s = sinThetaOverLambda(hkl)
+        return structureFactor(hkl, s: s, factors: scatteringFactors(s: s))
+    }
+
+    private func structureFactor(_ hkl: HKL, s: Double, factors: [Double]) -> (re: Double, im: Double) {
         let h = hkl.vector
         var re = 0.0, im = 0.0
-        var fCache: [Int: Double] = [:]
-        for atom in cellAtoms {
-            let f: Double
-            if let cached = fCache[atom.element.atomicNumber] { f = cached } else {
-                f = atom.element.scatteringFactor(s: s)
-                fCache[atom.element.atomicNumber] = f
-            }
-            let amplitude = atom.occupancy * f * exp(-atom.bIso * s * s)
+        for (atom, e) in zip(cellAtoms, cellElementIndex) {
+            let amplitude = atom.occupancy * factors[e] * exp(-atom.bIso * s * s)
             let phase = 2 * Double.pi * h.dot(atom.position)
             re += amplitude * cos(phase)
             im += amplitude * sin(phase)
@@ -79,9 +99,12 @@ public struct Material: Sendable, CustomStringConvertible {
     /// systematic absences (lattice centring, glides, screws, special positions) come out false.
     public func isAllowed(_ hkl: HKL) -> Bool {
         if hkl.isZero { return false }
-        let s = 0.5 / lattice.dSpacing(hkl)
-        let bound = cellAtoms.reduce(0.0) { $0 + $1.occupancy * abs($1.element.scatteringFactor(s: s)) }
-        return intensity(hkl) > 1e-6 * bound * bound
+        let s = sinThetaOverLambda(hkl)
+        let factors = scatteringFactors(s: s)
+        var bound = 0.0
+        for (atom, e) in zip(cellAtoms, cellElementIndex) { bound += atom.occupancy * abs(factors[e]) }
+        let f = structureFactor(hkl, s: s, factors: factors)
+        return f.re * f.re + f.im * f.im > 1e-6 * bound * bound
     }
 
     /// Reciprocal-lattice vector of hkl in the crystal Cartesian frame (1/angstrom).
