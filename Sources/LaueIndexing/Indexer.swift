@@ -102,7 +102,7 @@ public final class Indexer {
     // MARK: indexing
 
     /// The strongest `maxPeaks` spots, strongest first, with their input positions.
-    private func observations(_ spots: [ObservedSpot]) -> [(Int, Observation)] {
+    func observations(_ spots: [ObservedSpot]) -> [(Int, Observation)] {
         let ranked = spots.enumerated().sorted { $0.element.intensity > $1.element.intensity }.prefix(options.maxPeaks)
         return ranked.map { (i, s) in
             let kf = calibration.scatteredDirection(x: s.x, y: s.y)
@@ -174,14 +174,16 @@ public final class Indexer {
         if grain.meanDeviation > options.maximumSeededMeanDeviation {
             return failure(String(format: "a neighbour's orientation deviates by %.2f px on average (at most %.2f px)", grain.meanDeviation, options.maximumSeededMeanDeviation))
         }
-        return IndexingResult(status: .indexed, grains: [canonical(grain)], reason: nil, peakCount: spots.count)
+        var accepted = canonical(grain)
+        accepted.chance = chance
+        return IndexingResult(status: .indexed, grains: [accepted], reason: nil, peakCount: spots.count)
     }
 
     struct Failure: Error { var reason: String }
 
     enum GrainOutcome { case success(Grain), failure(String) }
 
-    private func findGrain(_ pool: [(Int, Observation)]) -> GrainOutcome {
+    func findGrain(_ pool: [(Int, Observation)]) -> GrainOutcome {
         let obs = pool.map(\.1)
         let ids = pool.map(\.0)
         let clusters = candidateOrientations(obs)
@@ -224,7 +226,9 @@ public final class Indexer {
         if grain.meanDeviation > options.maximumMeanDeviation {
             return .failure(String(format: "mean pixel deviation %.2f px exceeds %.2f px", grain.meanDeviation, options.maximumMeanDeviation))
         }
-        return .success(grain)
+        var accepted = grain
+        accepted.chance = chance
+        return .success(accepted)
     }
 
     /// Chance that at least `grain.indexedCount` of its `predictedCount` reflections each find one of
@@ -411,7 +415,7 @@ public final class Indexer {
         // refinement's increment.
         return Grain(orientation: ub, spots: spots, meanDeviation: meanDev,
                      matchingRate: Double(spots.count) / Double(max(lastPredictedCount, 1)), predictedCount: lastPredictedCount,
-                     strainRefined: strain != nil)
+                     strainRefined: strain != nil, phase: material.name)
     }
 
     /// Rank correlation between observed intensities and |F|^2 of the indexed reflections (-1...1).

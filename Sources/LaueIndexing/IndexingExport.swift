@@ -12,11 +12,12 @@ extension ObservedSpot {
 
 extension IndexingResult {
     /// The JSON document of `lauemap index --json` (docs/indexing.md).
-    public func json(material: Material) -> [String: Any] {
+    public func json() -> [String: Any] {
         var root: [String: Any] = ["n_peaks": peakCount, "status": status.rawValue, "reason": reason ?? NSNull()]
         root["grains"] = grains.map { g -> [String: Any] in
             let strain = g.strain       // one polar decomposition per grain
             return [
+                "phase": g.phase,
                 "orientation_matrix": g.orientation.rows,
                 "n_indexed": g.indexedCount,
                 "mean_deviation_px": (g.meanDeviation * 1e4).rounded() / 1e4,
@@ -34,11 +35,13 @@ extension IndexingResult {
         return root
     }
 
-    /// The grains as a LaueTools `.fit` file.
-    public func laueToolsFit(material: Material, calibration c: DetectorCalibration) -> LaueToolsFit {
+    /// The grains as a LaueTools `.fit` file, each with its own phase's material (from `materials`, by
+    /// name; the first when a grain names none of them).
+    public func laueToolsFit(materials: [Material], calibration c: DetectorCalibration) -> LaueToolsFit {
         let columns = ["spot_index", "Intensity", "h", "k", "l", "pixDev", "energy(keV)", "Xexp", "Yexp", "2theta_exp",
                        "chi_exp", "Xtheo", "Ytheo", "2theta_theo", "chi_theo", "Qx", "Qy", "Qz", "grainindex"]
         let fitGrains = grains.enumerated().map { gi, g -> LaueToolsFit.Grain in
+            let material = materials.first { $0.name == g.phase } ?? materials[0]
             let rows = g.spots.enumerated().map { i, s -> [Double] in
                 let (te, ce) = c.angles(x: s.x, y: s.y), (tt, ct) = c.angles(x: s.xPredicted, y: s.yPredicted)
                 let q = (g.orientation * (material.B0 * s.hkl.vector)).normalized

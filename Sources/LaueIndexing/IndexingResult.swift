@@ -39,6 +39,10 @@ public struct Grain: Sendable {
     public var predictedCount: Int
     /// Whether the five deviatoric strain components were refined (the orientation then holds them).
     public var strainRefined: Bool = false
+    /// The grain's phase: the name of the material it was indexed as.
+    public var phase: String = ""
+    /// The chance that unrelated peaks give its matches (the acceptance test's value; nil when not computed).
+    public var chance: Double? = nil
 
     /// The deviatoric strain of the refined orientation matrix (polar decomposition), when refined. It
     /// is derived from `orientation`, so a re-expressed grain carries it rotated consistently.

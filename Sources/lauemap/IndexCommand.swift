@@ -18,10 +18,11 @@ struct IndexCommand: ParsableCommand {
     @Option(help: "Detector calibration (.det, or a .cor with a calibration trailer).")
     var calib: String
 
-    @Option(help: "Material: built-in name or JSON material file.")
+    @Option(help: ArgumentHelp("Material: built-in name or JSON material file; several, comma-separated, for several phases.",
+                               discussion: "With several phases (e.g. GaN,Si for a film on its substrate), each grain is the best of any phase among the spots left, and reports its phase."))
     var material: String
 
-    @Option(help: "Grains to look for.")
+    @Option(help: "Grains to look for (of any phase).")
     var grains: Int = 1
 
     @Option(help: "Write the result as a LaueTools .fit file.")
@@ -38,28 +39,36 @@ struct IndexCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let img = try ImageReader.read(path: image, frame: frame)
-            let mat = try Material.load(material)
+            let materials = try loadMaterials(material)
             let calibration = try LaueToolsCalibration.read(path: calib, frameSize: (img.width, img.height))
             let peaks = PeakSearcher().search(img).peaks
             var options = try indexing.options()
-            options.maxGrains = max(1, grains)
-            let result = try Indexer(material: mat, calibration: calibration, options: options).index(peaks.map(ObservedSpot.init))
+            guard (1...100).contains(grains) else { throw LaueError(.invalidArgument, "--grains must be 1...100, not \(grains)") }
+            options.maxGrains = grains
+            let result = try MultiPhaseIndexer(materials: materials, calibration: calibration, options: options).index(peaks.map(ObservedSpot.init))
             if let fitOut, !result.grains.isEmpty {
-                try result.laueToolsFit(material: mat, calibration: calibration).write(to: fitOut, peakListName: image)
+                try result.laueToolsFit(materials: materials, calibration: calibration).write(to: fitOut, peakListName: image)
             }
             if json {
-                let data = try JSONSerialization.data(withJSONObject: result.json(material: mat), options: [.prettyPrinted, .sortedKeys])
+                let data = try JSONSerialization.data(withJSONObject: result.json(), options: [.prettyPrinted, .sortedKeys])
                 emit(String(decoding: data, as: UTF8.self))
             } else {
                 var s = "\(image): \(result.peakCount) peaks, \(result.status.rawValue)"
                 if let r = result.reason { s += " (\(r))" }
                 for (i, g) in result.grains.enumerated() {
-                    s += String(format: "\ngrain %d: %d spots indexed, mean deviation %.3f px, matching rate %.1f %%", i,
-                                g.indexedCount, g.meanDeviation, 100 * g.matchingRate)
+                    s += String(format: "\ngrain %d%@: %d spots indexed, mean deviation %.3f px, matching rate %.1f %%", i,
+                                materials.count > 1 ? " (\(g.phase))" : "", g.indexedCount, g.meanDeviation, 100 * g.matchingRate)
                     for r in g.orientation.rows { s += "\n  [" + r.map { String(format: "% .6f", $0) }.joined(separator: " ") + "]" }
                 }
                 emit(s)
             }
         }
     }
+}
+
+/// Materials from a comma-separated list of built-in names or JSON files.
+func loadMaterials(_ list: String) throws -> [Material] {
+    let names = list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    guard !names.isEmpty else { throw LaueError(.invalidArgument, "--material: no material named") }
+    return try names.map { try Material.load($0) }
 }

@@ -61,11 +61,11 @@ func indexImage(_ image: String, calib: DetectorCalibration, material: String, o
         let result = try indexImage("lauetools/Ge_blanc_0000.mccd", calib: calib, material: "Ge")
         let ge = try Material.builtin("Ge")
         let path = Fixtures.temporaryFolder("fit") + "/ge.fit"
-        try result.laueToolsFit(material: ge, calibration: calib).write(to: path)
+        try result.laueToolsFit(materials: [ge], calibration: calib).write(to: path)
         let back = try LaueToolsFit.read(path: path)
         #expect(back.grains[0].rows.count == result.grains[0].indexedCount)
         #expect(back.grains[0].ub!.maxAbsDifference(result.grains[0].orientation) < 1e-8)
-        let json = result.json(material: ge)
+        let json = result.json()
         let data = try JSONSerialization.data(withJSONObject: json)
         let parsed = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         #expect(parsed["status"] as? String == "indexed")
@@ -94,7 +94,7 @@ func indexImage(_ image: String, calib: DetectorCalibration, material: String, o
         #expect(off <= 2e-4, "\(image): strain \(strain.crystal) vs LaueTools \(reference): \(off)")
         // Traceless, symmetric, and what the refined matrix holds.
         #expect(abs(strain.crystal.trace) < 1e-12 && strain.crystal.maxAbsDifference(strain.crystal.transposed) < 1e-12)
-        let json = result.json(material: ge)
+        let json = result.json()
         let g0 = try #require((json["grains"] as? [[String: Any]])?.first)
         let m = Mat3(try #require(g0["orientation_matrix"] as? [[Double]]))
         let reported = DeviatoricStrain.tensor(try #require(g0["strain_deviatoric"] as? [Double]))
