@@ -46,12 +46,16 @@ public enum ScanMerge {
 
         let fm = FileManager.default
         try fm.createDirectory(atPath: output, withIntermediateDirectories: true)
+        let lock = try FolderLock(folder: output, purpose: "scan merge of \(folders.count) shards")
+        defer { lock.release() }
         let work = (output as NSString).appendingPathComponent(".work")
         try fm.createDirectory(atPath: work, withIntermediateDirectories: true)
         let patterns = (work as NSString).appendingPathComponent("patterns.part.csv")
         let peaks = (work as NSString).appendingPathComponent("peaks.part.csv")
-        try concatenate(parts.map { ($0.1 as NSString).appendingPathComponent("patterns.csv") }, header: PartFiles.patternsHeader, to: patterns)
-        try concatenate(parts.map { ($0.1 as NSString).appendingPathComponent("peaks.csv") }, header: PartFiles.peaksHeader, to: peaks)
+        try concatenate(parts.map { (($0.1 as NSString).appendingPathComponent("patterns.csv"), $0.0.range) }, header: PartFiles.patternsHeader,
+                        indexColumn: PatternRecord.patternIndexColumn, every: true, to: patterns)
+        try concatenate(parts.map { (($0.1 as NSString).appendingPathComponent("peaks.csv"), $0.0.range) }, header: PartFiles.peaksHeader,
+                        indexColumn: SpotRecord.columns.firstIndex(of: "pattern_index")!, every: false, to: peaks)
         let settings = first.settings(material: material)
         if let guided = settings.neighbourIndexing {
             let manifest = try ScanManifest.open(first.scan)
@@ -79,21 +83,38 @@ public enum ScanMerge {
         return [finalPatterns, finalPeaks] + outputs
     }
 
-    /// Writes `header` then every file's lines after its header, checking each header.
-    static func concatenate(_ files: [String], header: String, to path: String) throws {
-        FileManager.default.createFile(atPath: path, contents: nil)
+    /// Writes `header` then every file's lines after its header, checking each header and that the
+    /// file holds its shard's rows: with `every`, exactly one row per pattern of its range in order;
+    /// otherwise rows of patterns within its range, in order. A truncated or edited shard is refused.
+    static func concatenate(_ files: [(String, Range<Int>)], header: String, indexColumn: Int, every: Bool, to path: String) throws {
+        _ = FileManager.default.createFile(atPath: path, contents: nil)
         guard let out = FileHandle(forWritingAtPath: path) else { throw LaueError(.unreadable, file: path, "cannot write") }
         defer { try? out.close() }
         out.write(Data(header.utf8))
-        for f in files {
+        let columns = CSVTable.fields(of: Substring(header.dropLast())).count
+        for (f, range) in files {
             var buffer = ""
+            var next = range.lowerBound
             try LineReader.forEachLine(f) { line, number in
                 if number == 0 {
                     guard line + "\n" == header else { throw LaueError(.invalidFormat, file: f, "unexpected header: \(line.prefix(80))") }
                     return
                 }
+                let fields = CSVTable.fields(of: Substring(line))
+                guard fields.count == columns, indexColumn < fields.count, let index = Int(fields[indexColumn]) else {
+                    throw LaueError(.invalidFormat, file: f, item: "line \(number + 1)", "not a complete row of \(columns) columns: the shard's table is damaged; run the shard again")
+                }
+                let expected = every ? index == next : (index >= next && index < range.upperBound)
+                guard expected else {
+                    throw LaueError(.invalidFormat, file: f, item: "line \(number + 1)",
+                                    "pattern \(index) where \(every ? "pattern \(next)" : "patterns \(next)..<\(range.upperBound)") belongs: the shard's table is damaged or not its own; run the shard again")
+                }
+                next = every ? index + 1 : index
                 buffer += line + "\n"
                 if buffer.utf8.count > 1 << 20 { out.write(Data(buffer.utf8)); buffer = "" }
+            }
+            if every && next != range.upperBound {
+                throw LaueError(.missingData, file: f, "holds patterns \(range.lowerBound)..<\(next) of its \(range.lowerBound)..<\(range.upperBound): truncated; run the shard again with --resume")
             }
             out.write(Data(buffer.utf8))
         }

@@ -126,6 +126,9 @@ public final class ScanRunner {
         let total = manifest.patterns.count
         let range = options.shard?.range(of: total) ?? 0..<total
         try fm.createDirectory(atPath: output, withIntermediateDirectories: true)
+        // One writer per output folder (a second run, resume or merge is refused while this one lives).
+        let lock = try FolderLock(folder: output, purpose: "scan run of \(scanPath)")
+        defer { lock.release() }
 
         // Previous run in the folder?
         var metadata = RunMetadata(scan: scanPath, patternCount: total, shard: options.shard, range: range,

@@ -47,11 +47,16 @@ struct ScanRunCommand: ParsableCommand {
     @Option(help: "Beam size in micrometres (length for the GND density estimate).")
     var beamSize: Double = 0.5
 
+    @Option(help: ArgumentHelp("Exit with status 1 when more than this many patterns failed (default: only when all did).",
+                               discussion: "The outputs are written all the same; failed rows carry their reasons in patterns.csv."))
+    var maxFailed: Int?
+
     @Flag(help: "No progress output.")
     var quiet = false
 
     func run() throws {
         try reportingErrors {
+            if let maxFailed, maxFailed < 0 { throw LaueError(.invalidArgument, "--max-failed must be at least 0, not \(maxFailed)") }
             let (_, calibPath) = try input.open()
             let calibration = try LaueToolsCalibration.read(path: calibPath)
             var settings = ScanSettings(material: try Material.load(input.material), calibration: calibration)
@@ -86,6 +91,9 @@ struct ScanRunCommand: ParsableCommand {
             // A pipeline must see a run in which nothing could be read as a failure.
             if s.complete, done > 0, s.failed == done {
                 throw LaueError(.missingData, file: input.scan, "every one of the \(done) patterns failed (reasons in \(out)/patterns.csv)")
+            }
+            if s.complete, let maxFailed, s.failed > maxFailed {
+                throw LaueError(.missingData, file: input.scan, "\(s.failed) patterns failed, more than --max-failed \(maxFailed) (reasons in \(out)/patterns.csv)")
             }
         }
     }

@@ -106,6 +106,12 @@ import LaueTestSupport
         let run = try Command.run(exe, ["scan", "run", dir, "--material", "Ge", "--out", out, "--quiet", "--overwrite"])
         #expect(run.status != 0)
         #expect(run.stderr.contains("every one of the 2 patterns failed"), "\(run.stderr)")
+        // One of two failed: success by default, failure with --max-failed 0.
+        try "file,x_um,y_um\n\(Fixtures.path("lauetools/Ge_blanc_0000.mccd")),0,0\nmissing_1.tif,1,0\n".write(toFile: dir + "/scan.csv", atomically: true, encoding: .utf8)
+        let some = try Command.run(exe, ["scan", "run", dir, "--material", "Ge", "--out", out, "--quiet", "--overwrite"])
+        #expect(some.status == 0, "\(some.stderr)")
+        let strict = try Command.run(exe, ["scan", "run", dir, "--material", "Ge", "--out", out, "--quiet", "--overwrite", "--max-failed", "0"])
+        #expect(strict.status != 0 && strict.stderr.contains("more than --max-failed 0"), "\(strict.stderr)")
     }
 
     /// Every indexing threshold is an option of `index` and `scan run`, recorded in run.json, and a

@@ -154,6 +154,40 @@ enum TestScans {
         _ = try ScanMerge.merge(folders, into: merged, material: TestScans.lco)
         for f in ["patterns.csv", "peaks.csv"] { #expect(TestScans.text(merged, f) == TestScans.text(TestScans.reference, f), "\(f)") }
         #expect(throws: LaueError.self) { try ScanMerge.merge([folders[0], folders[2]], into: Fixtures.temporaryFolder("bad"), material: TestScans.lco) }
+        // A merge into a folder another process writes into is refused.
+        let busy = Fixtures.temporaryFolder("busy")
+        let lock = try FolderLock(folder: busy, purpose: "test")
+        #expect { try ScanMerge.merge(folders, into: busy, material: TestScans.lco) } throws: { e in
+            (e as? LaueError)?.description.contains("in use by another LaueMap process") ?? false
+        }
+        lock.release()
+        // A shard whose table lost its last row, or holds another shard's row, is refused.
+        let table = (folders[1] as NSString).appendingPathComponent("patterns.csv")
+        let original = try String(contentsOfFile: table, encoding: .utf8)
+        var lines = original.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        try (lines.dropLast(2).joined(separator: "\n") + "\n").write(toFile: table, atomically: true, encoding: .utf8)
+        #expect { try ScanMerge.merge(folders, into: Fixtures.temporaryFolder("bad"), material: TestScans.lco) } throws: { e in
+            (e as? LaueError)?.description.contains("truncated") ?? false
+        }
+        lines.swapAt(1, 2)
+        try lines.joined(separator: "\n").write(toFile: table, atomically: true, encoding: .utf8)
+        #expect(throws: LaueError.self) { try ScanMerge.merge(folders, into: Fixtures.temporaryFolder("bad"), material: TestScans.lco) }
+        try original.write(toFile: table, atomically: true, encoding: .utf8)
+    }
+
+    /// Two writers on one output folder: the second is refused while the first holds it, and may go on
+    /// once it is released (the kernel releases it when a process ends, even killed).
+    @Test func outputFolderIsLocked() throws {
+        let out = Fixtures.temporaryFolder("locked")
+        let lock = try FolderLock(folder: out, purpose: "another scan run")
+        #expect { try TestScans.run(TestScans.smallScan, into: out) } throws: { e in
+            let text = (e as? LaueError)?.description ?? ""
+            return text.contains("in use by another LaueMap process") && text.contains("another scan run")
+        }
+        #expect(!FileManager.default.fileExists(atPath: (out as NSString).appendingPathComponent("run.json")))
+        lock.release()
+        let s = try TestScans.run(TestScans.smallScan, into: out) { $0.stopAfter = 16 }
+        #expect(s.processed == 16)
     }
 
     /// Corrupt, truncated and missing images are `failed` rows naming the file and the reason; every
