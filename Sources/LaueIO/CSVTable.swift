@@ -18,7 +18,8 @@ public struct CSVTable: Sendable {
     public func index(of name: String) -> Int? { header.firstIndex(of: name) }
 
     static func quote(_ s: String) -> String {
-        s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+        s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" || $0 == "\r\n" })
+            ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
     }
 
     public static func line(_ fields: [String]) -> String { fields.map(quote).joined(separator: ",") }
@@ -31,7 +32,7 @@ public struct CSVTable: Sendable {
 
     public func write(to path: String) throws { try AtomicFile.write(text, to: path) }
 
-    /// Splits one CSV line into fields (quoted fields may hold commas and doubled quotes).
+    /// Splits one CSV record into fields (quoted fields may hold commas, doubled quotes and newlines).
     public static func fields(of line: Substring) -> [String] {
         var out: [String] = [], cur = "", quoted = false
         var it = line.makeIterator()
@@ -55,7 +56,7 @@ public struct CSVTable: Sendable {
     }
 
     public static func parse(_ text: String, source: String? = nil) throws -> CSVTable {
-        var lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline)
+        var lines = records(of: text)
         while let last = lines.last, last.trimmingCharacters(in: .whitespaces).isEmpty { lines.removeLast() }
         guard let first = lines.first else { throw LaueError(.invalidFormat, file: source, "empty CSV file") }
         let header = fields(of: first).map { $0.trimmingCharacters(in: .whitespaces) }
@@ -63,11 +64,60 @@ public struct CSVTable: Sendable {
         for (n, l) in lines.dropFirst().enumerated() where !l.trimmingCharacters(in: .whitespaces).isEmpty {
             let f = fields(of: l)
             guard f.count == header.count else {
-                throw LaueError(.invalidFormat, file: source, item: "line \(n + 2)", "expected \(header.count) fields, found \(f.count)")
+                throw LaueError(.invalidFormat, file: source, item: "record \(n + 2)", "expected \(header.count) fields, found \(f.count)")
             }
             rows.append(f)
         }
         return CSVTable(header: header, rows: rows)
+    }
+
+    /// The records of a CSV text: split at newlines outside quoted fields (`CSVRecordSplitter`), a
+    /// carriage return before the newline dropped.
+    static func records(of text: String) -> [Substring] {
+        var out: [Substring] = []
+        var splitter = CSVRecordSplitter()
+        let bytes = Array(text.utf8)
+        var start = 0
+        func add(_ end: Int) {
+            var e = end
+            if e > start, bytes[e - 1] == 0x0D { e -= 1 }
+            out.append(Substring(String(decoding: bytes[start..<e], as: UTF8.self)))
+        }
+        for i in bytes.indices where splitter.ends(at: bytes[i]) {
+            add(i)
+            start = i + 1
+        }
+        if start < bytes.count { add(bytes.count) }
+        return out
+    }
+}
+
+/// Where CSV records end in a byte stream (RFC 4180): at a newline outside a quoted field. A quote
+/// opens a quoted field only at the field's start, and a doubled quote inside one is a quote, as
+/// `CSVTable.fields(of:)` reads them. Feed every byte in order.
+public struct CSVRecordSplitter: Sendable {
+    private var quoted = false, fieldStart = true, quoteInQuoted = false
+
+    public init() {}
+
+    /// Whether `byte` (a newline outside quotes) ends the current record.
+    public mutating func ends(at byte: UInt8) -> Bool {
+        if quoted {
+            if !quoteInQuoted {
+                if byte == 0x22 { quoteInQuoted = true }
+                return false
+            }
+            quoteInQuoted = false
+            if byte == 0x22 { return false }            // a doubled quote: still inside
+            quoted = false                              // the quote closed the field; read this byte outside
+        }
+        switch byte {
+        case 0x0A: fieldStart = true; return true
+        case 0x2C: fieldStart = true
+        case 0x22 where fieldStart: quoted = true; fieldStart = false
+        default: fieldStart = false
+        }
+        return false
     }
 }
 

@@ -163,7 +163,8 @@ enum PartFiles {
         var lineStart = 0
         var first = true
         let bytes = [UInt8](data)
-        for i in 0..<bytes.count where bytes[i] == 0x0A {
+        var splitter = CSVRecordSplitter()              // records end at newlines outside quoted fields
+        for i in 0..<bytes.count where splitter.ends(at: bytes[i]) {
             let line = String(decoding: bytes[lineStart..<i], as: UTF8.self)
             if first {
                 guard line + "\n" == patternsHeader else {
@@ -222,20 +223,22 @@ enum PartFiles {
     }
 }
 
-/// Streams the complete lines of a text file (a final line without a newline is ignored: it is an
-/// interrupted write).
+/// Streams the complete records of a CSV file, each with its number (a record ends at a newline outside
+/// quoted fields, so a quoted field may hold newlines; a final record without a newline is ignored: it
+/// is an interrupted write).
 enum LineReader {
     static func forEachLine(_ path: String, _ body: (String, Int) throws -> Void) throws {
         guard let h = FileHandle(forReadingAtPath: path) else { throw LaueError(.unreadable, file: path, "cannot read") }
         defer { try? h.close() }
         var pending = [UInt8]()
         var number = 0
+        var splitter = CSVRecordSplitter()
         while true {
             let chunk = h.readData(ofLength: 1 << 20)
             if chunk.isEmpty { break }
             var start = 0
             let bytes = [UInt8](chunk)
-            for i in 0..<bytes.count where bytes[i] == 0x0A {
+            for i in 0..<bytes.count where splitter.ends(at: bytes[i]) {
                 pending += bytes[start..<i]
                 try body(String(decoding: pending, as: UTF8.self), number)
                 number += 1
@@ -265,7 +268,8 @@ public struct RunProgress: Sendable, Equatable {
         let part = ((folder as NSString).appendingPathComponent(".work") as NSString).appendingPathComponent("patterns.part.csv")
         var lines = 0
         if let data = FileManager.default.contents(atPath: part) {
-            lines = data.reduce(0) { $1 == 10 ? $0 + 1 : $0 } - 1     // newline-terminated rows after the header
+            var splitter = CSVRecordSplitter()
+            lines = data.reduce(0) { splitter.ends(at: $1) ? $0 + 1 : $0 } - 1     // complete rows after the header
         }
         return RunProgress(shard: m.shard, range: m.range, done: min(max(lines, 0), m.range.count), complete: false)
     }

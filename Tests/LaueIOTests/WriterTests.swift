@@ -5,6 +5,24 @@ import LaueIO
 import LaueTestSupport
 
 @Suite struct WriterTests {
+    /// RFC 4180: quoted newlines (LF, CRLF, CR), commas, quotes and empty fields round-trip through the
+    /// writer and the reader, and the record splitter ends records only outside quoted fields.
+    @Test func csvRoundTripsHostileFields() throws {
+        let rows = [["a\nb", "c,d", "e\"f", ""], ["cr\r\nlf", "\"\"", " spaced ", "x\ry"], ["plain", "1", "2", "3"]]
+        let table = CSVTable(header: ["w", "x", "y", "z"], rows: rows)
+        let parsed = try CSVTable.parse(table.text)
+        #expect(parsed.header == table.header)
+        #expect(parsed.rows == rows)
+        // The same text with CRLF record ends.
+        let crlf = try CSVTable.parse(table.text.replacingOccurrences(of: "\"\n", with: "\"\r\n"))
+        #expect(crlf.rows.count == 3)
+        var splitter = CSVRecordSplitter()
+        let ends = Array(table.text.utf8).filter { splitter.ends(at: $0) }.count
+        #expect(ends == 4)
+        // A row with too few fields is refused with its record number.
+        #expect(throws: LaueError.self) { try CSVTable.parse("a,b\n1,2\n3\n") }
+    }
+
     func sample(width: Int = 53, height: Int = 41) -> LaueImage {
         var img = LaueImage(width: width, height: height)
         for r in 0..<height { for c in 0..<width { img[c, r] = Float((c * 131 + r * 71) % 60000) } }
