@@ -73,6 +73,13 @@ public struct ClusterPlan: Codable, Sendable, Equatable {
         for name in [jobName] + [partition, account].compactMap({ $0 }) where name.contains(where: { $0.isWhitespace || $0 == "'" }) {
             throw LaueError(.invalidArgument, "\"\(name)\": names may not hold spaces or quotes")
         }
+        // Scheduler directives and comments are lines of the script: a line break in any value would
+        // start a command of its own (shell words are quoted, directive lines cannot be).
+        let values: [(String, String)] = [("scan", scan), ("--out", output), ("--material", material), ("lauemap", lauemap)]
+            + (calibration.map { [("--calib", $0)] } ?? []) + directives.map { ("--directive", $0) } + runArguments.map { ("a scan run option", $0) }
+        for (what, value) in values where value.contains(where: { $0.isNewline || $0 == "\0" }) {
+            throw LaueError(.invalidArgument, "\(what) \"\(value.debugDescription.dropFirst().dropLast())\": a line break cannot go into a batch script")
+        }
     }
 
     /// Patterns of shard `k` (the same split as `scan run --shard k/N`); empty for a `k` outside the plan.

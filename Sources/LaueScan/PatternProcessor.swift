@@ -140,22 +140,31 @@ public final class PatternProcessor {
     }
 
     /// The point-spread sigma of the detector estimated over a scan: the lower quartile of the
-    /// per-frame estimates of up to `samples` evenly spaced patterns with enough peaks (sharp frames
-    /// give the detector's value; broadened frames only raise their own estimate). Nil when no
-    /// sampled frame qualifies.
+    /// per-frame estimates of `samples` frames with enough peaks (sharp frames give the detector's
+    /// value; broadened frames only raise their own estimate). Frames are visited in the order of a hash
+    /// of their file label, and only frames that read give a value or use up one of the `4 x samples`
+    /// visits: a row that cannot be read (missing, broken, a directory) never changes which frames are
+    /// sampled, so bad rows never change good rows. Nil when no visited frame qualifies.
     public func estimatePointSpread(_ manifest: ScanManifest, samples: Int = 24, read: (ScanPattern) throws -> LaueImage) -> Double? {
-        let n = manifest.patterns.count
-        guard n > 0 else { return nil }
-        let count = min(samples, n)
+        let order = manifest.patterns.sorted { (PatternProcessor.hash($0.label), $0.index) < (PatternProcessor.hash($1.label), $1.index) }
         var values: [Double] = []
-        for k in 0..<count {
-            let p = manifest.patterns[(k * n) / count + (n / count) / 2]
-            guard let image = try? read(p), image.width == settings.calibration.width, image.height == settings.calibration.height else { continue }
+        var visits = 0
+        for p in order where values.count < samples && visits < 4 * samples {
+            guard let image = try? read(p), image.width == settings.calibration.width, image.height == settings.calibration.height,
+                  image.pixels.contains(where: \.isFinite) else { continue }
+            visits += 1
             let r = searcher.search(image)
             if r.psfEstimated && r.peaks.count >= 8 { values.append(r.psfSigma) }
         }
         guard !values.isEmpty else { return nil }
         values.sort()
         return values[(values.count - 1) / 4]
+    }
+
+    /// FNV-1a of a label's UTF-8 bytes: a fixed, platform-independent order of a scan's frames.
+    static func hash(_ label: String) -> UInt64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in label.utf8 { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01b3 }
+        return h
     }
 }

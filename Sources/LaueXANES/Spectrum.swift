@@ -16,6 +16,14 @@ public struct Spectrum: Sendable, Equatable {
         }
         var pairs = zip(energy, mu).filter { $0.0.isFinite && $0.1.isFinite }
         guard pairs.count >= 3 else { throw LaueError(.missingData, file: name, "fewer than 3 finite (energy, mu) points") }
+        // Values far outside physics would overflow the fits (squares, exponentials): refuse them.
+        if let (k, p) = pairs.enumerated().first(where: { !(Spectrum.energyRange ~= $0.element.0) }).map({ ($0.0, $0.1) }) {
+            throw LaueError(.invalidFormat, file: name, item: "point \(k + 1)",
+                            "energy \(p.0) eV outside \(Spectrum.energyRange.lowerBound)...\(Spectrum.energyRange.upperBound) eV")
+        }
+        if let (k, p) = pairs.enumerated().first(where: { abs($0.element.1) > Spectrum.maximumMu }).map({ ($0.0, $0.1) }) {
+            throw LaueError(.invalidFormat, file: name, item: "point \(k + 1)", "mu \(p.1) beyond ±\(Spectrum.maximumMu)")
+        }
         if !zip(pairs, pairs.dropFirst()).allSatisfy({ $0.0.0 <= $0.1.0 }) { pairs.sort { $0.0 < $1.0 } }
         var e = pairs.map(\.0)
         for i in 1..<e.count where e[i] <= e[i - 1] { e[i] = e[i - 1] + Spectrum.tinyEnergy }
@@ -26,6 +34,10 @@ public struct Spectrum: Sendable, Equatable {
 
     /// Larch's TINY_ENERGY.
     public static let tinyEnergy = 0.0005
+    /// Energies accepted, eV (X-ray absorption edges lie between ~0.1 keV and 0.2 MeV).
+    public static let energyRange: ClosedRange<Double> = 1...1e6
+    /// Largest |mu| accepted (absorbance or count ratios; beyond this a file is broken).
+    public static let maximumMu = 1e15
 
     public var count: Int { energy.count }
 

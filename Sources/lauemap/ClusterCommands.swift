@@ -38,7 +38,7 @@ struct ScanSubmitCommand: ParsableCommand {
     @Option(help: "Cores per shard task (scan run --jobs).")
     var cpusPerTask: Int = 4
 
-    @Option(help: "Extra scheduler directive, verbatim (repeatable), e.g. --directive '--mem=8G' or '-l filesystems=home:eagle'.")
+    @Option(help: "Extra scheduler directive, verbatim (repeatable), e.g. --directive=--mem=8G or --directive='-l filesystems=home:eagle' (with '=' when the value starts with a dash).")
     var directive: [String] = []
 
     @Option(help: "Batch scheduler: slurm or pbs.")

@@ -89,6 +89,36 @@ final class RecordingSystem: BatchSystem, @unchecked Sendable {
         #expect(p.range(ofShard: 3).isEmpty && p.range(ofShard: -1).isEmpty)
     }
 
+    /// A line break in any value that reaches a script is refused; shell metacharacters in paths stay
+    /// words (the generated scripts run by bash create nothing they name).
+    @Test func scriptsAreInertAgainstInjection() throws {
+        let base = plan(.slurm)
+        var variants: [ClusterPlan] = []
+        var p = base; p.output = "/data/run\ntouch /tmp/injected"; variants.append(p)
+        p = base; p.scan = "/data/scan\rid"; variants.append(p)
+        p = base; p.directives = ["--mem=8G\nrm -rf ~"]; variants.append(p)
+        p = base; p.calibration = "/data/c\n.det"; variants.append(p)
+        p = base; p.runArguments = ["--psf", "1\n2"]; variants.append(p)
+        for v in variants {
+            #expect(throws: LaueError.self) { try v.validate() }
+        }
+        // Metacharacters: the scripts run (lauemap = /bin/true) and create no file.
+        let dir = Fixtures.temporaryFolder("inject")
+        for kind in [BatchSchedulerKind.slurm, .pbs] {
+            var m = plan(kind, output: dir + "/out $(touch made1) `touch made2`; touch made3 'q' \"d\" *")
+            m.lauemap = "/bin/true"
+            m.scan = dir + "/scan;touch made4"
+            for script in [BatchScript.shards(m), BatchScript.merge(m)] {
+                let path = dir + "/job.sh"
+                try script.write(toFile: path, atomically: true, encoding: .utf8)
+                let r = try Command.run("/bin/bash", ["-c", "cd '\(dir)' && LAUEMAP_SHARD=0 bash job.sh"])
+                #expect(r.status == 0, "\(r.stderr)")
+            }
+            let made = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasPrefix("made") }
+            #expect(made.isEmpty, "injected commands ran: \(made)")
+        }
+    }
+
     /// Submission, status and resubmission against a recording scheduler (no cluster needed).
     @Test func statusAndResubmissionFollowTheFolders() throws {
         let out = Fixtures.temporaryFolder("cluster-logic")

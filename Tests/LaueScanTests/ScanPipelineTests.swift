@@ -212,7 +212,12 @@ enum TestScans {
         try FileManager.default.removeItem(atPath: p)
         #expect(mkfifo(p, 0o644) == 0)
         let out = Fixtures.temporaryFolder("damaged-out")
-        let s = try TestScans.run(scan, into: out)
+        // Damaged frames may be among those the point-spread estimate samples (which frames it samples
+        // is fixed by their labels; unreadable added rows are tested in addedBadRowsChangeNoOtherRow):
+        // the clean run's value is given here, so the rows compare pattern by pattern.
+        let reference = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: TestScans.reference + "/run.json"))) as? [String: Any]
+        let psf = try #require(reference?["psf_sigma_px"] as? Double)
+        let s = try TestScans.run(scan, into: out) { $0.pointSpreadSigma = psf }
         #expect(s.failed == 5)
         let rows = try ScanOutputs.readPatterns((out as NSString).appendingPathComponent("patterns.csv"))
         let clean = try ScanOutputs.readPatterns((TestScans.reference as NSString).appendingPathComponent("patterns.csv"))
@@ -228,6 +233,30 @@ enum TestScans {
         let reasons = rows.filter { $0.status == .failed }.map(\.reason)
         #expect(reasons.contains { $0.contains("no such file") })
         #expect(reasons.contains { $0.contains("is a directory") } && reasons.contains { $0.contains("FIFO") })
+    }
+
+    /// Rows added for frames that cannot be read (a missing file, a directory) change no other row: the
+    /// scan-wide point-spread estimate never samples them (frames are visited in a hash order of their
+    /// labels; unreadable ones use up no visit).
+    @Test func addedBadRowsChangeNoOtherRow() throws {
+        let scan = Fixtures.temporaryFolder("extra-rows")
+        try FileManager.default.createSymbolicLink(atPath: scan + "/images", withDestinationPath: TestScans.smallScan + "/images")
+        try FileManager.default.copyItem(atPath: TestScans.smallScan + "/calib.det", toPath: scan + "/calib.det")
+        try FileManager.default.createDirectory(atPath: scan + "/frames/dir.tif", withIntermediateDirectories: true)
+        var text = try String(contentsOfFile: TestScans.smallScan + "/scan.csv", encoding: .utf8)
+        text += "frames/missing.tif,1000,0\nframes/dir.tif,1000.5,0\n"
+        try text.write(toFile: scan + "/scan.csv", atomically: true, encoding: .utf8)
+        let out = Fixtures.temporaryFolder("extra-rows-out")
+        let s = try TestScans.run(scan, into: out)
+        #expect(s.failed == 2)
+        let rows = try ScanOutputs.readPatterns(out + "/patterns.csv")
+        let clean = try ScanOutputs.readPatterns(TestScans.reference + "/patterns.csv")
+        #expect(rows.count == clean.count + 2)
+        for (r, c) in zip(rows, clean) { #expect(r == c, "row \(r.index) differs from the scan without the bad rows") }
+        func psf(_ folder: String) -> Double? {
+            (try? JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder + "/run.json"))) as? [String: Any])?["psf_sigma_px"] as? Double
+        }
+        #expect(psf(out) != nil && psf(out) == psf(TestScans.reference))
     }
 
     /// results.h5: tables and maps on the scan grid with coordinates and units.

@@ -65,6 +65,21 @@ func relativeError(_ a: [Double], _ b: [Double]) -> Double {
     }
 
     /// XDI: mu = ln(i0/itrans) from the named columns equals the converted two-column file.
+    /// Energies and mu far outside physics (1e300, 4.9e-324 eV, negative) are refused with the file and
+    /// the point, never passed to the fits (where they trapped).
+    @Test func hostileValuesAreRefused() throws {
+        let mu = [0.1, 0.2, 0.9, 1.0]
+        for bad in [1e300, -5.0, 0, 4.9e-324, 2e6] {
+            #expect { _ = try Spectrum(energy: [7700, 7710, 7720, bad].sorted(), mu: mu, name: "bad.xdi") } throws: { e in
+                let text = (e as? LaueError)?.description ?? ""
+                return text.contains("bad.xdi") && text.contains("energy")
+            }
+        }
+        #expect(throws: LaueError.self) { _ = try Spectrum(energy: [7700, 7710, 7720, 7730], mu: [0, 1, 1e300, 1], name: "m") }
+        #expect(throws: LaueError.self) { _ = try Spectrum.readColumns(text: "7700 0.1\n7710 0.2\n1e300 0.3\n7730 1\n", name: "cols.dat") }
+        #expect(try Spectrum(energy: [7700, 7710, 7720], mu: [0, 1, 1], name: "ok").count == 3)
+    }
+
     @Test func readsXDI() throws {
         let xdi = try Spectrum.read(path: Fixtures.path("xanes/spectra/co_metal_rt.xdi"))
         let txt = try Spectrum.read(path: Fixtures.path("xanes/spectra/xaslib_co_metal_rt.txt"))
