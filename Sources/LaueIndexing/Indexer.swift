@@ -112,7 +112,14 @@ public final class Indexer {
 
     /// Indexes a pattern from scratch (no prior orientation).
     public func index(_ spots: [ObservedSpot]) -> IndexingResult {
-        var pool = observations(spots)
+        Indexer.grains(in: observations(spots), peakCount: spots.count, options: options, find: findGrain)
+    }
+
+    /// Grain after grain among the spots the grains before left, each found by `find`, until
+    /// `options.maxGrains`, too few peaks, or a failure (whose reason the result keeps).
+    static func grains(in start: [(Int, Observation)], peakCount: Int, options: IndexingOptions,
+                       find: ([(Int, Observation)]) -> GrainOutcome) -> IndexingResult {
+        var pool = start
         var grains: [Grain] = []
         var reason: String? = nil
         while grains.count < options.maxGrains {
@@ -121,7 +128,7 @@ public final class Indexer {
                                         : "too few peaks left for another grain (\(pool.count))"
                 break
             }
-            switch findGrain(pool) {
+            switch find(pool) {
             case .success(let grain):
                 grains.append(grain)
                 let used = Set(grain.spots.map(\.peakIndex))
@@ -133,7 +140,7 @@ public final class Indexer {
         }
         return IndexingResult(status: grains.isEmpty ? .unindexed : .indexed, grains: grains,
                               reason: grains.isEmpty ? reason : (grains.count < options.maxGrains ? reason : nil),
-                              peakCount: spots.count)
+                              peakCount: peakCount)
     }
 
     /// Scan-guided indexing: refines each of `seeds` (orientations of neighbouring points of a scan,

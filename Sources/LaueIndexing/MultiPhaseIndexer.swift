@@ -25,15 +25,7 @@ public final class MultiPhaseIndexer {
 
     public func index(_ spots: [ObservedSpot]) -> IndexingResult {
         if indexers.count == 1 { return indexers[0].index(spots) }
-        var pool = indexers[0].observations(spots)
-        var grains: [Grain] = []
-        var reason: String? = nil
-        while grains.count < options.maxGrains {
-            guard pool.count >= options.minimumPeaks else {
-                reason = grains.isEmpty ? "too few peaks: \(pool.count) (at least \(options.minimumPeaks) needed)"
-                                        : "too few peaks left for another grain (\(pool.count))"
-                break
-            }
+        return Indexer.grains(in: indexers[0].observations(spots), peakCount: spots.count, options: options) { pool in
             var best: Grain? = nil
             var failures: [String] = []
             for indexer in indexers {
@@ -45,16 +37,7 @@ public final class MultiPhaseIndexer {
                     failures.append("\(indexer.material.name): \(why)")
                 }
             }
-            guard let grain = best else {
-                reason = (grains.isEmpty ? "" : "no further grain: ") + failures.joined(separator: "; ")
-                break
-            }
-            grains.append(grain)
-            let used = Set(grain.spots.map(\.peakIndex))
-            pool.removeAll { used.contains($0.0) }
+            return best.map { .success($0) } ?? .failure(failures.joined(separator: "; "))
         }
-        return IndexingResult(status: grains.isEmpty ? .unindexed : .indexed, grains: grains,
-                              reason: grains.isEmpty ? reason : (grains.count < options.maxGrains ? reason : nil),
-                              peakCount: spots.count)
     }
 }

@@ -144,6 +144,10 @@ public final class ScanRunner {
                                 "holds a previous run (run.json); use --resume to continue it or --overwrite to replace it")
             } else {
                 try previous.checkSameRun(as: metadata, folder: output)
+                if let given = options.pointSpreadSigma, given != previous.pointSpreadSigma {
+                    throw LaueError(.invalidArgument, file: output,
+                                    "--resume: the previous run in this folder used point spread \(previous.pointSpreadSigma.map { String($0) } ?? "none"), not --psf \(given); use --overwrite to start again")
+                }
                 metadata.pointSpreadSigma = previous.pointSpreadSigma
                 if previous.complete {
                     observer?.scanStarted(total: range.count, alreadyDone: range.count, pointSpreadSigma: previous.pointSpreadSigma)

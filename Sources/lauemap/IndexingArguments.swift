@@ -32,9 +32,6 @@ struct IndexingArguments: ParsableArguments {
 
     /// The indexing options these choose, on top of `base`; throws on values out of range.
     func options(_ base: IndexingOptions = IndexingOptions()) throws -> IndexingOptions {
-        func check(_ ok: Bool, _ option: String, _ value: Any, _ range: String) throws {
-            guard ok else { throw LaueError(.invalidArgument, "--\(option) must be \(range), not \(value)") }
-        }
         try check(minPeaks >= 3 && minPeaks <= 10_000, "min-peaks", minPeaks, "3...10000")
         try check(minIndexed >= 3 && minIndexed <= 10_000, "min-indexed", minIndexed, "3...10000")
         try check(maxChance > 0 && maxChance <= 1, "max-chance", maxChance, "in (0, 1]")
@@ -82,9 +79,6 @@ struct ScanGuidedArguments: ParsableArguments {
 
     /// The scan-guided thresholds on top of `base`; throws on values out of range.
     func options(_ base: IndexingOptions) throws -> IndexingOptions {
-        func check(_ ok: Bool, _ option: String, _ value: Any, _ range: String) throws {
-            guard ok else { throw LaueError(.invalidArgument, "--\(option) must be \(range), not \(value)") }
-        }
         try check(seededMinIndexed >= 2 && seededMinIndexed <= 10_000, "seeded-min-indexed", seededMinIndexed, "2...10000")
         try check(maxSeededChance > 0 && maxSeededChance <= 1, "max-seeded-chance", maxSeededChance, "in (0, 1]")
         for (name, v) in [("max-seeded-deviation", maxSeededDeviation), ("max-seed-rotation", maxSeedRotation)] {
@@ -104,4 +98,9 @@ struct ScanGuidedArguments: ParsableArguments {
             "--max-seeded-deviation", String(maxSeededDeviation), "--max-seed-rotation", String(maxSeedRotation),
         ]
     }
+}
+
+/// Throws "--OPTION must be RANGE, not VALUE" unless `ok`.
+private func check(_ ok: Bool, _ option: String, _ value: Any, _ range: String) throws {
+    guard ok else { throw LaueError(.invalidArgument, "--\(option) must be \(range), not \(value)") }
 }

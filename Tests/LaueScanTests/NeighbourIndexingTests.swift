@@ -70,5 +70,10 @@ import LaueTestSupport
         #expect(throws: LaueError.self) {
             _ = try ScanRunner(scan: NeighbourIndexingTests.scan, settings: settings, output: resumed, options: options).run()
         }
+        // So is another point spread than the run's.
+        var psf = ScanRunOptions(); psf.resume = true; psf.pointSpreadSigma = 3.3
+        #expect { _ = try ScanRunner(scan: NeighbourIndexingTests.scan, settings: TestScans.settings(NeighbourIndexingTests.scan), output: resumed, options: psf).run() } throws: { e in
+            (e as? LaueError)?.description.contains("point spread") ?? false
+        }
     }
 }
