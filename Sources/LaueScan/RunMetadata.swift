@@ -189,7 +189,7 @@ enum PartFiles {
         // Peaks: keep complete lines of committed patterns.
         let limit = range.lowerBound + done
         try AtomicFile.write(to: peaks) { temp in
-            guard let out = FileHandle(forWritingAtPath: temp) ?? { FileManager.default.createFile(atPath: temp, contents: nil); return FileHandle(forWritingAtPath: temp) }() else {
+            guard let out = FileHandle(forWritingAtPath: temp) ?? { _ = FileManager.default.createFile(atPath: temp, contents: nil); return FileHandle(forWritingAtPath: temp) }() else {
                 throw LaueError(.unreadable, file: temp, "cannot write")
             }
             defer { try? out.close() }

@@ -240,7 +240,7 @@ private func check(_ image: LaueImage, _ key: String) {
         try data.prefix(10).write(to: URL(fileURLWithPath: tiny))
         expectError(["tiny.tif", "TIFF"]) { _ = try ImageReader.read(path: tiny) }
         let empty = dir + "/empty.tif"
-        FileManager.default.createFile(atPath: empty, contents: Data())
+        _ = FileManager.default.createFile(atPath: empty, contents: Data())
         expectError(["empty.tif"]) { _ = try ImageReader.read(path: empty) }
     }
 
