@@ -186,8 +186,6 @@ public final class Indexer {
         return IndexingResult(status: .indexed, grains: [accepted], reason: nil, peakCount: spots.count)
     }
 
-    struct Failure: Error { var reason: String }
-
     enum GrainOutcome { case success(Grain), failure(String) }
 
     func findGrain(_ pool: [(Int, Observation)]) -> GrainOutcome {

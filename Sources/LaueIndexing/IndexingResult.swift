@@ -48,9 +48,6 @@ public struct Grain: Sendable {
     /// is derived from `orientation`, so a re-expressed grain carries it rotated consistently.
     public var strain: DeviatoricStrain? { strainRefined ? DeviatoricStrain(orientation: orientation) : nil }
 
-    /// Direct-space deviatoric strain in the Cartesian crystal frame (xx, yy, zz, yz, xz, xy), when refined.
-    public var deviatoricStrain: [Double]? { strain.map { DeviatoricStrain.components($0.crystal) } }
-
     public var indexedCount: Int { spots.count }
 
     /// The same grain with the orientation replaced by its symmetry equivalent closest to `reference`

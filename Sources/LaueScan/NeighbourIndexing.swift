@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 import LaueCore
 import LaueIO
@@ -49,17 +48,25 @@ enum NeighbourIndexing {
         var results: [Int: PatternResult] = [:]
     }
 
-    /// Runs the pass over the rows of `patterns` (the first pass's part file, whole scan) and, when any
-    /// row changes, writes all rows to `patternsOut` and `peaksOut` (the spots of newly indexed points
-    /// inserted in scan order). Returns the outcome; nothing is written when nothing changed.
-    static func run(patterns: String, peaks: String, patternsOut: String, peaksOut: String, manifest: ScanManifest,
-                    processors: [PatternProcessor], options: NeighbourIndexingOptions) throws -> Outcome {
+    /// Runs the pass over the rows of `patterns` and `peaks` (the first pass's tables, whole scan). When
+    /// a row changes, all rows are written to new tables in `work` (the spots of newly indexed points
+    /// inserted in scan order) and those are returned; otherwise the input tables. The inputs are never
+    /// changed, so a run killed during the pass redoes it from the same rows.
+    static func run(patterns: String, peaks: String, work: String, manifest: ScanManifest,
+                    processors: [PatternProcessor], options: NeighbourIndexingOptions) throws
+        -> (patterns: String, peaks: String, indexed: Int, replaced: Int) {
         var rows: [PatternRecord] = []
         try ScanOutputs.forEachPattern(patterns) { rows.append($0) }
+        if let row = rows.first(where: { !manifest.patterns.indices.contains($0.index) }) {
+            throw LaueError(.invalidArgument, file: patterns, item: row.file,
+                            "pattern \(row.index) is not in the scan (\(manifest.patterns.count) patterns): the scan changed since the run")
+        }
         let outcome = search(rows: rows, manifest: manifest, processors: processors, options: options)
-        guard outcome.changed else { return outcome }
+        guard outcome.changed else { return (patterns, peaks, outcome.indexed, outcome.replaced) }
+        let patternsOut = (work as NSString).appendingPathComponent("patterns.guided.csv")
+        let peaksOut = (work as NSString).appendingPathComponent("peaks.guided.csv")
         try write(rows: rows, results: outcome.results, patterns: patterns, peaks: peaks, patternsOut: patternsOut, peaksOut: peaksOut)
-        return outcome
+        return (patternsOut, peaksOut, outcome.indexed, outcome.replaced)
     }
 
     /// The waves of the pass over rows in memory.
@@ -160,21 +167,11 @@ enum NeighbourIndexing {
     /// Processes `jobs` (row position, seeds) in parallel, one processor per worker; results in job order.
     private static func process(_ jobs: [(Int, [Mat3])], source: IndexingSource, rows: [PatternRecord], manifest: ScanManifest,
                                 processors: [PatternProcessor]) -> [(Int, PatternResult)] {
-        let box = ResultBox(count: jobs.count)
-        let workers = min(processors.count, jobs.count)
-        let items = ProcessorBox(processors)
-        let byIndex = Dictionary(manifest.patterns.map { ($0.index, $0) }, uniquingKeysWith: { a, _ in a })
-        DispatchQueue.concurrentPerform(iterations: workers) { w in
-            var i = w
-            while i < jobs.count {
-                let (k, seeds) = jobs[i]
-                if let pattern = byIndex[rows[k].index] {
-                    box.set(i, items.items[w].process(pattern, seeds: seeds, source: source) { try ScanRunner.read(manifest, $0) })
-                }
-                i += workers
-            }
+        let results = ProcessorBox(processors).map(jobs.count) { processor, i in
+            let (k, seeds) = jobs[i]
+            return processor.process(manifest.patterns[rows[k].index], seeds: seeds, source: source) { try ScanRunner.read(manifest, $0) }
         }
-        return zip(jobs, box.items).compactMap { job, r in r.map { (job.0, $0) } }
+        return zip(jobs.map(\.0), results).map { ($0, $1) }
     }
 
     /// Mean orientations of the most populated orientation clusters of the scratch-indexed points.

@@ -44,10 +44,7 @@ struct RunMetadata {
     /// finish merged shards exactly as one run would.
     func settings(material: Material) -> ScanSettings {
         var s = ScanSettings(material: material, calibration: calibration)
-        s.indexingOptions.energyRange = indexing.energyRange
-        s.indexingOptions.refineStrain = indexing.refineStrain
-        for (_, k) in RunMetadata.indexingNumbers { s.indexingOptions[keyPath: k] = indexing[keyPath: k] }
-        for (_, k) in RunMetadata.indexingCounts { s.indexingOptions[keyPath: k] = indexing[keyPath: k] }
+        s.indexingOptions = indexing
         if !scanGuided { s.neighbourIndexing = nil }
         s.classifierOptions.beamSize = beamSize
         s.classifierOptions.pointSpreadSigma = pointSpreadSigma

@@ -57,23 +57,19 @@ public enum ScanMerge {
         try concatenate(parts.map { (($0.1 as NSString).appendingPathComponent("peaks.csv"), $0.0.range) }, header: PartFiles.peaksHeader,
                         indexColumn: SpotRecord.columns.firstIndex(of: "pattern_index")!, every: false, to: peaks)
         let settings = first.settings(material: material)
+        var (patternsSource, peaksSource) = (patterns, peaks)
         if let guided = settings.neighbourIndexing {
-            let manifest = try ScanManifest.open(first.scan)
             let processors = try (0..<max(1, jobs)).map { _ in try PatternProcessor(settings: settings) }
-            let gp = (work as NSString).appendingPathComponent("patterns.guided.csv")
-            let gk = (work as NSString).appendingPathComponent("peaks.guided.csv")
-            if try NeighbourIndexing.run(patterns: patterns, peaks: peaks, patternsOut: gp, peaksOut: gk, manifest: manifest,
-                                         processors: processors, options: guided).changed {
-                try fm.moveItemReplacing(gp, patterns)
-                try fm.moveItemReplacing(gk, peaks)
-            }
+            (patternsSource, peaksSource, _, _) = try NeighbourIndexing.run(patterns: patterns, peaks: peaks, work: work,
+                                                                            manifest: try ScanManifest.open(first.scan),
+                                                                            processors: processors, options: guided)
         }
-        let outputs = try ScanOutputs.writeAll(patterns: patterns, peaks: peaks, folder: output, material: material,
+        let outputs = try ScanOutputs.writeAll(patterns: patternsSource, peaks: peaksSource, folder: output, material: material,
                                                title: (first.scan as NSString).lastPathComponent)
         let finalPatterns = (output as NSString).appendingPathComponent("patterns.csv")
         let finalPeaks = (output as NSString).appendingPathComponent("peaks.csv")
-        try fm.moveItemReplacing(peaks, finalPeaks)
-        try fm.moveItemReplacing(patterns, finalPatterns)
+        try fm.moveItemReplacing(peaksSource, finalPeaks)
+        try fm.moveItemReplacing(patternsSource, finalPatterns)
         var merged = first
         merged.shard = nil
         merged.range = 0..<first.patternCount
@@ -87,13 +83,10 @@ public enum ScanMerge {
     /// file holds its shard's rows: with `every`, exactly one row per pattern of its range in order;
     /// otherwise rows of patterns within its range, in order. A truncated or edited shard is refused.
     static func concatenate(_ files: [(String, Range<Int>)], header: String, indexColumn: Int, every: Bool, to path: String) throws {
-        _ = FileManager.default.createFile(atPath: path, contents: nil)
-        guard let out = FileHandle(forWritingAtPath: path) else { throw LaueError(.unreadable, file: path, "cannot write") }
-        defer { try? out.close() }
-        out.write(Data(header.utf8))
+        let out = try TextSink(path)
+        try out.write(header)
         let columns = CSVTable.fields(of: Substring(header.dropLast())).count
         for (f, range) in files {
-            var buffer = ""
             var next = range.lowerBound
             try LineReader.forEachLine(f) { line, number in
                 if number == 0 {
@@ -110,13 +103,12 @@ public enum ScanMerge {
                                     "pattern \(index) where \(every ? "pattern \(next)" : "patterns \(next)..<\(range.upperBound)") belongs: the shard's table is damaged or not its own; run the shard again")
                 }
                 next = every ? index + 1 : index
-                buffer += line + "\n"
-                if buffer.utf8.count > 1 << 20 { out.write(Data(buffer.utf8)); buffer = "" }
+                try out.write(line + "\n")
             }
             if every && next != range.upperBound {
                 throw LaueError(.missingData, file: f, "holds patterns \(range.lowerBound)..<\(next) of its \(range.lowerBound)..<\(range.upperBound): truncated; run the shard again with --resume")
             }
-            out.write(Data(buffer.utf8))
         }
+        try out.close()
     }
 }

@@ -187,21 +187,14 @@ public final class ScanRunner {
         let limit = options.stopAfter.map { min(range.upperBound, start + $0) } ?? range.upperBound
         while next < limit {
             let end = min(next + batch, limit)
-            let results = ResultBox(count: end - next)
             let base = next
             let manifest = self.manifest
-            DispatchQueue.concurrentPerform(iterations: min(jobs, end - next)) { w in
-                var i = base + w
-                while i < end {
-                    let r = processors.items[w].process(manifest.patterns[i]) { try ScanRunner.read(manifest, $0) }
-                    results.set(i - base, r)
-                    i += jobs
-                }
+            let results = processors.map(end - next) { processor, k in
+                processor.process(manifest.patterns[base + k]) { try ScanRunner.read(manifest, $0) }
             }
             // Spots first, then the rows that commit them.
             var peakText = "", patternText = ""
-            for r in results.items {
-                guard let r else { continue }
+            for r in results {
                 for s in r.spots { peakText += s.csvLine + "\n" }
                 patternText += r.record.csvLine + "\n"
                 counts[r.record.defectClass, default: 0] += 1
@@ -223,13 +216,11 @@ public final class ScanRunner {
             // left them: a run killed from here on redoes the pass from the same rows.
             var patternsSource = patternsPart, peaksSource = peaksPart
             if range == 0..<total, let guided = settings.neighbourIndexing {
-                let gp = (workFolder as NSString).appendingPathComponent("patterns.guided.csv")
-                let gk = (workFolder as NSString).appendingPathComponent("peaks.guided.csv")
-                let pass = try NeighbourIndexing.run(patterns: patternsPart, peaks: peaksPart, patternsOut: gp, peaksOut: gk,
+                let pass = try NeighbourIndexing.run(patterns: patternsPart, peaks: peaksPart, work: workFolder,
                                                      manifest: manifest, processors: processors.items, options: guided)
+                (patternsSource, peaksSource) = (pass.patterns, pass.peaks)
                 neighbourIndexed = pass.indexed
                 neighbourReplaced = pass.replaced
-                if pass.changed { patternsSource = gp; peaksSource = gk }
             }
             if options.writeMapsAndHDF5 && range == 0..<total {
                 outputs += try ScanOutputs.writeAll(patterns: patternsSource, peaks: peaksSource, folder: output,
@@ -259,6 +250,21 @@ public final class ScanRunner {
 final class ProcessorBox: @unchecked Sendable {
     let items: [PatternProcessor]
     init(_ items: [PatternProcessor]) { self.items = items }
+
+    /// `body(processor, k)` for k in 0..<count on all processors at once (worker w takes k = w, w + n,
+    /// ...); results in order of k.
+    func map(_ count: Int, _ body: @Sendable (PatternProcessor, Int) -> PatternResult) -> [PatternResult] {
+        let results = ResultBox(count: count)
+        let workers = min(items.count, count)
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
+            var k = w
+            while k < count {
+                results.set(k, body(items[w], k))
+                k += workers
+            }
+        }
+        return results.items.map { $0! }
+    }
 }
 
 final class ResultBox: @unchecked Sendable {
