@@ -24,6 +24,19 @@ public struct NeighbourIndexingOptions: Sendable, Equatable {
     /// one-point grain keeps its own, which explains its spots better).
     public var outlierDegrees = 5.0
     public var minimumOutlierNeighbours = 2
+    /// The particle: after the waves, each of the `particleCandidates` most populated orientation
+    /// clusters of the indexed points (at least `minimumClusterSize` members) is tried on a fixed
+    /// sample of up to `particleSample` of the other indexed points; its presence is its members plus
+    /// the share of the sample it indexes times the other points. The candidate present at the most
+    /// points, when at least `particleShare` of the indexed ones, is the scanned particle (a neighbouring
+    /// grain diffracts over its own region only; the particle under it too). Every indexed point more
+    /// than `outlierDegrees` from the particle is then re-indexed from it (and, in waves, from its
+    /// neighbours' particle orientations); where the particle is found (under a neighbouring grain or a
+    /// second crystal of the phase, brighter than the particle's own spots) it is reported, with the
+    /// other crystal in the reason. Above 1: off.
+    public var particleShare = 0.4
+    public var particleCandidates = 3
+    public var particleSample = 48
 
     public init() {}
 }
@@ -82,8 +95,9 @@ enum NeighbourIndexing {
         let candidates = rows.indices.filter { rows[$0].status == .unindexed && (rows[$0].peakCount ?? 0) >= minimumPeaks }
 
         /// Indexed neighbours of point k, nearest first (then by pattern index), and their distinct
-        /// orientations (only those farther than `outlierDegrees` from `unlike`, when given).
-        func neighbourSeeds(_ k: Int, unlike: Mat3? = nil) -> (lenders: [Int], seeds: [Mat3]) {
+        /// orientations (only those farther than `outlierDegrees` from `unlike`, or within it of `like`,
+        /// when given).
+        func neighbourSeeds(_ k: Int, unlike: Mat3? = nil, like: Mat3? = nil) -> (lenders: [Int], seeds: [Mat3]) {
             let c = grid.cells[k], r = options.radius
             var near: [(d: Int, index: Int, position: Int)] = []
             for dr in -r...r {
@@ -100,6 +114,7 @@ enum NeighbourIndexing {
             for n in near where seeds.count < options.maximumSeeds {
                 let u = orientation[n.position]!
                 if let own = unlike, Misorientation.angle(u, own, symmetry: symmetry) <= options.outlierDegrees { continue }
+                if let p = like, Misorientation.angle(u, p, symmetry: symmetry) > options.outlierDegrees { continue }
                 if seeds.contains(where: { Misorientation.angle(u, $0, symmetry: symmetry) < options.distinctSeedDegrees }) { continue }
                 seeds.append(u)
             }
@@ -144,6 +159,41 @@ enum NeighbourIndexing {
             let jobs = isolated.map { ($0, clusters) }
             for (k, r) in process(jobs, source: .cluster, rows: rows, manifest: manifest, processors: processors) {
                 record(r, for: k, source: .cluster, rows: rows, into: &outcome)
+                if r.record.status == .indexed { orientation[k] = r.record.orientation }
+            }
+        }
+        // Points indexed on another crystal than the particle (`particleShare`), which is now known
+        // from every indexed point: tried from the particle's mean orientation, then in waves from
+        // their neighbours' particle orientations as those are found.
+        if let particle = particle(rows: rows, orientation: orientation, manifest: manifest, processors: processors,
+                                   material: settings.material, options: options) {
+            var pending = rows.indices.filter { k in
+                orientation[k].map { Misorientation.angle($0, particle, symmetry: symmetry) > options.outlierDegrees } == true
+            }
+            let away = Dictionary(uniqueKeysWithValues: pending.map { ($0, Misorientation.angle(orientation[$0]!, particle, symmetry: symmetry)) })
+            var tried: [Int: [Int]] = [:]
+            while true {
+                var jobs: [(Int, [Mat3])] = []
+                for k in pending {
+                    let (lenders, seeds) = neighbourSeeds(k, like: particle)
+                    let lending = lenders.filter { j in Misorientation.angle(orientation[j]!, particle, symmetry: symmetry) <= options.outlierDegrees }
+                    guard tried[k] != lending else { continue }
+                    tried[k] = lending
+                    jobs.append((k, [particle] + seeds))
+                }
+                guard !jobs.isEmpty else { break }
+                for (k, r) in process(jobs, source: .cluster, rows: rows, manifest: manifest, processors: processors)
+                where r.record.status == .indexed {
+                    var r = r
+                    let before = outcome.results[k]?.record ?? rows[k]
+                    let note = String(format: "another crystal also diffracts here (%d spots, %.1f deg from the particle)",
+                                      before.indexedCount ?? 0, away[k]!)
+                    r.record.reason = r.record.reason.isEmpty ? note : note + "; " + r.record.reason
+                    if outcome.results[k] == nil { outcome.replaced += 1 }
+                    outcome.results[k] = r
+                    orientation[k] = r.record.orientation
+                }
+                pending.removeAll { orientation[$0].map { Misorientation.angle($0, particle, symmetry: symmetry) <= options.outlierDegrees } == true }
             }
         }
         return outcome
@@ -174,24 +224,59 @@ enum NeighbourIndexing {
         return zip(jobs.map(\.0), results).map { ($0, $1) }
     }
 
-    /// Mean orientations of the most populated orientation clusters of the scratch-indexed points.
-    static func clusterSeeds(rows: [PatternRecord], symmetry: [Mat3], material: Material, options: NeighbourIndexingOptions) -> [Mat3] {
+    /// Orientation clusters of `orientations` (each joins the first cluster whose first member is
+    /// within `clusterDegrees`; at most `maximumClusters`), most populated first (then the earlier
+    /// first member).
+    static func clusters(_ orientations: [(u: Mat3, index: Int)], symmetry: [Mat3], options: NeighbourIndexingOptions)
+        -> [(first: Mat3, members: [Mat3], firstIndex: Int)] {
         var clusters: [(first: Mat3, members: [Mat3], firstIndex: Int)] = []
-        for r in rows where r.status == .indexed && r.indexedBy == .scratch {
-            guard let u = r.orientation else { continue }
+        for (u, index) in orientations {
             if let c = clusters.firstIndex(where: { Misorientation.angle(u, $0.first, symmetry: symmetry) <= options.clusterDegrees }) {
                 clusters[c].members.append(u)
             } else if clusters.count < options.maximumClusters {
-                clusters.append((u, [u], r.index))
+                clusters.append((u, [u], index))
             }
         }
-        return clusters.filter { $0.members.count >= options.minimumClusterSize }
-            .sorted { ($0.members.count, -$0.firstIndex) > ($1.members.count, -$1.firstIndex) }
+        return clusters.sorted { ($0.members.count, -$0.firstIndex) > ($1.members.count, -$1.firstIndex) }
+    }
+
+    /// Mean orientation of a cluster's members.
+    static func mean(of c: (first: Mat3, members: [Mat3], firstIndex: Int), symmetry: [Mat3], material: Material) -> Mat3? {
+        let aligned = c.members.map { Misorientation.closestEquivalent(of: $0, to: c.first, symmetry: symmetry) }
+        return OrientationStatistics.mean(aligned, material: material)
+    }
+
+    /// Mean orientations of the most populated orientation clusters of the scratch-indexed points.
+    static func clusterSeeds(rows: [PatternRecord], symmetry: [Mat3], material: Material, options: NeighbourIndexingOptions) -> [Mat3] {
+        let scratch = rows.compactMap { r in r.status == .indexed && r.indexedBy == .scratch ? r.orientation.map { (u: $0, index: r.index) } : nil }
+        return clusters(scratch, symmetry: symmetry, options: options)
+            .filter { $0.members.count >= options.minimumClusterSize }
             .prefix(options.clusterSeeds)
-            .compactMap { c in
-                let aligned = c.members.map { Misorientation.closestEquivalent(of: $0, to: c.first, symmetry: symmetry) }
-                return OrientationStatistics.mean(aligned, material: material)
-            }
+            .compactMap { mean(of: $0, symmetry: symmetry, material: material) }
+    }
+
+    /// The scanned particle's mean orientation (`particleShare`), or nil when no crystal is present at
+    /// that share of the indexed points.
+    static func particle(rows: [PatternRecord], orientation: [Mat3?], manifest: ScanManifest, processors: [PatternProcessor],
+                         material: Material, options: NeighbourIndexingOptions) -> Mat3? {
+        guard options.particleShare <= 1 else { return nil }
+        let symmetry = material.symmetryRotations
+        let indexed = rows.indices.filter { orientation[$0] != nil }
+        let candidates = clusters(indexed.map { (u: orientation[$0]!, index: rows[$0].index) }, symmetry: symmetry, options: options)
+            .prefix(options.particleCandidates).filter { $0.members.count >= options.minimumClusterSize }
+        var best: (u: Mat3, presence: Double)? = nil
+        for c in candidates {
+            guard let u = mean(of: c, symmetry: symmetry, material: material) else { continue }
+            let others = indexed.filter { Misorientation.angle(orientation[$0]!, u, symmetry: symmetry) > options.outlierDegrees }
+            let sample = others.sorted { (PatternProcessor.hash(rows[$0].file), rows[$0].index) < (PatternProcessor.hash(rows[$1].file), rows[$1].index) }
+                .prefix(options.particleSample)
+            let found = process(sample.map { ($0, [u]) }, source: .cluster, rows: rows, manifest: manifest, processors: processors)
+                .filter { $0.1.record.status == .indexed }.count
+            let presence = Double(indexed.count - others.count) + (sample.isEmpty ? 0 : Double(found) / Double(sample.count) * Double(others.count))
+            if best == nil || presence > best!.presence { best = (u, presence) }
+        }
+        guard let b = best, b.presence >= options.particleShare * Double(indexed.count) else { return nil }
+        return b.u
     }
 
     /// Rewrites the tables with the pass's rows: changed pattern rows replaced, spots of newly indexed

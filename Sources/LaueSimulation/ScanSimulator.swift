@@ -46,6 +46,11 @@ public struct ScanSpec: Sendable {
     /// A depth tail on every spot of every pattern (a thick or layered sample; docs/simulation.md,
     /// "Real-frame confounders"); nil: none.
     public var tail: SpotTail? = nil
+    /// Real-frame confounders (docs/simulation.md, "Real-frame confounders"): each domain of the
+    /// particle gets the kind `confounders[domain % count]`, drawn once per domain (the same neighbouring
+    /// grain or substrate orientation over the domain; a satellite follows each point's orientation).
+    /// Points outside the particle get none. Empty: none.
+    public var confounders: [Confounders.Kind] = []
 
     public init(material: Material, detector: SimulatedDetector, columns: Int, rows: Int, stepUm: Double, seed: UInt64) {
         self.material = material; self.detector = detector

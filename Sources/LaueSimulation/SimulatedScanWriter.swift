@@ -34,6 +34,8 @@ public enum SimulatedScanWriter {
         var tailed = try PatternSimulator(material: spec.material, detector: spec.detector, energyRange: spec.energyRange)
         tailed.tail = spec.tail
         let sim = tailed
+        let substrate = spec.confounders.contains(.substrate)
+            ? try PatternSimulator(material: Material.builtin("Si"), detector: spec.detector, energyRange: spec.energyRange) : nil
         do {
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
             if options.layout == .folder {
@@ -67,7 +69,7 @@ public enum SimulatedScanWriter {
                 var i = first + worker
                 while i < end {
                     let p = points[i]
-                    let image = sim.simulate(p.truth, seed: patternSeed(seed, i))
+                    let image = confounded(sim, spec: spec, point: p, substrate: substrate).simulate(p.truth, seed: patternSeed(seed, i))
                     if layout == .folder {
                         do {
                             try TIFFWriter.write(image, to: dir + "/" + imageName(i), options: .init(compression: compression))
@@ -99,10 +101,34 @@ public enum SimulatedScanWriter {
         }
         try LaueToolsCalibration.writeDet(calib, material: spec.material.name, to: dir + "/calib.det")
         let labels = points.map { options.layout == .folder ? imageName($0.index) : "\(h5Name)#\($0.index)" }
-        try truthTable(points, labels: labels, material: spec.material).write(to: dir + "/truth.csv")
+        var truth = truthTable(points, labels: labels, material: spec.material)
+        if !spec.confounders.isEmpty {
+            truth.header.append("confounder")
+            for (i, p) in points.enumerated() { truth.rows[i].append(confounder(spec, domain: p.domain)?.rawValue ?? "") }
+        }
+        try truth.write(to: dir + "/truth.csv")
         try AtomicFile.write(description(spec, layout: options.layout, count: points.count), to: dir + "/scan.json")
         return points
     }
+
+    /// Kind of confounder of the domain of `point` (nil: none, or outside the particle).
+    public static func confounder(_ spec: ScanSpec, domain: Int) -> Confounders.Kind? {
+        guard domain >= 0, !spec.confounders.isEmpty else { return nil }
+        return spec.confounders[domain % spec.confounders.count]
+    }
+
+    /// `sim` with the confounder of the point's domain, drawn from a generator of the scan seed and
+    /// the domain alone (so every point of a domain sees the same neighbouring grain).
+    static func confounded(_ sim: PatternSimulator, spec: ScanSpec, point: ScanPoint, substrate: PatternSimulator?) -> PatternSimulator {
+        guard let kind = confounder(spec, domain: point.domain) else { return sim }
+        var s = sim
+        var g = SeededGenerator(seed: spec.seed ^ confounderSeedSalt, stream: UInt64(point.domain))
+        Confounders.add(kind, to: &s, orientation: point.truth.orientation, substrate: substrate, generator: &g)
+        return s
+    }
+
+    /// Separates the confounder draws from the planner's, which use the scan seed itself.
+    static let confounderSeedSalt: UInt64 = 0xC0F0_0DE5
 
     /// The ground-truth table (docs/scan-layouts.md).
     public static func truthTable(_ points: [ScanPoint], labels: [String], material: Material) -> CSVTable {
@@ -146,7 +172,7 @@ public enum SimulatedScanWriter {
           "seed": \(spec.seed),
           "layout": "\(layout.rawValue)",
           "energy_kev": [\(spec.energyRange.lowerBound), \(spec.energyRange.upperBound)],
-          "classes": [\(classes)]
+          "classes": [\(classes)]\(spec.confounders.isEmpty ? "" : ",\n  \"confounders\": [" + spec.confounders.map { "\"\($0.rawValue)\"" }.joined(separator: ", ") + "]")
         }
 
         """

@@ -248,6 +248,9 @@ func classifyEvaluation() throws {
         // With confounders the frame may hold up to four grains of the material: the pattern's grain is
         // the indexed one nearest its true orientation.
         if confounded { io.maxGrains = 4 }
+        // Indexing limits to try (docs/indexing.md): --max-deviation PX, --min-indexed N.
+        if let d = Double(stringOption("--max-deviation", "")) { io.maximumMeanDeviation = d }
+        io.minimumIndexed = option("--min-indexed", io.minimumIndexed)
         let indexer = try! Indexer(material: material, calibration: detector.calibration, options: io)
         var co = ClassifierOptions()
         if let p = Double(stringOption("--psf", "")) { co.pointSpreadSigma = p } else if stringOption("--psf", "") == "auto" { co.pointSpreadSigma = measuredPSF }

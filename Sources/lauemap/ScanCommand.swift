@@ -81,7 +81,7 @@ struct ScanRunCommand: ParsableCommand {
                                     s.processed > 0 ? String(format: ", %.1f patterns/s", Double(s.processed) / max(s.seconds, 1e-9)) : "",
                                     s.pointSpreadSigma.map { String(format: "%.3f px", $0) } ?? "fitted per pattern"))
                 if s.neighbourIndexed > 0 { lines.append("\(s.neighbourIndexed) indexed from their neighbours' orientations (indexed_by in patterns.csv)") }
-                if s.neighbourReplaced > 0 { lines.append("\(s.neighbourReplaced) odd orientations replaced by their neighbours' (which index as many spots)") }
+                if s.neighbourReplaced > 0 { lines.append("\(s.neighbourReplaced) scratch orientations replaced: odd ones out by their neighbours', other crystals by the particle's") }
                 if s.failed > 0 || s.unindexed > 0 { lines.append("\(s.failed) failed, \(s.unindexed) unindexed (reasons in patterns.csv)") }
                 lines.append("outputs in \(out): " + s.outputs.map { ($0 as NSString).lastPathComponent }.joined(separator: ", "))
             } else {

@@ -235,6 +235,10 @@ struct SimulateScan: ParsableCommand {
     @Option(help: "TIFF compression for the folder layout: none, deflate, lzw, packbits.")
     var compression: String = "deflate"
 
+    @Option(help: ArgumentHelp("Real-frame confounders, one kind per domain in turn, comma-separated: tail, neighbour, crowded, satellite, substrate, or all (docs/simulation.md).",
+                               valueName: "kinds"))
+    var confounders: String?
+
     @Option(help: "Worker threads (default: all cores).")
     var jobs: Int?
 
@@ -247,6 +251,7 @@ struct SimulateScan: ParsableCommand {
             spec.energyRange = try parseEnergyBand(energy)
             if let classes { spec.classes = try classes.split(separator: ",").map { try DefectClass(label: String($0)) } }
             if let classWeights { spec.classWeights = try parseNumbers(classWeights, option: "--class-weights") }
+            if let confounders { spec.confounders = try parseConfounders(confounders) }
             var options = SimulatedScanWriter.Options()
             guard let l = ScanLayoutKind(rawValue: layout) else { throw LaueError(.invalidArgument, "--layout: folder or hdf5") }
             options.layout = l
@@ -263,5 +268,16 @@ struct SimulateScan: ParsableCommand {
             for c in DefectClass.allCases where counts[c] != nil { summary += "  \(c.rawValue): \(counts[c]!)\n" }
             emit(summary)
         }
+    }
+}
+
+/// `--confounders`: kinds separated by commas, or `all` (every kind, in the order of `Confounders.Kind`).
+func parseConfounders(_ text: String) throws -> [Confounders.Kind] {
+    if text == "all" { return Confounders.Kind.allCases }
+    return try text.split(separator: ",").map { name in
+        guard let k = Confounders.Kind(rawValue: name.trimmingCharacters(in: .whitespaces)) else {
+            throw LaueError(.invalidArgument, "--confounders: '\(name)' is none of \(Confounders.Kind.allCases.map(\.rawValue).joined(separator: ", ")), all")
+        }
+        return k
     }
 }
