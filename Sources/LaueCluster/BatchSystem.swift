@@ -9,12 +9,27 @@ public struct QueuedJob: Sendable, Equatable {
     public var arrayIndex: Int?
     /// Scheduler state, e.g. PENDING, RUNNING (SLURM) or Q, R (PBS).
     public var state: String
+    /// Why a pending job waits, as the scheduler says (SLURM's `%r`, e.g. Priority, Resources,
+    /// PartitionConfig); empty when unknown.
+    public var reason: String
 
-    public init(id: String, arrayIndex: Int?, state: String) {
-        self.id = id; self.arrayIndex = arrayIndex; self.state = state
+    public init(id: String, arrayIndex: Int?, state: String, reason: String = "") {
+        self.id = id; self.arrayIndex = arrayIndex; self.state = state; self.reason = reason
     }
 
     public var isRunning: Bool { ["RUNNING", "COMPLETING", "R", "E", "B"].contains(state) }
+
+    /// SLURM pending reasons of a request the partition, QOS or account can never grant (more CPUs,
+    /// nodes or time than its limits, an unknown account or QOS, unsatisfiable constraints): such a
+    /// job waits forever.
+    public static let neverStartingReasons: Set<String> = [
+        "PartitionConfig", "PartitionNodeLimit", "PartitionTimeLimit", "BadConstraints", "InvalidAccount", "InvalidQOS",
+        "QOSMaxCpuPerJobLimit", "QOSMaxNodePerJobLimit", "QOSMaxWallDurationPerJobLimit", "QOSMaxMemoryPerJob",
+        "AssocMaxCpuPerJobLimit", "AssocMaxNodesPerJobLimit", "AssocMaxWallDurationPerJobLimit", "AccountNotAllowed", "QOSNotAllowed",
+    ]
+
+    /// Pending for a reason that cannot go away by waiting.
+    public var neverStarts: Bool { !isRunning && QueuedJob.neverStartingReasons.contains(reason) }
 }
 
 /// The commands of a batch scheduler that a cluster run needs.
@@ -59,12 +74,12 @@ public struct SlurmSystem: BatchSystem {
     public func queued(_ ids: [String]) throws -> [QueuedJob] {
         guard !ids.isEmpty else { return [] }
         // All of the user's jobs, filtered here: squeue -j fails outright when one id has expired.
-        let out = try CommandLineTool.run("squeue", ["-h", "-r", "-u", CommandLineTool.userName, "-o", "%F|%K|%T"])
+        let out = try CommandLineTool.run("squeue", ["-h", "-r", "-u", CommandLineTool.userName, "-o", "%F|%K|%T|%r"])
         let wanted = Set(ids)
         return out.split(separator: "\n").compactMap { line in
-            let f = line.split(separator: "|", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
-            guard f.count == 3, wanted.contains(f[0]) else { return nil }
-            return QueuedJob(id: f[0], arrayIndex: Int(f[1]), state: f[2])
+            let f = line.split(separator: "|", maxSplits: 3, omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard f.count >= 3, wanted.contains(f[0]) else { return nil }
+            return QueuedJob(id: f[0], arrayIndex: Int(f[1]), state: f[2], reason: f.count > 3 ? f[3] : "")
         }
     }
 

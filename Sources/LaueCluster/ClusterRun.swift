@@ -39,6 +39,8 @@ public struct ClusterStatus: Sendable {
     public var merge: MergeState
     public var mergeJob: String?
     public var mergeLog: String
+    /// Jobs pending for a reason waiting cannot cure (`QueuedJob.neverStarts`): "id (reason)".
+    public var neverStarting: [String] = []
 
     /// Nothing more will happen without the user: merged, or a shard or the merge failed.
     public var isFinished: Bool {
@@ -230,7 +232,8 @@ public struct ClusterRun: Sendable {
         } else {
             merge = anyFailed ? .blocked : .waiting
         }
-        return ClusterStatus(shards: shards, merge: merge, mergeJob: mergeJob, mergeLog: plan.mergeLog)
+        let stuck = queued.filter(\.neverStarts).map { q in (q.arrayIndex.map { "\(q.id)_\($0)" } ?? q.id) + " (\(q.reason))" }
+        return ClusterStatus(shards: shards, merge: merge, mergeJob: mergeJob, mergeLog: plan.mergeLog, neverStarting: stuck)
     }
 
     /// Polls until the run is merged or cannot go on, reporting each change of the summary. A merge
@@ -244,6 +247,10 @@ public struct ClusterRun: Sendable {
             if s.isFinished {
                 if s.merge == .blocked, let stale = s.mergeJob { try? system.cancel([stale]) }
                 return s
+            }
+            if !s.neverStarting.isEmpty {
+                throw LaueError(.external, file: plan.output,
+                                "jobs can never start: \(s.neverStarting.joined(separator: ", ")): the scheduler cannot grant what they ask (CPUs per task, nodes, time, account or QOS beyond the partition's limits); cancel them and resubmit with other resources ('lauemap scan submit --help')")
             }
             if let deadline, Date() >= deadline {
                 throw LaueError(.external, file: plan.output,

@@ -160,6 +160,9 @@ func waitAndReport(_ run: ClusterRun, timeout: Double?) throws {
 
 func statusReport(_ s: ClusterStatus, _ plan: ClusterPlan) -> String {
     var lines = [s.summary]
+    if !s.neverStarting.isEmpty {
+        lines.append("can never start (the partition, QOS or account cannot grant what they ask): " + s.neverStarting.joined(separator: ", "))
+    }
     for shard in s.shards {
         var line = String(format: "shard %d  patterns %d..<%d  %d/%d  %@", shard.index, shard.range.lowerBound, shard.range.upperBound,
                           shard.done, shard.range.count, shard.state.rawValue)

@@ -23,7 +23,7 @@ struct PredictCommand: ParsableCommand {
     @Option(help: "LaueTools .fit file holding the orientation matrix (first grain).")
     var fit: String?
 
-    @Option(help: "Orientation matrix m11,m12,...,m33 (row by row).")
+    @Option(parsing: .unconditional, help: "Orientation matrix m11,m12,...,m33 (row by row).")
     var matrix: String?
 
     @Option(help: "Lowest energy in keV.")

@@ -93,7 +93,7 @@ struct SimulatePattern: ParsableCommand {
     @Option(help: "Material: built-in name or JSON material file.")
     var material: String
 
-    @Option(help: "Orientation matrix m11,...,m33 (LaueTools UB).")
+    @Option(parsing: .unconditional, help: "Orientation matrix m11,...,m33 (LaueTools UB).")
     var matrix: String?
 
     @Flag(help: "Use a random orientation drawn from --seed.")
@@ -102,7 +102,7 @@ struct SimulatePattern: ParsableCommand {
     @Option(help: "Defect class: \(DefectClass.physical.map(\.rawValue).joined(separator: ", ")).")
     var defect: String = "no_defect"
 
-    @Option(help: "Rotation axis as a crystal direction u,v,w (or U,V,T,W).")
+    @Option(parsing: .unconditional, help: "Rotation axis as a crystal direction u,v,w (or U,V,T,W).")
     var axis: String?
 
     @Option(help: "Orientation spread in degrees (GND band width, random-dislocation FWHM).")

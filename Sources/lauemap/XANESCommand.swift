@@ -31,13 +31,13 @@ struct XANESNormalizeCommand: ParsableCommand {
 
     @Option(help: "Edge energy (eV); default: Larch's find_e0.")
     var e0: Double?
-    @Option(help: "Pre-edge range start, relative to e0 (eV).")
+    @Option(parsing: .unconditional, help: "Pre-edge range start, relative to e0 (eV).")
     var pre1: Double?
-    @Option(help: "Pre-edge range end, relative to e0 (eV).")
+    @Option(parsing: .unconditional, help: "Pre-edge range end, relative to e0 (eV).")
     var pre2: Double?
-    @Option(help: "Post-edge range start, relative to e0 (eV).")
+    @Option(parsing: .unconditional, help: "Post-edge range start, relative to e0 (eV).")
     var norm1: Double?
-    @Option(help: "Post-edge range end, relative to e0 (eV).")
+    @Option(parsing: .unconditional, help: "Post-edge range end, relative to e0 (eV).")
     var norm2: Double?
     @Option(help: "Degree of the post-edge polynomial (0-5).")
     var nnorm: Int?
@@ -107,13 +107,13 @@ struct XANESInputOptions: ParsableArguments {
 struct RangeOptions: ParsableArguments {
     @Option(help: "Edge energy (eV) for every pixel; default: from the particle-mean spectrum.")
     var e0: Double?
-    @Option(help: "Pre-edge range start, relative to e0 (eV).")
+    @Option(parsing: .unconditional, help: "Pre-edge range start, relative to e0 (eV).")
     var pre1: Double?
-    @Option(help: "Pre-edge range end, relative to e0 (eV).")
+    @Option(parsing: .unconditional, help: "Pre-edge range end, relative to e0 (eV).")
     var pre2: Double?
-    @Option(help: "Post-edge range start, relative to e0 (eV).")
+    @Option(parsing: .unconditional, help: "Post-edge range start, relative to e0 (eV).")
     var norm1: Double?
-    @Option(help: "Post-edge range end, relative to e0 (eV).")
+    @Option(parsing: .unconditional, help: "Post-edge range end, relative to e0 (eV).")
     var norm2: Double?
     @Option(help: "Degree of the post-edge polynomial.")
     var nnorm: Int?
@@ -263,17 +263,17 @@ struct SimulateXANES: ParsableCommand {
     var grid: String = "56x56"
     @Option(help: "XANES step (µm).")
     var stepUm: Double = 0.4
-    @Option(help: "Rotation of the XANES frame in the Laue frame (deg).")
+    @Option(parsing: .unconditional, help: "Rotation of the XANES frame in the Laue frame (deg).")
     var rotationDeg: Double = 5
     @Option(help: "Laue-frame position of the XANES frame's origin (the map centre), X,Y in µm (default: the defect map's centre).")
     var offsetUm: String?
-    @Option(help: "Edge shift of every particle pixel after delithiation (eV).")
+    @Option(parsing: .unconditional, help: "Edge shift of every particle pixel after delithiation (eV).")
     var globalShift: Double = 1.5
-    @Option(help: "Extra shift of GND and tilt-boundary + GND pixels (eV).")
+    @Option(parsing: .unconditional, help: "Extra shift of GND and tilt-boundary + GND pixels (eV).")
     var gndShift: Double = 0.8
-    @Option(help: "Extra shift of tilt-boundary pixels (eV).")
+    @Option(parsing: .unconditional, help: "Extra shift of tilt-boundary pixels (eV).")
     var tiltShift: Double = 0.3
-    @Option(help: "Extra shift per degree of streaking extent (eV/deg).")
+    @Option(parsing: .unconditional, help: "Extra shift per degree of streaking extent (eV/deg).")
     var shiftPerDegree: Double = 0
     @Option(help: "Noise SD relative to the signal.")
     var noise: Double = 0.01

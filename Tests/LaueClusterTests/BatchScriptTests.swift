@@ -161,6 +161,28 @@ final class RecordingSystem: BatchSystem, @unchecked Sendable {
         #expect(s.shards[1].job == "102_1")
     }
 
+    /// `--wait` stops on a job the partition can never run (squeue reason PartitionConfig: more CPUs
+    /// per task than its nodes have) instead of waiting forever; an ordinary wait goes on.
+    @Test func waitStopsOnJobsThatCanNeverStart() throws {
+        let out = Fixtures.temporaryFolder("cluster-never")
+        var p = plan(.slurm, output: out, shards: 2)
+        p.patternCount = 20
+        let system = RecordingSystem(.slurm)
+        let run = ClusterRun(plan: p, system: system)
+        try run.submit()
+        system.queue = [QueuedJob(id: "100", arrayIndex: 0, state: "PENDING", reason: "Priority"),
+                        QueuedJob(id: "100", arrayIndex: 1, state: "PENDING", reason: "Resources"),
+                        QueuedJob(id: "101", arrayIndex: nil, state: "PENDING", reason: "Dependency")]
+        #expect(try run.status().neverStarting.isEmpty)
+        #expect { _ = try run.wait(timeout: 0.2, poll: 0.05) } throws: { e in (e as? LaueError)?.description.contains("still running") ?? false }
+        system.queue[1].reason = "PartitionConfig"
+        #expect(try run.status().neverStarting == ["100_1 (PartitionConfig)"])
+        #expect { _ = try run.wait(timeout: 60, poll: 0.05) } throws: { e in
+            let text = (e as? LaueError)?.description ?? ""
+            return text.contains("can never start") && text.contains("100_1 (PartitionConfig)") && text.contains(out)
+        }
+    }
+
     @Test func pbsResubmitsContiguousRangesAsArrays() throws {
         let out = Fixtures.temporaryFolder("cluster-pbs")
         var p = plan(.pbs, output: out, shards: 6)

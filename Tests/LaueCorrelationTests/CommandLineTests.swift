@@ -47,4 +47,18 @@ import Testing
         #expect((json["e0"] as? Double) == (larch["e0"] as? Double))
         #expect(abs((json["edge_step"] as! Double) - (larch["edge_step"] as! Double)) < 1e-6)
     }
+
+    /// Negative numbers after an option are its value, with or without `=` (issue 14): pre-edge
+    /// ranges, a matrix whose first element is negative.
+    @Test func negativeValuesNeedNoEquals() throws {
+        let spectrum = Fixtures.path("xanes/synthetic/B_map71_co3.txt")
+        let (s1, spaced) = try run(["xanes", "normalize", spectrum, "--pre1", "-25", "--pre2", "-10", "--json"])
+        let (s2, joined) = try run(["xanes", "normalize", spectrum, "--pre1=-25", "--pre2=-10", "--json"])
+        #expect(s1 == 0 && s2 == 0 && spaced == joined)
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(spaced.utf8)) as? [String: Any])
+        #expect((json["pre1"] as? Double) == -25 && (json["pre2"] as? Double) == -10, "\(spaced.prefix(300))")
+        let (s3, table) = try run(["predict", "--calib", Fixtures.path("lauetools/calibGe111.det"), "--material", "Ge",
+                                   "--matrix", "-1,0,0,0,-1,0,0,0,1", "--max-index", "2"])
+        #expect(s3 == 0 && table.contains("2"), "\(table.prefix(300))")
+    }
 }

@@ -18,9 +18,13 @@ public struct Lattice: Hashable, Sendable, CustomStringConvertible {
     public var parameters: [Double] { [a, b, c, alpha, beta, gamma] }
 
     /// Checks that lengths are positive and angles form a valid cell.
+    /// Cell edges a crystal can have, angstrom (the smallest known cells are about 2 A, the largest
+    /// protein cells about 1000 A): outside, the lattice is a typo, and matrices built from it overflow.
+    public static let lengthRange: ClosedRange<Double> = 0.5...10_000
+
     public func validate() throws {
-        guard [a, b, c].allSatisfy({ $0 > 0 && $0.isFinite }) else {
-            throw LaueError(.invalidArgument, "lattice lengths must be positive: \(a) \(b) \(c)")
+        guard [a, b, c].allSatisfy({ Lattice.lengthRange.contains($0) }) else {
+            throw LaueError(.invalidArgument, "lattice lengths must lie within \(Lattice.lengthRange.lowerBound)-\(Lattice.lengthRange.upperBound) angstrom: \(a) \(b) \(c)")
         }
         guard [alpha, beta, gamma].allSatisfy({ $0 > 0 && $0 < 180 }), volume.isFinite, volume > 0 else {
             throw LaueError(.invalidArgument, "lattice angles do not form a cell: \(alpha) \(beta) \(gamma)")

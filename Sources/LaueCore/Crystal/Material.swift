@@ -57,7 +57,10 @@ public struct Material: Sendable, CustomStringConvertible {
         cellElementIndex = index
         B0 = lattice.B0
         // A fractional rotation W acts on direct coordinates; in Cartesian: R = A W A^-1 (A: direct basis).
-        let A = lattice.directBasis, Ainv = A.inverse!
+        let A = lattice.directBasis
+        guard let Ainv = A.inverse, B0.flat.allSatisfy(\.isFinite) else {
+            throw LaueError(.invalidArgument, "material \(name): the lattice \(lattice.a) \(lattice.b) \(lattice.c) \(lattice.alpha) \(lattice.beta) \(lattice.gamma) has no invertible basis")
+        }
         symmetryRotations = spaceGroup.laueProperRotations.map { A * Mat3($0.map(Double.init)) * Ainv }
     }
 

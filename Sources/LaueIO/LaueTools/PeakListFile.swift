@@ -51,6 +51,9 @@ public struct LaueToolsPeakList: Sendable {
                 throw LaueError(.invalidFormat, file: source, item: "line \(n + 1)",
                                 "expected \(columns.count) numbers (\(columns.joined(separator: " ")))")
             }
+            if let k = values.firstIndex(where: { !$0!.isFinite }) {
+                throw LaueError(.invalidFormat, file: source, item: "line \(n + 1)", "\(columns[k]) is \(values[k]!), not a finite number")
+            }
             rows.append(values.map { $0! })
         }
         guard !columns.isEmpty else { throw LaueError(.invalidFormat, file: source, "no column header") }
