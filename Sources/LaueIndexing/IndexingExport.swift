@@ -24,6 +24,7 @@ extension IndexingResult {
                 "matching_rate": (g.matchingRate * 1e4).rounded() / 1e4,
                 "strain_deviatoric": strain.map { DeviatoricStrain.components($0.crystal) as Any } ?? NSNull(),
                 "strain_deviatoric_lab": strain.map { DeviatoricStrain.components($0.lab) as Any } ?? NSNull(),
+                "strain_deviatoric_sample": strain.map { DeviatoricStrain.components($0.sample()) as Any } ?? NSNull(),
                 "strain_equivalent": strain.map { $0.equivalent as Any } ?? NSNull(),
                 "spots": g.spots.map { s -> [String: Any] in
                     ["h": s.hkl.h, "k": s.hkl.k, "l": s.hkl.l, "x": s.x, "y": s.y,
@@ -48,9 +49,10 @@ extension IndexingResult {
                 return [Double(i), s.intensity, Double(s.hkl.h), Double(s.hkl.k), Double(s.hkl.l), s.deviation, s.energy,
                         s.x, s.y, te, ce, s.xPredicted, s.yPredicted, tt, ct, q.x, q.y, q.z, Double(gi)]
             }
-            let strain = g.strain.map { $0.crystal * 1000 }
+            let strain = g.strain
             return LaueToolsFit.Grain(material: material.name, grainIndex: gi, meanDeviation: g.meanDeviation, columns: columns,
-                                      rows: rows, ub: g.orientation, b0: material.B0, deviatoricStrain: strain)
+                                      rows: rows, ub: g.orientation, b0: material.B0, deviatoricStrain: strain.map { $0.crystal * 1000 },
+                                      deviatoricStrainSample: strain.map { $0.sample() * 1000 })
         }
         return LaueToolsFit(grains: fitGrains, detectorParameters: c.parameters, pixelSize: c.pixelSize,
                             frameDimensions: [c.height, c.width], detectorLabel: c.detectorLabel.isEmpty ? nil : c.detectorLabel)

@@ -105,6 +105,7 @@ public final class PatternProcessor {
         if let e = grain.strain {
             record.strain = DeviatoricStrain.components(e.crystal)
             record.strainEquivalent = e.equivalent
+            record.strainSample = DeviatoricStrain.components(e.sample())
         }
         record.orientation = grain.orientation
         let (a, _) = classifier.classify(found, grain: grain)

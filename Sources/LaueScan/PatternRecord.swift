@@ -56,6 +56,8 @@ public struct PatternRecord: Sendable, Equatable {
     /// frame of B0) and its von Mises equivalent, with `scan run --strain`; empty otherwise.
     public var strain: [Double] = []
     public var strainEquivalent: Double?
+    /// The same tensor in LaueTools' sample2 frame (40° sample tilt; `DeviatoricStrain.sample`).
+    public var strainSample: [Double] = []
     /// How the orientation was found (nil unless indexed).
     public var indexedBy: IndexingSource?
 
@@ -71,7 +73,8 @@ public struct PatternRecord: Sendable, Equatable {
                                  "gnd_density_m2", "reason", "u11", "u12", "u13", "u21", "u22", "u23", "u31", "u32", "u33",
                                  "tilts_deg", "matching_rate", "psf_sigma_px", "pattern_index", "depth_tail", "depth_tail_px", "depth_tail_deg",
                                  "strain_xx", "strain_yy", "strain_zz", "strain_yz", "strain_xz", "strain_xy", "strain_equivalent",
-                                 "indexed_by"]
+                                 "indexed_by", "strain_sample_xx", "strain_sample_yy", "strain_sample_zz", "strain_sample_yz",
+                                 "strain_sample_xz", "strain_sample_xy"]
 
     /// Position of `pattern_index` among the columns.
     public static let patternIndexColumn = columns.firstIndex(of: "pattern_index") ?? columns.count - 1
@@ -92,6 +95,7 @@ public struct PatternRecord: Sendable, Equatable {
         f += [depthTail != nil ? "1" : (peakCount != nil ? "0" : ""), n(depthTail, 2), n(depthTailAngle, 1)]
         f += (0..<6).map { strain.count == 6 ? String(format: "%.4e", strain[$0]) : "" }
         f += [strainEquivalent.map { String(format: "%.4e", $0) } ?? "", indexedBy?.rawValue ?? ""]
+        f += (0..<6).map { strainSample.count == 6 ? String(format: "%.4e", strainSample[$0]) : "" }
         return f
     }
 
@@ -126,6 +130,8 @@ public struct PatternRecord: Sendable, Equatable {
         let e = ["strain_xx", "strain_yy", "strain_zz", "strain_yz", "strain_xz", "strain_xy"].compactMap(d)
         if e.count == 6 { strain = e }
         strainEquivalent = d("strain_equivalent")
+        let es = ["strain_sample_xx", "strain_sample_yy", "strain_sample_zz", "strain_sample_yz", "strain_sample_xz", "strain_sample_xy"].compactMap(d)
+        if es.count == 6 { strainSample = es }
         indexedBy = IndexingSource(rawValue: s("indexed_by"))
     }
 }

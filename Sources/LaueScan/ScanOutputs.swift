@@ -132,6 +132,9 @@ final class PatternTableWriter {
         ("strain_zz", "", { $0.strain.count == 6 ? $0.strain[2] : nil }), ("strain_yz", "", { $0.strain.count == 6 ? $0.strain[3] : nil }),
         ("strain_xz", "", { $0.strain.count == 6 ? $0.strain[4] : nil }), ("strain_xy", "", { $0.strain.count == 6 ? $0.strain[5] : nil }),
         ("strain_equivalent", "", \.strainEquivalent),
+        ("strain_sample_xx", "", { $0.strainSample.count == 6 ? $0.strainSample[0] : nil }), ("strain_sample_yy", "", { $0.strainSample.count == 6 ? $0.strainSample[1] : nil }),
+        ("strain_sample_zz", "", { $0.strainSample.count == 6 ? $0.strainSample[2] : nil }), ("strain_sample_yz", "", { $0.strainSample.count == 6 ? $0.strainSample[3] : nil }),
+        ("strain_sample_xz", "", { $0.strainSample.count == 6 ? $0.strainSample[4] : nil }), ("strain_sample_xy", "", { $0.strainSample.count == 6 ? $0.strainSample[5] : nil }),
     ]
     var text: [[String]] = strings.map { _ in [] }
     var values: [[Double]] = numbers.map { _ in [] }

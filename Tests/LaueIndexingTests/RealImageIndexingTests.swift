@@ -102,5 +102,13 @@ func indexImage(_ image: String, calib: DetectorCalibration, material: String, o
         // Re-expressing the orientation rotates the tensor with it: the same tensor in the lab frame.
         let original = try #require(result.grains.first?.strain)
         #expect(original.lab.maxAbsDifference(strain.lab) < 1e-9)
+        // In LaueTools' sample2 frame (40° tilt): LaueTools' own tensor of the same frame, and its
+        // transform of its own crystal-frame tensor by its own UB to the printed digits.
+        let sample = try #require(laueTools.deviatoricStrainSample) * 1e-3
+        #expect(strain.sample().maxAbsDifference(sample) <= 2e-4, "\(image): sample-frame strain \(strain.sample()) vs LaueTools \(sample)")
+        let theirs = try #require(DeviatoricStrain(orientation: laueTools.ub!))
+        #expect(theirs.sample().maxAbsDifference(sample) <= 1.5e-5, "LaueTools' UB in the sample frame \(theirs.sample()) vs its .fit \(sample)")
+        let reportedSample = DeviatoricStrain.tensor(try #require(g0["strain_deviatoric_sample"] as? [Double]))
+        #expect(reportedSample.maxAbsDifference(original.sample()) < 1e-9)
     }
 }

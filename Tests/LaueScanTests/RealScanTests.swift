@@ -76,6 +76,9 @@ import LaueTestSupport
         #expect(row.strain.count == 6)
         for (a, b) in zip(row.strain, expected) { #expect(abs(a - b) <= 1e-4 * abs(b) + 1e-12, "scan \(row.strain) vs index \(expected)") }
         #expect(row.strainEquivalent.map { abs($0 - grain.strain!.equivalent) < 1e-8 } == true)
+        let sample = DeviatoricStrain.components(grain.strain!.sample())
+        #expect(row.strainSample.count == 6)
+        for (a, b) in zip(row.strainSample, sample) { #expect(abs(a - b) <= 1e-4 * abs(b) + 1e-12, "scan sample-frame \(row.strainSample) vs index \(sample)") }
         let run = try String(contentsOfFile: out + "/run.json", encoding: .utf8)
         #expect(run.contains("\"strain\" : true") && run.contains("25"))
         // Resuming with another band would mix rows computed two ways.

@@ -30,6 +30,20 @@ public struct DeviatoricStrain: Sendable, Equatable {
         lab = r * e * r.transposed
     }
 
+    /// LaueTools' sample tilt (`sampletilt`, degrees): the sample surface normal is tilted by this
+    /// from the lab z axis towards the incident beam (x), the usual 40° micro-Laue geometry.
+    public static let sampleTiltDegrees = 40.0
+
+    /// The tensor in LaueTools' "sample2" frame: z normal to the sample surface, y the lab y, x in the
+    /// plane of z and the beam: Pᵀ · lab · P with P the rotation by −tilt about lab y (LaueTools'
+    /// `strain_from_crystal_to_sample_frame2` with the rotation part of UB, as its `.fit` "deviatoric
+    /// strain in sample2 frame" since 2026-10).
+    public func sample(tiltDegrees: Double = DeviatoricStrain.sampleTiltDegrees) -> Mat3 {
+        let t = tiltDegrees * .pi / 180
+        let p = Mat3(rows: Vec3(cos(t), 0, -sin(t)), Vec3(0, 1, 0), Vec3(sin(t), 0, cos(t)))
+        return p.transposed * lab * p
+    }
+
     /// Components (xx, yy, zz, yz, xz, xy) of a symmetric tensor.
     public static func components(_ m: Mat3) -> [Double] {
         [m[0, 0], m[1, 1], m[2, 2], (m[1, 2] + m[2, 1]) / 2, (m[0, 2] + m[2, 0]) / 2, (m[0, 1] + m[1, 0]) / 2]

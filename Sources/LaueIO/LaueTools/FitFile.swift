@@ -14,13 +14,16 @@ public struct LaueToolsFit: Sendable {
         public var b0: Mat3?
         /// Deviatoric strain in the crystal frame, in units of 1e-3 (as LaueTools prints it).
         public var deviatoricStrain: Mat3?
+        /// The same in LaueTools' sample2 frame (40° sample tilt), 1e-3.
+        public var deviatoricStrainSample: Mat3?
         public var eulerAngles: [Double]?
 
         public init(material: String, grainIndex: Int = 0, meanDeviation: Double? = nil, columns: [String],
-                    rows: [[Double]], ub: Mat3?, b0: Mat3? = nil, deviatoricStrain: Mat3? = nil, eulerAngles: [Double]? = nil) {
+                    rows: [[Double]], ub: Mat3?, b0: Mat3? = nil, deviatoricStrain: Mat3? = nil, deviatoricStrainSample: Mat3? = nil,
+                    eulerAngles: [Double]? = nil) {
             self.material = material; self.grainIndex = grainIndex; self.meanDeviation = meanDeviation
             self.columns = columns; self.rows = rows; self.ub = ub; self.b0 = b0
-            self.deviatoricStrain = deviatoricStrain; self.eulerAngles = eulerAngles
+            self.deviatoricStrain = deviatoricStrain; self.deviatoricStrainSample = deviatoricStrainSample; self.eulerAngles = eulerAngles
         }
 
         public func column(_ name: String) -> [Double]? {
@@ -123,6 +126,9 @@ public struct LaueToolsFit: Sendable {
                 else if bare.hasPrefix("deviatoric strain in direct crystal frame") {
                     current?.deviatoricStrain = try matrix(at: i); i += 3
                 }
+                else if bare.hasPrefix("deviatoric strain in sample2 frame") {
+                    current?.deviatoricStrainSample = try matrix(at: i); i += 3
+                }
                 else if bare.hasPrefix("Euler angles") { current?.eulerAngles = numbers(next(i)); i += 1 }
                 else if bare.hasPrefix("DetectorParameters") { fit.detectorParameters = numbers(next(i)); i += 1 }
                 else if bare.hasPrefix("pixelsize") { fit.pixelSize = numbers(next(i)).first; i += 1 }
@@ -186,6 +192,7 @@ public struct LaueToolsFit: Sendable {
             }
             if let e = g.eulerAngles { s += "#Euler angles phi theta psi (deg)\n#[" + e.map { String(format: "%.3f", $0) }.joined(separator: " ") + "]\n" }
             if let d = g.deviatoricStrain { s += "#deviatoric strain in direct crystal frame (10-3 unit)\n" + mat(d, 2) }
+            if let d = g.deviatoricStrainSample { s += "#deviatoric strain in sample2 frame (10-3 unit)\n" + mat(d, 2) }
         }
         if let label = detectorLabel { s += "#CCDLabel\n#\(label)\n" }
         if let p = detectorParameters { s += "#DetectorParameters\n#[" + p.map { String($0) }.joined(separator: ", ") + "]\n" }
