@@ -167,9 +167,10 @@ public final class Indexer {
             if let b = best, (g.indexedCount, -g.meanDeviation) <= (b.indexedCount, -b.meanDeviation) { continue }
             best = g
         }
-        guard let grain = best else {
+        guard var grain = best else {
             return failure("no neighbouring orientation refines onto the spots (\(seeds.count) tried)")
         }
+        grain = bestMate(of: grain, obs, ids: ids, grid: grid, tolerances: tolerances)
         if grain.indexedCount < options.seededMinimumIndexed {
             return failure("a neighbour's orientation indexes only \(grain.indexedCount) spots (at least \(options.seededMinimumIndexed) needed)")
         }
@@ -185,6 +186,29 @@ public final class Indexer {
         accepted.chance = chance
         return IndexingResult(status: .indexed, grains: [accepted], reason: nil, peakCount: spots.count)
     }
+
+    /// `grain` or one of its pseudo-symmetric mates (`PseudoSymmetry`), refined on the same spots:
+    /// the one whose observed intensities agree best with the structure factors (with the indexed
+    /// count, as the scratch search ranks candidates). A neighbour's orientation may itself be a mate
+    /// chosen from scratch on a crowded pattern; the mates predict the same places, the intensities do not.
+    func bestMate(of grain: Grain, _ obs: [Observation], ids: [Int], grid: SpotGrid, tolerances: [Double]) -> Grain {
+        let factors = PseudoSymmetry.mateFactors(of: material)
+        guard !factors.isEmpty else { return grain }
+        func score(_ g: Grain) -> Double { Double(g.indexedCount) + 2 * intensityAgreement(g, obs: obs, ids: ids) }
+        var best = (grain: grain, score: score(grain))
+        for t in factors {
+            guard let g = refineAndMatch(grain.orientation * t, obs, ids: ids, grid: grid, tolerances: tolerances,
+                                         minimumMatches: options.seededMinimumIndexed) else { continue }
+            let s = score(g)
+            if s > best.score + mateMargin { best = (g, s) }
+        }
+        return best.grain
+    }
+
+    /// A mate replaces the refined orientation only when it scores this much better (one more spot, or
+    /// an intensity rank correlation better by 0.5): near ties keep the neighbours' orientation.
+    static let mateMarginValue = 1.0
+    var mateMargin: Double { Indexer.mateMarginValue }
 
     enum GrainOutcome { case success(Grain), failure(String) }
 

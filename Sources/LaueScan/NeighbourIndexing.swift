@@ -268,15 +268,33 @@ enum NeighbourIndexing {
         for c in candidates {
             guard let u = mean(of: c, symmetry: symmetry, material: material) else { continue }
             let others = indexed.filter { Misorientation.angle(orientation[$0]!, u, symmetry: symmetry) > options.outlierDegrees }
-            let sample = others.sorted { (PatternProcessor.hash(rows[$0].file), rows[$0].index) < (PatternProcessor.hash(rows[$1].file), rows[$1].index) }
-                .prefix(options.particleSample)
+            let sample = hashOrder(others, rows: rows).prefix(options.particleSample)
             let found = process(sample.map { ($0, [u]) }, source: .cluster, rows: rows, manifest: manifest, processors: processors)
                 .filter { $0.1.record.status == .indexed }.count
             let presence = Double(indexed.count - others.count) + (sample.isEmpty ? 0 : Double(found) / Double(sample.count) * Double(others.count))
             if best == nil || presence > best!.presence { best = (u, presence) }
         }
         guard let b = best, b.presence >= options.particleShare * Double(indexed.count) else { return nil }
+        // The particle may be a pseudo-symmetric mate chosen from scratch (LiCoO2; `PseudoSymmetry`):
+        // refined from it, most of its own points then turn to the crystal's orientation, which is
+        // the particle instead.
+        let members = indexed.filter { Misorientation.angle(orientation[$0]!, b.u, symmetry: symmetry) <= options.outlierDegrees }
+        let check = Array(hashOrder(members, rows: rows).prefix(options.particleSample))
+        let turned = process(check.map { ($0, [b.u]) }, source: .cluster, rows: rows, manifest: manifest, processors: processors)
+            .compactMap { $0.1.record.status == .indexed ? $0.1.record.orientation : nil }
+            .filter { Misorientation.angle($0, b.u, symmetry: symmetry) > options.outlierDegrees }
+        if 2 * turned.count > check.count,
+           let top = clusters(turned.enumerated().map { (u: $0.element, index: $0.offset) }, symmetry: symmetry, options: options).first,
+           let crystal = mean(of: top, symmetry: symmetry, material: material) {
+            return crystal
+        }
         return b.u
+    }
+
+    /// Row positions in a fixed order that does not depend on the scan order (FNV-1a of the file label,
+    /// then the pattern index).
+    static func hashOrder(_ positions: [Int], rows: [PatternRecord]) -> [Int] {
+        positions.sorted { (PatternProcessor.hash(rows[$0].file), rows[$0].index) < (PatternProcessor.hash(rows[$1].file), rows[$1].index) }
     }
 
     /// Rewrites the tables with the pass's rows: changed pattern rows replaced, spots of newly indexed

@@ -83,4 +83,34 @@ import LaueTestSupport
             #expect(angle <= 0.02, "misorientation to LaueTools' UB: \(angle) deg")
         }
     }
+
+    /// A neighbour's orientation that is a pseudo-symmetric mate of LiCoO2 (`PseudoSymmetry`: the same
+    /// spot places, other intensities) is not copied: the seeded refinement compares the mates by their
+    /// intensities and returns the crystal's own orientation.
+    @Test func pseudoSymmetricMatesOfASeedAreResolved() throws {
+        let material = try Material.builtin("LiCoO2")
+        let ops = PseudoSymmetry.operators(of: material)
+        #expect(!ops.isEmpty && ops.count <= 24, "\(ops.count) LiCoO2 operators")
+        let det = try SimulatedDetector.builtin("medium")
+        let sim = try PatternSimulator(material: material, detector: det)
+        let results = parallelMap(20) { i -> (mates: Int, right: Int, wrong: [Double]) in
+            var g = SeededGenerator(seed: 1400, stream: UInt64(i))
+            let u = Quaternion.random(using: &g).matrix
+            let peaks = PeakSearcher().search(sim.simulate(PatternTruth(defect: .noDefect, orientation: u), seed: 1400 &+ UInt64(i))).peaks
+            let indexer = try! Indexer(material: material, calibration: det.calibration)
+            var right = 0, wrong: [Double] = []
+            for r in ops {
+                let r = indexer.index(peaks.map(ObservedSpot.init), near: [u * r.transposed])
+                guard let o = r.grains.first?.orientation else { continue }
+                let e = material.misorientation(o, u)
+                if e < 1 { right += 1 } else { wrong.append(e) }
+            }
+            return (ops.count, right, wrong)
+        }
+        let right = results.map(\.right).reduce(0, +), wrong = results.flatMap(\.wrong)
+        let total = results.map(\.mates).reduce(0, +)
+        print("mate seeds (\(ops.count) operators, \(PseudoSymmetry.mateFactors(of: material).count) mate factors): \(right) of \(total) back to the truth, \(wrong.count) stay a mate")
+        #expect(Double(wrong.count) <= 0.05 * Double(right + wrong.count) && right >= total / 2,
+                "\(right) of \(total) mate seeds refined back to the truth, \(wrong.count) kept a mate: \(wrong.sorted().prefix(5))")
+    }
 }
