@@ -29,8 +29,12 @@ public struct IndexingOptions: Sendable {
     /// `chanceRadius` of an observed peak by accident (binomial, with the frame's peak density) must be
     /// at most this. Small, because the search tries many orientations before it keeps one.
     public var maximumChance = 1e-9
-    /// Broadened (streaked, split) spots of deformed crystals deviate more than sharp ones.
+    /// Broadened (streaked, split) spots of deformed crystals deviate more than sharp ones. The limit
+    /// is the larger of `maximumMeanDeviation` px and `maximumMeanDeviationDegrees` of scattered-beam
+    /// angle at the detector normal (`Indexer.deviationLimit`): the same misorientation spread moves spots
+    /// by more pixels on a far detector (510 mm: 0.1° = 4.4 px; 70-150 mm: 1.3-1.6 px).
     public var maximumMeanDeviation = 1.5
+    public var maximumMeanDeviationDegrees = 0.1
     /// Refine the five deviatoric strain components too.
     public var refineStrain = false
     /// Grains to look for (each next one among the spots the previous left).
@@ -252,12 +256,18 @@ public final class Indexer {
                                    grain.indexedCount, obs.count, 100 * Double(grain.indexedCount) / Double(obs.count),
                                    100 * options.minimumFraction))
         }
-        if grain.meanDeviation > options.maximumMeanDeviation {
-            return .failure(String(format: "mean pixel deviation %.2f px exceeds %.2f px", grain.meanDeviation, options.maximumMeanDeviation))
+        if grain.meanDeviation > deviationLimit {
+            return .failure(String(format: "mean pixel deviation %.2f px exceeds %.2f px", grain.meanDeviation, deviationLimit))
         }
         var accepted = grain
         accepted.chance = chance
         return .success(accepted)
+    }
+
+    /// The mean deviation accepted from scratch, px: `maximumMeanDeviation`, or
+    /// `maximumMeanDeviationDegrees` at the detector normal when that is more pixels.
+    public var deviationLimit: Double {
+        max(options.maximumMeanDeviation, options.maximumMeanDeviationDegrees * .pi / 180 * calibration.distance / calibration.pixelSize)
     }
 
     /// Chance that at least `grain.indexedCount` of its `predictedCount` reflections each find one of

@@ -25,7 +25,7 @@ struct RunMetadata {
 
     /// The indexing thresholds a run records in run.json ("indexing"), by name: numbers and counts.
     static var indexingNumbers: [(String, WritableKeyPath<IndexingOptions, Double>)] {
-        [("max_chance", \.maximumChance), ("max_mean_deviation_px", \.maximumMeanDeviation), ("min_fraction", \.minimumFraction),
+        [("max_chance", \.maximumChance), ("max_mean_deviation_px", \.maximumMeanDeviation), ("max_mean_deviation_deg", \.maximumMeanDeviationDegrees), ("min_fraction", \.minimumFraction),
          ("max_seeded_chance", \.maximumSeededChance), ("max_seeded_mean_deviation_px", \.maximumSeededMeanDeviation),
          ("max_seed_rotation_deg", \.maximumSeedRotation)]
     }

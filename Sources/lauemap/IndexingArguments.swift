@@ -24,8 +24,11 @@ struct IndexingArguments: ParsableArguments {
                                discussion: "Binomial tail of k matched of n predicted reflections with the frame's peak density."))
     var maxChance: Double = defaults.maximumChance
 
-    @Option(help: "Largest mean pixel deviation accepted for an orientation found from scratch.")
+    @Option(help: "Largest mean pixel deviation accepted for an orientation found from scratch (or --max-deviation-deg, if more pixels).")
     var maxDeviation: Double = defaults.maximumMeanDeviation
+
+    @Option(help: "The same limit as scattered-beam angle at the detector normal, degrees: the larger of the two applies.")
+    var maxDeviationDeg: Double = defaults.maximumMeanDeviationDegrees
 
     @Option(help: "Fraction of the peaks a grain must explain (0: no such rule; other grains and phases do not count against it).")
     var minFraction: Double = defaults.minimumFraction
@@ -36,6 +39,7 @@ struct IndexingArguments: ParsableArguments {
         try check(minIndexed >= 3 && minIndexed <= 10_000, "min-indexed", minIndexed, "3...10000")
         try check(maxChance > 0 && maxChance <= 1, "max-chance", maxChance, "in (0, 1]")
         try check(maxDeviation > 0 && maxDeviation <= 1000, "max-deviation", maxDeviation, "in (0, 1000]")
+        try check(maxDeviationDeg >= 0 && maxDeviationDeg <= 10, "max-deviation-deg", maxDeviationDeg, "in [0, 10]")
         try check(minFraction >= 0 && minFraction <= 1, "min-fraction", minFraction, "in [0, 1]")
         var o = base
         o.energyRange = try parseEnergyBand(energy)
@@ -44,6 +48,7 @@ struct IndexingArguments: ParsableArguments {
         o.minimumIndexed = minIndexed
         o.maximumChance = maxChance
         o.maximumMeanDeviation = maxDeviation
+        o.maximumMeanDeviationDegrees = maxDeviationDeg
         o.minimumFraction = minFraction
         return o
     }
@@ -52,7 +57,7 @@ struct IndexingArguments: ParsableArguments {
     var arguments: [String] {
         ["--energy", energy] + (strain ? ["--strain"] : []) + [
             "--min-peaks", String(minPeaks), "--min-indexed", String(minIndexed), "--max-chance", String(maxChance),
-            "--max-deviation", String(maxDeviation), "--min-fraction", String(minFraction),
+            "--max-deviation", String(maxDeviation), "--max-deviation-deg", String(maxDeviationDeg), "--min-fraction", String(minFraction),
         ]
     }
 }

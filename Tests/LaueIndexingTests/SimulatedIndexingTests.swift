@@ -101,4 +101,32 @@ func parallelMap<T: Sendable>(_ count: Int, _ body: @Sendable @escaping (Int) ->
         let r = indexer.index(noise)
         #expect(r.status == .unindexed, "random spots indexed: \(r.grains.first?.indexedCount ?? 0)")
     }
+
+    /// The mean-deviation limit follows the angle a defect spreads the spots over, not a fixed number
+    /// of pixels: on an APS-like detector at 510 mm (0.023°/px) GND crystals spread 0.4-0.8° are refused
+    /// at 1.5 px but indexed at 0.1° (4.4 px), on their own orientation; on the 150 mm `medium` detector
+    /// the limit stays 1.5 px.
+    @Test func deviationLimitFollowsTheDetectorAngle() throws {
+        let material = try Material.builtin("LiCoO2")
+        let aps = try SimulatedDetector.builtin("aps"), medium = try SimulatedDetector.builtin("medium")
+        #expect(abs(try Indexer(material: material, calibration: aps.calibration).deviationLimit - 0.1 * .pi / 180 * 510 / 0.2) < 1e-9)
+        #expect(try Indexer(material: material, calibration: medium.calibration).deviationLimit == 1.5)
+        let sim = try PatternSimulator(material: material, detector: aps)
+        let outcomes = parallelMap(12) { i -> (angular: Double?, pixels: Double?) in
+            var g = SeededGenerator(seed: 4400, stream: UInt64(i))
+            let u = Quaternion.random(using: &g).matrix
+            let axis = Quaternion.random(using: &g).matrix * Vec3(0, 0, 1)
+            let truth = PatternTruth(defect: .gnd(axis: axis, spread: 0.4 + 0.4 * g.uniform(), profile: .uniform), orientation: u)
+            let spots = PeakSearcher().search(sim.simulate(truth, seed: 4400 &+ UInt64(i))).peaks.map(ObservedSpot.init)
+            var pixelsOnly = IndexingOptions()
+            pixelsOnly.maximumMeanDeviationDegrees = 0
+            let a = try! Indexer(material: material, calibration: aps.calibration).index(spots).grains.first
+            let p = try! Indexer(material: material, calibration: aps.calibration, options: pixelsOnly).index(spots).grains.first
+            return (a.map { material.misorientation($0.orientation, u) }, p.map { material.misorientation($0.orientation, u) })
+        }
+        let angular = outcomes.compactMap(\.angular), pixels = outcomes.compactMap(\.pixels)
+        print("GND on aps: \(angular.count) of 12 indexed with the angular limit, \(pixels.count) with 1.5 px")
+        #expect(angular.count >= pixels.count + 3, "angular \(angular.count), pixels \(pixels.count)")
+        #expect(angular.allSatisfy { $0 < 1 }, "orientation errors \(angular.sorted().suffix(3))")
+    }
 }
