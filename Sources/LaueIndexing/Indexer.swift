@@ -205,15 +205,14 @@ public final class Indexer {
             guard let g = refineAndMatch(grain.orientation * t, obs, ids: ids, grid: grid, tolerances: tolerances,
                                          minimumMatches: options.seededMinimumIndexed) else { continue }
             let s = score(g)
-            if s > best.score + mateMargin { best = (g, s) }
+            if s > best.score + Indexer.mateMargin { best = (g, s) }
         }
         return best.grain
     }
 
     /// A mate replaces the refined orientation only when it scores this much better (one more spot, or
     /// an intensity rank correlation better by 0.5): near ties keep the neighbours' orientation.
-    static let mateMarginValue = 1.0
-    var mateMargin: Double { Indexer.mateMarginValue }
+    static let mateMargin = 1.0
 
     enum GrainOutcome { case success(Grain), failure(String) }
 

@@ -26,13 +26,18 @@ public enum PseudoSymmetry {
     /// The pseudo-symmetry operators of `material` in its Cartesian crystal frame (B0), one per class
     /// modulo the crystal's Laue group, the crystal's own symmetries excluded.
     public static func operators(of material: Material) -> [Mat3] {
-        let key = "\(material.name)|\(material.lattice)|\(material.spaceGroup.hall)"
+        cached("operators", material) { compute(material) }
+    }
+
+    /// `make()` once per kind and material (name, lattice, space group), shared by all threads.
+    private static func cached(_ kind: String, _ material: Material, _ make: () -> [Mat3]) -> [Mat3] {
+        let key = "\(kind)|\(material.name)|\(material.lattice)|\(material.spaceGroup.hall)"
         lock.lock()
         if let hit = cache[key] { lock.unlock(); return hit }
         lock.unlock()
-        let ops = compute(material)
-        lock.lock(); cache[key] = ops; lock.unlock()
-        return ops
+        let value = make()
+        lock.lock(); cache[key] = value; lock.unlock()
+        return value
     }
 
     static func compute(_ material: Material) -> [Mat3] {
@@ -53,7 +58,7 @@ public enum PseudoSymmetry {
         let units = reflections.map { $0.v.normalized }
         // Pairs of short, non-collinear reference reflections; every pair of reflections like them
         // (lengths and angle) gives a candidate rotation.
-        let cosTolerance = angleTolerance * .pi / 180
+        let tolerance = angleTolerance * .pi / 180, minimumCosine = cos(tolerance)
         func like(_ x: (v: Vec3, length: Double), _ y: (v: Vec3, length: Double)) -> Bool {
             abs(x.length - y.length) <= lengthTolerance * y.length
         }
@@ -69,7 +74,7 @@ public enum PseudoSymmetry {
                 for e1 in reflections where like(e1, a) {
                     for e2 in reflections where like(e2, b) {
                         let angle = acos(max(-1, min(1, e1.v.normalized.dot(e2.v.normalized))))
-                        guard abs(angle - angleAB) <= cosTolerance,
+                        guard abs(angle - angleAB) <= tolerance,
                               let r = Indexer.align(crystal: (a.v, b.v), lab: (e1.v, e2.v)) else { continue }
                         // Not a symmetry of the crystal, nor a repeat (up to the symmetry).
                         if symmetry.contains(where: { Rotation.angle(of: $0.transposed * r) < radians }) { continue }
@@ -78,7 +83,7 @@ public enum PseudoSymmetry {
                         var mapped = 0
                         for (k, x) in reflections.enumerated() {
                             let image = r * units[k]
-                            if reflections.indices.contains(where: { m in like(x, reflections[m]) && image.dot(units[m]) >= cos(cosTolerance) }) {
+                            if reflections.indices.contains(where: { m in like(x, reflections[m]) && image.dot(units[m]) >= minimumCosine }) {
                                 mapped += 1
                             }
                         }
@@ -93,10 +98,10 @@ public enum PseudoSymmetry {
     /// Right factors T of the mates U·T of an orientation U, whatever equivalent of U the matrix holds:
     /// Sᵀ·R and Sᵀ·Rᵀ for every operator R and symmetry S, one per class modulo T ~ T·S'.
     public static func mateFactors(of material: Material) -> [Mat3] {
-        let key = "mates|\(material.name)|\(material.lattice)|\(material.spaceGroup.hall)"
-        lock.lock()
-        if let hit = cache[key] { lock.unlock(); return hit }
-        lock.unlock()
+        cached("mates", material) { factors(material) }
+    }
+
+    static func factors(_ material: Material) -> [Mat3] {
         let symmetry = material.symmetryRotations, radians = distinctDegrees * .pi / 180
         var factors: [Mat3] = []
         for r in operators(of: material) {
@@ -107,7 +112,6 @@ public enum PseudoSymmetry {
                 }
             }
         }
-        lock.lock(); cache[key] = factors; lock.unlock()
         return factors
     }
 

@@ -291,10 +291,9 @@ enum NeighbourIndexing {
         return b.u
     }
 
-    /// Row positions in a fixed order that does not depend on the scan order (FNV-1a of the file label,
-    /// then the pattern index).
+    /// Row positions in the scan's fixed visiting order (`PatternProcessor.visitOrder`).
     static func hashOrder(_ positions: [Int], rows: [PatternRecord]) -> [Int] {
-        positions.sorted { (PatternProcessor.hash(rows[$0].file), rows[$0].index) < (PatternProcessor.hash(rows[$1].file), rows[$1].index) }
+        positions.sorted { PatternProcessor.visitOrder(rows[$0].file, rows[$0].index) < PatternProcessor.visitOrder(rows[$1].file, rows[$1].index) }
     }
 
     /// Rewrites the tables with the pass's rows: changed pattern rows replaced, spots of newly indexed

@@ -147,7 +147,7 @@ public final class PatternProcessor {
     /// visits: a row that cannot be read (missing, broken, a directory) never changes which frames are
     /// sampled, so bad rows never change good rows. Nil when no visited frame qualifies.
     public func estimatePointSpread(_ manifest: ScanManifest, samples: Int = 24, read: (ScanPattern) throws -> LaueImage) -> Double? {
-        let order = manifest.patterns.sorted { (PatternProcessor.hash($0.label), $0.index) < (PatternProcessor.hash($1.label), $1.index) }
+        let order = manifest.patterns.sorted { PatternProcessor.visitOrder($0.label, $0.index) < PatternProcessor.visitOrder($1.label, $1.index) }
         var values: [Double] = []
         var visits = 0
         for p in order where values.count < samples && visits < 4 * samples {
@@ -161,6 +161,10 @@ public final class PatternProcessor {
         values.sort()
         return values[(values.count - 1) / 4]
     }
+
+    /// Sort key of a frame in the scan's fixed visiting order (PSF estimate, particle samples): the
+    /// FNV-1a hash of its label, then its index. Independent of the scan order and of other rows.
+    static func visitOrder(_ label: String, _ index: Int) -> (UInt64, Int) { (hash(label), index) }
 
     /// FNV-1a of a label's UTF-8 bytes: a fixed, platform-independent order of a scan's frames.
     static func hash(_ label: String) -> UInt64 {

@@ -9,7 +9,7 @@ import LaueIO
 /// values, plus random byte mutations and truncations, each fed to the `lauemap` command that reads it
 /// in its own process under a memory cap and a timeout. Every case must end with exit status 0 or a
 /// clean error (status 1-127, no signal, no timeout) whose message names the file. Deterministic (a
-/// fixed generator); `LAUEMAP_FUZZ_CASES` scales the random part.
+/// fixed `SeededGenerator`); `LAUEMAP_FUZZ_CASES` scales the random part.
 @Suite(.serialized) struct FuzzTests {
     /// Virtual memory cap of each case (KiB): a reader that sizes a buffer from a header without
     /// checking it against the file dies here instead of swapping.
@@ -31,19 +31,6 @@ import LaueIO
         let lock = NSLock()
         var failures: [String] = []
         var errors = 0
-    }
-
-    /// A deterministic generator (splitmix64).
-    struct Generator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func below(_ n: Int) -> Int { Int(next() % UInt64(max(n, 1))) }
     }
 
     /// Every numeric token of `text` (the first `limit`) replaced in turn by every hostile value.
@@ -88,15 +75,16 @@ import LaueIO
     }
 
     /// Random byte mutations (1-16 bytes within the first `window` bytes) and truncations.
-    static func randomMutations(_ data: Data, count: Int, window: Int, generator g: inout Generator) -> [Data] {
+    static func randomMutations(_ data: Data, count: Int, window: Int, generator g: inout SeededGenerator) -> [Data] {
         let bytes = [UInt8](data)
+        func below(_ n: Int) -> Int { Int(g.next() % UInt64(max(n, 1))) }
         var out: [Data] = []
         for k in 0..<count {
             if k % 4 == 3 {
-                out.append(Data(bytes.prefix(g.below(bytes.count))))
+                out.append(Data(bytes.prefix(below(bytes.count))))
             } else {
                 var b = bytes
-                for _ in 0..<(1 + g.below(16)) { b[g.below(min(window, b.count))] = UInt8(truncatingIfNeeded: g.next()) }
+                for _ in 0..<(1 + below(16)) { b[below(min(window, b.count))] = UInt8(truncatingIfNeeded: g.next()) }
                 out.append(Data(b))
             }
         }
@@ -105,7 +93,7 @@ import LaueIO
 
     static func cases() throws -> [Case] {
         let scale = Int(ProcessInfo.processInfo.environment["LAUEMAP_FUZZ_CASES"] ?? "") ?? 1
-        var g = Generator(state: 20261206)
+        var g = SeededGenerator(seed: 20261206)
         var cases: [Case] = []
         func add(_ label: String, _ ext: String, _ variants: [Data], _ arguments: [String]) {
             for (i, d) in variants.enumerated() { cases.append(Case(name: "\(label)-\(i).\(ext)", data: d, arguments: arguments)) }
@@ -210,7 +198,7 @@ import LaueIO
 /// fuzzed in this process: a trap fails the whole test run; an accepted file must hold finite numbers.
 @Suite struct InProcessFuzzTests {
     @Test func peakListsAndScanTablesNeverTrap() throws {
-        var g = FuzzTests.Generator(state: 61206)
+        var g = SeededGenerator(seed: 61206)
         let dir = Fixtures.temporaryFolder("fuzz-in-process")
         var cases = 0, accepted = 0
         for name in ["lauetools/Ge_blanc_0000.dat", "lauetools/img_Ge_sCMOS_0000_181peaks.cor"] {
