@@ -22,6 +22,17 @@ static inline unsigned chdf5_acc_rdonly(void) { return H5F_ACC_RDONLY; }
 static inline unsigned chdf5_acc_rdwr(void) { return H5F_ACC_RDWR; }
 static inline size_t chdf5_variable(void) { return H5T_VARIABLE; }
 
-/* Turn off HDF5's automatic error stack printing: readers report their own errors. */
-static inline void chdf5_silence(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
+/* File access list whose close also closes every object still open in the file, so that the close
+   really writes the file and reports a failure (disk full) instead of deferring it to exit. */
+static inline hid_t chdf5_fapl_strong_close(void) {
+    hid_t p = H5Pcreate(H5P_FILE_ACCESS);
+    if (p >= 0) H5Pset_fclose_degree(p, H5F_CLOSE_STRONG);
+    return p;
+}
+
+/* Turn off HDF5's automatic error stack printing (readers report their own errors) and its clean-up
+   at exit: LaueMap closes every file it writes itself, and a file whose close failed on a full disk
+   makes HDF5 1.10's exit handler dereference freed memory (H5F__close_cb). H5dont_atexit only
+   works before the library's first use, so this is called before any other HDF5 function. */
+static inline void chdf5_silence(void) { H5dont_atexit(); H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
 #endif

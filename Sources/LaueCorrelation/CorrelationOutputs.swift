@@ -17,8 +17,7 @@ public enum CorrelationOutputs {
         let codes = r.classes.map { c in c.flatMap { ScanOutputs.classCodes.firstIndex(of: $0) } ?? -1 }
 
         // Registered maps on the Laue grid.
-        try AtomicFile.write(to: path("correlation.h5")) { temp in
-            let f = try HDF5File(path: temp, mode: .create)
+        try HDF5File.create(atomically: path("correlation.h5")) { f in
             try f.createGroup("/correlation")
             try f.write(g.xs, to: "/correlation/x_um")
             try f.write(g.ys, to: "/correlation/y_um")

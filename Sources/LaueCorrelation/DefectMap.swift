@@ -45,6 +45,7 @@ public struct DefectMap: Sendable {
         var extent = [Double](repeating: .nan, count: grid.count)
         var values = [Double](repeating: .nan, count: grid.count)
         for (r, cell) in zip(records, scan.cells) {
+            guard let cell else { continue }     // a failed row without a stage position
             let p = cell.row * grid.columns + cell.column
             classes[p] = r.defectClass
             extent[p] = r.streakExtent ?? .nan

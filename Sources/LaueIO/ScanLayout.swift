@@ -13,9 +13,14 @@ public struct ScanPattern: Sendable, Hashable {
     public var frame: Int
     public var xUm: Double
     public var yUm: Double
+    /// Why the pattern cannot be placed on the map (an unreadable or non-finite stage position), or
+    /// nil. Such a pattern is a `failed` row with this reason; its position is NaN and its frame is
+    /// never read, so it changes no other row.
+    public var problem: String?
 
-    public init(index: Int, label: String, path: String, frame: Int, xUm: Double, yUm: Double) {
+    public init(index: Int, label: String, path: String, frame: Int, xUm: Double, yUm: Double, problem: String? = nil) {
         self.index = index; self.label = label; self.path = path; self.frame = frame; self.xUm = xUm; self.yUm = yUm
+        self.problem = problem
     }
 }
 
@@ -63,15 +68,15 @@ public struct ScanManifest: Sendable {
         let root = (csv as NSString).deletingLastPathComponent
         var patterns: [ScanPattern] = []
         for (i, r) in table.rows.enumerated() {
-            guard let x = Double(r[xi]), let y = Double(r[yi]) else {
-                throw LaueError(.invalidFormat, file: csv, item: "line \(i + 2)", "x_um and y_um must be numbers")
-            }
-            guard ScanManifest.isPosition(x), ScanManifest.isPosition(y) else {
-                throw LaueError(.invalidFormat, file: csv, item: "line \(i + 2)", "stage position (\(r[xi]), \(r[yi])) µm is not finite or beyond ±1e9 µm")
+            var (x, y) = (Double(r[xi]) ?? .nan, Double(r[yi]) ?? .nan)
+            var problem: String? = nil
+            if !ScanManifest.isPosition(x) || !ScanManifest.isPosition(y) {
+                problem = "\(csv): line \(i + 2): stage position (\(r[xi]), \(r[yi])) µm is not a finite number within ±1e9 µm"
+                (x, y) = (.nan, .nan)
             }
             let label = r[fi]
             let full = label.hasPrefix("/") ? label : (root as NSString).appendingPathComponent(label)
-            patterns.append(ScanPattern(index: i, label: label, path: full, frame: 0, xUm: x, yUm: y))
+            patterns.append(ScanPattern(index: i, label: label, path: full, frame: 0, xUm: x, yUm: y, problem: problem))
         }
         return ScanManifest(layout: .folder, root: root, patterns: patterns, calibrationPath: calibration(in: root))
     }
@@ -91,22 +96,23 @@ public struct ScanManifest: Sendable {
             }
             let unit = file.stringAttribute("units", of: p)?.lowercased() ?? "micrometer"
             let um = unit.hasPrefix("mm") || unit == "millimeter" ? v.map { $0 * 1000 } : v
-            if let bad = um.firstIndex(where: { !ScanManifest.isPosition($0) }) {
-                throw LaueError(.invalidFormat, file: path, item: "\(p)[\(bad)]", "stage position \(um[bad]) µm is not finite or beyond ±1e9 µm")
-            }
             return um
         }
         let xs = try positions("sampleX"), ys = try positions("sampleY")
         let name = (path as NSString).lastPathComponent
-        let patterns = (0..<shape[0]).map {
-            ScanPattern(index: $0, label: "\(name)#\($0)", path: path, frame: $0, xUm: xs[$0], yUm: ys[$0])
+        let patterns = (0..<shape[0]).map { k in
+            guard ScanManifest.isPosition(xs[k]), ScanManifest.isPosition(ys[k]) else {
+                return ScanPattern(index: k, label: "\(name)#\(k)", path: path, frame: k, xUm: .nan, yUm: .nan,
+                                   problem: "\(path): /entry1/sample/sampleX|Y[\(k)]: stage position (\(xs[k]), \(ys[k])) µm is not a finite number within ±1e9 µm")
+            }
+            return ScanPattern(index: k, label: "\(name)#\(k)", path: path, frame: k, xUm: xs[k], yUm: ys[k])
         }
         let root = (path as NSString).deletingLastPathComponent
         return ScanManifest(layout: .hdf5, root: root, patterns: patterns, calibrationPath: calibration(in: root))
     }
 
-    /// A stage position LaueMap can map: finite and within ±1e9 µm (checked when the scan is opened, so
-    /// a NaN coordinate stops the run before it starts instead of failing its maps at the end).
+    /// A stage position LaueMap can map: finite and within ±1e9 µm (checked when the scan is opened: a
+    /// pattern without one is a `failed` row, `ScanPattern.problem`).
     public static func isPosition(_ v: Double) -> Bool { v.isFinite && abs(v) <= 1e9 }
 
     /// Reads the image of one pattern.

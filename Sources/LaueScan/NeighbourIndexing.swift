@@ -90,7 +90,7 @@ enum NeighbourIndexing {
         let minimumPeaks = settings.indexingOptions.seededMinimumIndexed
         let grid = ScanGrid(x: rows.map(\.xUm), y: rows.map(\.yUm))
         var occupants: [Int: [Int]] = [:]
-        for (k, c) in grid.cells.enumerated() { occupants[c.row * grid.columns + c.column, default: []].append(k) }
+        for (k, cell) in grid.cells.enumerated() { if let c = cell { occupants[c.row * grid.columns + c.column, default: []].append(k) } }
         var orientation: [Mat3?] = rows.map { $0.status == .indexed ? $0.orientation : nil }
         let candidates = rows.indices.filter { rows[$0].status == .unindexed && (rows[$0].peakCount ?? 0) >= minimumPeaks }
 
@@ -98,7 +98,8 @@ enum NeighbourIndexing {
         /// orientations (only those farther than `outlierDegrees` from `unlike`, or within it of `like`,
         /// when given).
         func neighbourSeeds(_ k: Int, unlike: Mat3? = nil, like: Mat3? = nil) -> (lenders: [Int], seeds: [Mat3]) {
-            let c = grid.cells[k], r = options.radius
+            guard let c = grid.cells[k] else { return ([], []) }
+            let r = options.radius
             var near: [(d: Int, index: Int, position: Int)] = []
             for dr in -r...r {
                 for dc in -r...r {
@@ -338,7 +339,9 @@ final class TextSink {
 
     init(_ path: String) throws {
         _ = FileManager.default.createFile(atPath: path, contents: nil)
-        guard let h = FileHandle(forWritingAtPath: path) else { throw LaueError(.unreadable, file: path, "cannot write") }
+        guard let h = FileHandle(forWritingAtPath: path) else {
+            throw LaueError(.unreadable, file: path, "cannot write" + DiskSpace.noteIfFull(folderOf: path))
+        }
         self.path = path; handle = h
     }
 
@@ -350,7 +353,7 @@ final class TextSink {
     func flush() throws {
         guard !buffer.isEmpty else { return }
         do { try handle.write(contentsOf: Data(buffer.utf8)) } catch {
-            throw LaueError(.unreadable, file: path, "cannot write: \(error.localizedDescription)")
+            throw LaueError(.unreadable, file: path, "cannot write: " + DiskSpace.reason(for: error, writing: path))
         }
         buffer = ""
     }

@@ -57,6 +57,10 @@ public final class PatternProcessor {
                         read: (ScanPattern) throws -> LaueImage) -> PatternResult {
         var record = PatternRecord(index: pattern.index, file: pattern.label, xUm: pattern.xUm, yUm: pattern.yUm,
                                    status: .failed, defectClass: .failed)
+        if let problem = pattern.problem {
+            record.reason = problem
+            return PatternResult(record: record, spots: [])
+        }
         let image: LaueImage
         do {
             image = try read(pattern)
@@ -150,7 +154,7 @@ public final class PatternProcessor {
         let order = manifest.patterns.sorted { PatternProcessor.visitOrder($0.label, $0.index) < PatternProcessor.visitOrder($1.label, $1.index) }
         var values: [Double] = []
         var visits = 0
-        for p in order where values.count < samples && visits < 4 * samples {
+        for p in order where p.problem == nil && values.count < samples && visits < 4 * samples {
             guard let image = try? read(p), image.width == settings.calibration.width, image.height == settings.calibration.height,
                   image.pixels.contains(where: \.isFinite) else { continue }
             visits += 1

@@ -108,11 +108,13 @@ public struct PatternRecord: Sendable, Equatable {
         func s(_ name: String) -> String { at[name].flatMap { $0 < f.count ? f[$0] : nil } ?? "" }
         func d(_ name: String) -> Double? { Double(s(name)) }
         func int(_ name: String) -> Int? { Int(s(name)) }
-        guard let idx = int("pattern_index"), let x = d("x_um"), let y = d("y_um") else {
-            throw LaueError(.invalidFormat, file: source, item: "row \(f.first ?? "")", "needs pattern_index, x_um and y_um")
-        }
         guard let status = Status(rawValue: s("status")) else {
             throw LaueError(.invalidFormat, file: source, item: s("file"), "unknown status \"\(s("status"))\"")
+        }
+        // A failed row may lack a position (its stage position was not a number): empty fields.
+        func position(_ name: String) -> Double? { d(name) ?? (status == .failed && s(name).isEmpty ? .nan : nil) }
+        guard let idx = int("pattern_index"), let x = position("x_um"), let y = position("y_um") else {
+            throw LaueError(.invalidFormat, file: source, item: "row \(f.first ?? "")", "needs pattern_index, x_um and y_um")
         }
         let cls = try DefectClass(label: s("class"))
         self.init(index: idx, file: s("file"), xUm: x, yUm: y, status: status, defectClass: cls, reason: s("reason"))

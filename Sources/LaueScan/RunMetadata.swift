@@ -215,7 +215,7 @@ enum PartFiles {
             try handle.write(contentsOf: Data(text.utf8))
             try handle.synchronize()
         } catch {
-            throw LaueError(.unreadable, file: path, "cannot append: \(error.localizedDescription)")
+            throw LaueError(.unreadable, file: path, "cannot append: " + DiskSpace.reason(for: error, writing: path))
         }
     }
 }

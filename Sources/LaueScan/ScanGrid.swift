@@ -2,12 +2,13 @@ import Foundation
 import LaueCore
 
 /// The raster of a scan: distinct x and y stage positions (micrometres, ascending) and each pattern's
-/// column and row. Positions closer than `tolerance` count as one.
+/// column and row. Positions closer than `tolerance` count as one; a pattern without a finite position
+/// (a `failed` row) has no cell.
 public struct ScanGrid: Sendable {
     public var xs: [Double]
     public var ys: [Double]
-    /// (column, row) per record, in the order given.
-    public var cells: [(column: Int, row: Int)]
+    /// (column, row) per record, in the order given; nil where the position is not finite.
+    public var cells: [(column: Int, row: Int)?]
 
     public var columns: Int { xs.count }
     public var rows: Int { ys.count }
@@ -15,7 +16,7 @@ public struct ScanGrid: Sendable {
     public init(x: [Double], y: [Double], tolerance: Double = 1e-3) {
         func levels(_ v: [Double]) -> [Double] {
             var out: [Double] = []
-            for a in v.sorted() where out.last.map({ a - $0 > tolerance }) ?? true { out.append(a) }
+            for a in v.filter(\.isFinite).sorted() where out.last.map({ a - $0 > tolerance }) ?? true { out.append(a) }
             return out
         }
         xs = levels(x); ys = levels(y)
@@ -25,7 +26,7 @@ public struct ScanGrid: Sendable {
             return lo
         }
         let (xs, ys) = (self.xs, self.ys)
-        cells = zip(x, y).map { (find(xs, $0), find(ys, $1)) }
+        cells = zip(x, y).map { $0.isFinite && $1.isFinite ? (find(xs, $0), find(ys, $1)) : nil }
     }
 
     /// Step sizes (median spacing), micrometres (0 for a single line).
@@ -41,7 +42,7 @@ public struct ScanGrid: Sendable {
     /// A rows x columns map (row-major) with `fill` where no pattern lies.
     public func map(_ values: [Double], fill: Double = .nan) -> [Double] {
         var m = [Double](repeating: fill, count: rows * columns)
-        for (v, c) in zip(values, cells) { m[c.row * columns + c.column] = v }
+        for (v, cell) in zip(values, cells) { if let c = cell { m[c.row * columns + c.column] = v } }
         return m
     }
 }

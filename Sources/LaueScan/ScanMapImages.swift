@@ -19,6 +19,24 @@ enum ScanMapImages {
         Colour(hex: 0x000000),   // failed
     ]
 
+    /// The scalar maps drawn: map name, figure label, unit, lower end of the colour scale.
+    static let scalarFigures: [(String, String, String, Double?)] = [
+        ("streak_extent_deg", "streaking extent", "deg", 0),
+        ("mean_deviation_px", "mean pixel deviation", "px", 0),
+        ("misorientation_deg", "misorientation to the mean orientation", "deg", 0),
+        ("spread_deg", "spread (GND band / random FWHM)", "deg", 0),
+        ("tilt_deg", "tilt between sub-orientations", "deg", 0),
+        ("confidence", "classification confidence", "", 0),
+        ("strain_equivalent", "deviatoric strain (von Mises equivalent)", "", 0),
+    ]
+
+    static func fileName(scalar name: String) -> String {
+        name.replacingOccurrences(of: "_deg", with: "").replacingOccurrences(of: "_px", with: "") + ".png"
+    }
+
+    /// Every file `write` may create in its folder.
+    static var fileNames: [String] { ["class.png"] + scalarFigures.map { fileName(scalar: $0.0) } + ["orientation_ipf.png"] }
+
     static func write(_ maps: ScanMaps, folder: String, title: String, material: Material) throws -> [String] {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let g = maps.grid
@@ -30,20 +48,11 @@ enum ScanMapImages {
             written.append(path)
         }
         try save(figure("defect class").categorical(maps.classCodes, keys: ScanOutputs.classCodes.map(\.rawValue), colours: classColours), "class.png")
-        let scalars: [(String, String, String, Double?)] = [
-            ("streak_extent_deg", "streaking extent", "deg", 0),
-            ("mean_deviation_px", "mean pixel deviation", "px", 0),
-            ("misorientation_deg", "misorientation to the mean orientation", "deg", 0),
-            ("spread_deg", "spread (GND band / random FWHM)", "deg", 0),
-            ("tilt_deg", "tilt between sub-orientations", "deg", 0),
-            ("confidence", "classification confidence", "", 0),
-            ("strain_equivalent", "deviatoric strain (von Mises equivalent)", "", 0),
-        ]
-        for (name, label, unit, low) in scalars {
+        for (name, label, unit, low) in scalarFigures {
             // The strain map only when the run refined strain.
             guard let values = maps.scalar(name), name != "strain_equivalent" || values.contains(where: \.isFinite) else { continue }
             try save(figure(label).scalar(values, label: unit.isEmpty ? label : "\(unit)", low: low,
-                                          high: name == "confidence" ? 1 : nil), name.replacingOccurrences(of: "_deg", with: "").replacingOccurrences(of: "_px", with: "") + ".png")
+                                          high: name == "confidence" ? 1 : nil), fileName(scalar: name))
         }
         let key = ipfKey(material)
         try save(figure("orientation (IPF of lab z)").rgb(maps.ipf, legend: ["IPF colour of the", "lab z axis in the", "crystal frame"], key: key), "orientation_ipf.png")

@@ -64,7 +64,7 @@ public enum ScanMerge {
                                                                             manifest: try ScanManifest.open(first.scan),
                                                                             processors: processors, options: guided)
         }
-        let outputs = try ScanOutputs.writeAll(patterns: patternsSource, peaks: peaksSource, folder: output, material: material,
+        let outputs = try ScanOutputs.writeAll(patterns: patternsSource, peaks: peaksSource, folder: output, work: work, material: material,
                                                title: (first.scan as NSString).lastPathComponent)
         let finalPatterns = (output as NSString).appendingPathComponent("patterns.csv")
         let finalPeaks = (output as NSString).appendingPathComponent("peaks.csv")

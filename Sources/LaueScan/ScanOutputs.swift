@@ -30,23 +30,67 @@ public enum ScanOutputs {
 
     /// Writes results.h5 and the maps into `folder`, streaming the tables (memory holds the maps, not
     /// the rows); returns the paths written.
-    static func writeAll(patterns: String, peaks: String, folder: String, material: Material, title: String) throws -> [String] {
+    /// Writes `results.h5` and the map images of a whole scan into `work/final`, then moves them
+    /// into `folder`. Files of an earlier, unfinished finalisation are removed first, and a failure
+    /// (a full disk) leaves none of them in `folder`: a results.h5 or map in place is a whole one.
+    static func writeAll(patterns: String, peaks: String, folder: String, work: String, material: Material, title: String) throws -> [String] {
+        let fm = FileManager.default
+        let stage = (work as NSString).appendingPathComponent("final")
+        func path(_ base: String, _ name: String) -> String { (base as NSString).appendingPathComponent(name) }
+        func removePublished() { removeFinalOutputs(in: folder) }
+        removePublished()
+        try? fm.removeItem(atPath: stage)
+        do {
+            try fm.createDirectory(atPath: stage, withIntermediateDirectories: true)
+            let written = try writeStaged(patterns: patterns, peaks: peaks, stage: stage, material: material, title: title)
+            try fm.createDirectory(atPath: path(folder, "maps"), withIntermediateDirectories: true)
+            var published: [String] = []
+            for file in written {
+                let name = String(file.dropFirst(stage.count + 1))
+                try fm.moveItemReplacing(file, path(folder, name))
+                published.append(path(folder, name))
+            }
+            try? fm.removeItem(atPath: stage)
+            return published
+        } catch var error as LaueError {
+            removePublished()
+            try? fm.removeItem(atPath: stage)
+            // Name the output the user knows, not its staging copy.
+            if let file = error.file, file.hasPrefix(stage + "/") { error.file = path(folder, String(file.dropFirst(stage.count + 1))) }
+            throw error
+        } catch {
+            removePublished()
+            try? fm.removeItem(atPath: stage)
+            throw error
+        }
+    }
+
+    static let resultsFileName = "results.h5"
+
+    /// Removes the results.h5 and map images a finalisation writes into `folder` (other files stay).
+    static func removeFinalOutputs(in folder: String) {
+        for name in [resultsFileName] + ScanMapImages.fileNames.map({ "maps/" + $0 }) {
+            try? FileManager.default.removeItem(atPath: (folder as NSString).appendingPathComponent(name))
+        }
+    }
+
+    /// Writes results.h5 and maps/*.png into `stage`; returns their paths.
+    static func writeStaged(patterns: String, peaks: String, stage: String, material: Material, title: String) throws -> [String] {
         var xs: [Double] = [], ys: [Double] = []
         try forEachPattern(patterns) { xs.append($0.xUm); ys.append($0.yUm) }
         let grid = ScanGrid(x: xs, y: ys)
         let count = xs.count
         xs = []; ys = []
         var maps = ScanMaps(grid: grid)
-        let h5 = (folder as NSString).appendingPathComponent("results.h5")
-        try AtomicFile.write(to: h5) { temp in
-            let f = try HDF5File(path: temp, mode: .create)
+        let h5 = (stage as NSString).appendingPathComponent(resultsFileName)
+        try HDF5File.create(atomically: h5) { f in
             try f.setAttribute("creator", "LaueMap scan run")
             try f.setAttribute("description", "Laue microdiffraction defect map: per-pattern table, indexed spots, 2-D maps (docs/scan-pipeline.md)")
             let table = try PatternTableWriter(file: f, count: count)
             var k = 0
             try forEachPattern(patterns) { r in
                 try table.append(r)
-                maps.add(r, cell: grid.cells[k])
+                if let cell = grid.cells[k] { maps.add(r, cell: cell) }
                 k += 1
             }
             try table.finish()
@@ -54,7 +98,7 @@ public enum ScanOutputs {
             try writePeaks(from: peaks, into: f)
             try writeMaps(maps, into: f)
         }
-        let pngs = try ScanMapImages.write(maps, folder: (folder as NSString).appendingPathComponent("maps"), title: title, material: material)
+        let pngs = try ScanMapImages.write(maps, folder: (stage as NSString).appendingPathComponent("maps"), title: title, material: material)
         return [h5] + pngs
     }
 
@@ -206,7 +250,7 @@ public struct ScanMaps: Sendable {
     public init(records: [PatternRecord], material: Material) {
         let g = ScanGrid(x: records.map(\.xUm), y: records.map(\.yUm))
         self.init(grid: g)
-        for (r, c) in zip(records, g.cells) { add(r, cell: c) }
+        for (r, cell) in zip(records, g.cells) { if let cell { add(r, cell: cell) } }
         finish(material: material)
     }
 

@@ -139,6 +139,7 @@ public final class ScanRunner {
             if options.overwrite {
                 try? fm.removeItem(atPath: workFolder)
                 for f in [patternsFile, peaksFile] { try? fm.removeItem(atPath: f) }
+                ScanOutputs.removeFinalOutputs(in: output)
             } else if !options.resume {
                 throw LaueError(.invalidArgument, file: output,
                                 "holds a previous run (run.json); use --resume to continue it or --overwrite to replace it")
@@ -223,7 +224,7 @@ public final class ScanRunner {
                 neighbourReplaced = pass.replaced
             }
             if options.writeMapsAndHDF5 && range == 0..<total {
-                outputs += try ScanOutputs.writeAll(patterns: patternsSource, peaks: peaksSource, folder: output,
+                outputs += try ScanOutputs.writeAll(patterns: patternsSource, peaks: peaksSource, folder: output, work: workFolder,
                                                     material: settings.material, title: (scanPath as NSString).lastPathComponent)
             }
             try fm.moveItemReplacing(peaksSource, peaksFile)

@@ -52,6 +52,8 @@ public enum SimulatedScanWriter {
         let calib = spec.detector.calibration
         var stack: APSStackWriter? = nil
         let h5Name = "scan.h5"
+        // A failed write (a full disk) leaves no partial stack behind; once renamed, nothing to remove.
+        defer { if options.layout == .hdf5 { try? FileManager.default.removeItem(atPath: dir + "/.scan.h5.partial") } }
         if options.layout == .hdf5 {
             stack = try APSStackWriter(path: dir + "/.scan.h5.partial", frames: points.count, width: calib.width, height: calib.height)
         }

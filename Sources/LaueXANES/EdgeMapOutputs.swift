@@ -24,8 +24,7 @@ public enum EdgeMapOutputs {
         var written: [String] = []
 
         let h5 = (folder as NSString).appendingPathComponent("edge_map.h5")
-        try AtomicFile.write(to: h5) { temp in
-            let f = try HDF5File(path: temp, mode: .create)
+        try HDF5File.create(atomically: h5) { f in
             try f.createGroup("/edge")
             try f.write(g.xs, to: "/edge/x_um")
             try f.write(g.ys, to: "/edge/y_um")

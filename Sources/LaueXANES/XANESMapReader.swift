@@ -76,8 +76,7 @@ public enum XANESMapReader {
 
     /// Writes the plain layout (the format `lauemap simulate xanes` produces).
     public static func writeHDF5(_ map: XANESMap, to path: String) throws {
-        try AtomicFile.write(to: path) { temp in
-            let f = try HDF5File(path: temp, mode: .create)
+        try HDF5File.create(atomically: path) { f in
             try f.createGroup("/xanes")
             try f.write(map.values, shape: [map.energies.count, map.grid.rows, map.grid.columns], to: "/xanes/data",
                         chunk: [1, map.grid.rows, map.grid.columns], gzipLevel: 4)

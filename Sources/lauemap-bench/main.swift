@@ -254,6 +254,7 @@ func classifyEvaluation() throws {
         let indexer = try! Indexer(material: material, calibration: detector.calibration, options: io)
         var co = ClassifierOptions()
         if let p = Double(stringOption("--psf", "")) { co.pointSpreadSigma = p } else if stringOption("--psf", "") == "auto" { co.pointSpreadSigma = measuredPSF }
+        co.minimumSpots = option("--min-spots", co.minimumSpots)
         let classifier = DefectClassifier(predictor: indexer.predictor, options: co)
         var k = w
         while k < total {

@@ -190,6 +190,71 @@ enum TestScans {
         #expect(s.processed == 16)
     }
 
+    /// Whether this machine lets an unprivileged process mount a small tmpfs in its own user and
+    /// mount namespace (`unshare -rm`): the way to give a test a disk that fills up.
+    static let smallDiskAvailable: Bool = {
+        (try? Command.run("/usr/bin/unshare", ["-rm", "/bin/sh", "-c", "mount -t tmpfs -o size=64k tmpfs /tmp && true"]))?.status == 0
+    }()
+
+    /// A disk that fills up while the scan writes its part files, results.h5 or its maps: a clean
+    /// error naming the file and the full disk (no signal), no results.h5, table or map in place,
+    /// and `--resume` after space is freed gives files byte-identical to an uninterrupted run.
+    @Test(.enabled(if: ScanPipelineTests.smallDiskAvailable, "needs unprivileged user namespaces (unshare -rm) to mount a small tmpfs"))
+    func fullDiskGivesACleanErrorAndResumes() throws {
+        let exe = try #require(Fixtures.lauemapExecutable, "lauemap executable not found next to the tests")
+        let reference = TestScans.reference
+        func size(_ names: [String]) -> Int {
+            names.reduce(0) { $0 + ((try? FileManager.default.attributesOfItem(atPath: (reference as NSString).appendingPathComponent($1))[.size] as? Int) ?? 0) }
+        }
+        let compared = ["patterns.csv", "peaks.csv", "results.h5", "maps/class.png", "maps/orientation_ipf.png"]
+        // The run writes the part files, the neighbour pass's tables (as large), results.h5, then the
+        // maps: a disk that fills in the middle of each.
+        let tables = size(["patterns.csv", "peaks.csv"]), h5 = size(["results.h5"])
+        let maps = size(((try? FileManager.default.contentsOfDirectory(atPath: (reference as NSString).appendingPathComponent("maps"))) ?? []).map { "maps/" + $0 })
+        var failedIn: Set<String> = []
+        for bytes in [tables / 2, 3 * tables / 2, 2 * tables + h5 / 2, 2 * tables + h5 + maps / 2] {
+            let work = Fixtures.temporaryFolder("full-disk")
+            let disk = (work as NSString).appendingPathComponent("disk")
+            let out = (disk as NSString).appendingPathComponent("out")
+            let err = (work as NSString).appendingPathComponent("stderr")
+            try FileManager.default.createDirectory(atPath: disk, withIntermediateDirectories: true)
+            let run = "'\(exe)' scan run '\(TestScans.smallScan)' --material LiCoO2 --out '\(out)' --jobs 2 --quiet"
+            let script = """
+                set -u
+                mount -t tmpfs -o size=\(bytes / 1024)k tmpfs '\(disk)' || exit 90
+                \(run) > /dev/null 2> '\(err)'
+                echo "status $?"
+                (cd '\(out)' && find . -type f | sort | sed 's/^/left /')
+                grep -Eq '"complete" *: *false' '\(out)/run.json' && echo "marked incomplete"
+                mount -o remount,size=64m '\(disk)'
+                \(run) --resume > /dev/null 2> '\(err).resume'
+                echo "resumed $?"
+                for f in \(compared.joined(separator: " ")); do cmp -s '\(out)'/$f '\(reference)'/$f && echo "same $f"; done
+                (cd '\(out)' && find . -name '*.tmp-*' -o -name .work | sed 's/^/stray /')
+                """
+            let c = try Command.run("/usr/bin/unshare", ["-rm", "/bin/sh", "-c", script])
+            let lines = c.stdout.split(separator: "\n").map(String.init)
+            let message = (try? String(contentsOfFile: err, encoding: .utf8)) ?? ""
+            let label = "disk of \(bytes / 1024) KiB"
+            #expect(lines.contains("status 1"), "\(label): \(lines.first ?? c.stderr) \(message.suffix(300))")
+            #expect(message.contains(out) && message.contains("the disk is full"), "\(label): \(message.suffix(300))")
+            let left = lines.filter { $0.hasPrefix("left ./") }.map { String($0.dropFirst(7)) }
+            for name in left {
+                #expect(name.hasPrefix(".work/") || ["run.json", ".lock"].contains(name), "\(label): \(name) left in place")
+            }
+            #expect(lines.contains("marked incomplete"), "\(label): run.json")
+            #expect(lines.contains("resumed 0"), "\(label): resume failed")
+            for f in compared { #expect(lines.contains("same \(f)"), "\(label): \(f) differs after the resume") }
+            #expect(!lines.contains { $0.hasPrefix("stray") }, "\(label): \(lines.filter { $0.hasPrefix("stray") })")
+            if let file = message.range(of: out + "/").map({ message[$0.upperBound...].prefix { $0 != ":" } }) { failedIn.insert(String(file)) }
+        }
+        // Each stage of the run met the full disk at least once.
+        #expect(failedIn.contains { $0.hasPrefix(".work/") && $0.hasSuffix(".part.csv") }, "\(failedIn)")
+        #expect(failedIn.contains { $0.hasPrefix(".work/") && $0.contains(".guided.") }, "\(failedIn)")
+        #expect(failedIn.contains("results.h5"), "\(failedIn)")
+        #expect(failedIn.contains { $0.hasPrefix("maps/") }, "\(failedIn)")
+    }
+
     /// Corrupt, truncated and missing images are `failed` rows naming the file and the reason; every
     /// other row is what the clean scan gives.
     @Test func badImagesAreFailedRows() throws {
@@ -243,16 +308,27 @@ enum TestScans {
         try FileManager.default.createSymbolicLink(atPath: scan + "/images", withDestinationPath: TestScans.smallScan + "/images")
         try FileManager.default.copyItem(atPath: TestScans.smallScan + "/calib.det", toPath: scan + "/calib.det")
         try FileManager.default.createDirectory(atPath: scan + "/frames/dir.tif", withIntermediateDirectories: true)
+        #expect(mkfifo(scan + "/frames/fifo.tif", 0o644) == 0)
+        let calibration = try LaueToolsCalibration.read(path: scan + "/calib.det")
+        try TIFFWriter.write(LaueImage(width: calibration.width, height: calibration.height,
+                                       pixels: [Float](repeating: .nan, count: calibration.width * calibration.height), pixelType: .float32),
+                             to: scan + "/frames/nan.tif", options: TIFFWriter.Options(pixelType: .float32))
         var text = try String(contentsOfFile: TestScans.smallScan + "/scan.csv", encoding: .utf8)
-        text += "frames/missing.tif,1000,0\nframes/dir.tif,1000.5,0\n"
+        // A missing file, a directory, a FIFO, a NaN stage position (of a good frame) and an all-NaN frame.
+        text += "frames/missing.tif,1000,0\nframes/dir.tif,1000.5,0\nframes/fifo.tif,1001,0\nimages/img_00000.tif,nan,0\nframes/nan.tif,1001.5,0\n"
         try text.write(toFile: scan + "/scan.csv", atomically: true, encoding: .utf8)
         let out = Fixtures.temporaryFolder("extra-rows-out")
         let s = try TestScans.run(scan, into: out)
-        #expect(s.failed == 2)
+        #expect(s.failed == 5)
         let rows = try ScanOutputs.readPatterns(out + "/patterns.csv")
         let clean = try ScanOutputs.readPatterns(TestScans.reference + "/patterns.csv")
-        #expect(rows.count == clean.count + 2)
+        #expect(rows.count == clean.count + 5)
         for (r, c) in zip(rows, clean) { #expect(r == c, "row \(r.index) differs from the scan without the bad rows") }
+        let reasons = rows.dropFirst(clean.count).map(\.reason)
+        #expect(rows.dropFirst(clean.count).allSatisfy { $0.status == .failed } && reasons.count == 5)
+        for (reason, words) in zip(reasons, ["missing.tif", "is a directory", "FIFO", "line \(clean.count + 5): stage position (nan, 0)", "no finite pixel"]) {
+            #expect(reason.contains(words), "\(reason)")
+        }
         func psf(_ folder: String) -> Double? {
             (try? JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder + "/run.json"))) as? [String: Any])?["psf_sigma_px"] as? Double
         }

@@ -21,6 +21,7 @@ public final class HDF5File {
 
     public let path: String
     let id: hid_t
+    private var isClosed = false
 
     public init(path: String, mode: Mode = .read) throws {
         chdf5_silence()
@@ -28,7 +29,9 @@ public final class HDF5File {
         let P = chdf5_p_default()
         switch mode {
         case .create:
-            id = H5Fcreate(path, chdf5_acc_trunc(), P, P)
+            let access = chdf5_fapl_strong_close()
+            defer { if access >= 0 { H5Pclose(access) } }
+            id = H5Fcreate(path, chdf5_acc_trunc(), P, access >= 0 ? access : P)
             if id < 0 { throw LaueError(.unreadable, file: path, "cannot create HDF5 file") }
         case .read, .readWrite:
             try InputFile.requireRegular(path)
@@ -40,10 +43,44 @@ public final class HDF5File {
         }
     }
 
-    deinit { H5Fclose(id) }
+    deinit { if !isClosed { H5Fclose(id) } }
+
+    /// Writes everything still buffered and closes the file, throwing when the data did not reach
+    /// the disk (a full disk, a failing device): a file written by LaueMap is complete or reported.
+    /// Further calls do nothing; the file must not be used after. Errors name `name` (default: the
+    /// file's path).
+    public func close(reportingAs name: String? = nil) throws {
+        guard !isClosed else { return }
+        isClosed = true
+        let flushed = H5Fflush(id, H5F_SCOPE_LOCAL)
+        let closed = H5Fclose(id)
+        guard flushed >= 0, closed >= 0 else {
+            throw LaueError(.unreadable, file: name ?? path, "cannot write the file to disk: \(DiskSpace.describe(folderOf: path))")
+        }
+    }
+
+    /// Creates the HDF5 file `path` atomically: `body` fills a temporary file next to it, which is
+    /// closed (every byte written, or an error) and only then renamed onto `path`.
+    public static func create(atomically path: String, _ body: (HDF5File) throws -> Void) throws {
+        try AtomicFile.write(to: path) { temp in
+            let file = try HDF5File(path: temp, mode: .create)
+            do {
+                try body(file)
+            } catch {
+                try? file.close()
+                throw error
+            }
+            try file.close(reportingAs: path)
+        }
+    }
 
     func error(_ object: String, _ reason: String, _ kind: LaueError.Kind = .invalidFormat) -> LaueError {
         LaueError(kind, file: path, item: object, reason)
+    }
+
+    /// A failed write, with the disk's state when it is full.
+    func writeError(_ object: String, _ reason: String) -> LaueError {
+        LaueError(.unreadable, file: path, item: object, reason + DiskSpace.noteIfFull(folderOf: path))
     }
 
     /// Whether an object (group or dataset) exists at `object`.
@@ -304,7 +341,7 @@ public final class HDF5File {
         let st = values.withUnsafeBufferPointer {
             H5Dwrite(d, T.hdf5Type, chdf5_s_all(), chdf5_s_all(), chdf5_p_default(), $0.baseAddress)
         }
-        guard st >= 0 else { throw error(dataset, "cannot write", .unreadable) }
+        guard st >= 0 else { throw writeError(dataset, "cannot write") }
     }
 
     /// Writes frame `index` along the first axis of an existing dataset.
@@ -329,7 +366,7 @@ public final class HDF5File {
         let st = values.withUnsafeBufferPointer {
             H5Dwrite(d, T.hdf5Type, memSpace, fileSpace, chdf5_p_default(), $0.baseAddress)
         }
-        guard st >= 0 else { throw error(dataset, "cannot write frame \(index)", .unreadable) }
+        guard st >= 0 else { throw writeError(dataset, "cannot write frame \(index)") }
     }
 
     /// Writes `count` slices along the first axis, starting at `offset` (row-major values).
@@ -354,7 +391,7 @@ public final class HDF5File {
         let st = values.withUnsafeBufferPointer {
             H5Dwrite(d, T.hdf5Type, memSpace, fileSpace, chdf5_p_default(), $0.baseAddress)
         }
-        guard st >= 0 else { throw error(dataset, "cannot write slices at \(offset)", .unreadable) }
+        guard st >= 0 else { throw writeError(dataset, "cannot write slices at \(offset)") }
     }
 
     /// Writes `values` into an existing 1-D dataset starting at `offset` (streamed tables).
@@ -375,7 +412,7 @@ public final class HDF5File {
         let st = values.withUnsafeBufferPointer {
             H5Dwrite(d, T.hdf5Type, memSpace, fileSpace, chdf5_p_default(), $0.baseAddress)
         }
-        guard st >= 0 else { throw error(dataset, "cannot write values at \(offset)", .unreadable) }
+        guard st >= 0 else { throw writeError(dataset, "cannot write values at \(offset)") }
     }
 
     private func variableStringType() -> hid_t {
@@ -408,7 +445,7 @@ public final class HDF5File {
         let st = withCStrings(strings) { ptrs in
             ptrs.withUnsafeBufferPointer { H5Dwrite(d, t, chdf5_s_all(), chdf5_s_all(), chdf5_p_default(), $0.baseAddress) }
         }
-        guard st >= 0 else { throw error(dataset, "cannot write strings", .unreadable) }
+        guard st >= 0 else { throw writeError(dataset, "cannot write strings") }
     }
 
     /// Creates a 1-D dataset of `count` variable-length UTF-8 strings, chunked, to be filled with
@@ -450,7 +487,7 @@ public final class HDF5File {
         let st = withCStrings(strings) { ptrs in
             ptrs.withUnsafeBufferPointer { H5Dwrite(d, t, memSpace, fileSpace, chdf5_p_default(), $0.baseAddress) }
         }
-        guard st >= 0 else { throw error(dataset, "cannot write strings at \(offset)", .unreadable) }
+        guard st >= 0 else { throw writeError(dataset, "cannot write strings at \(offset)") }
     }
 
     private func openObject(_ object: String) throws -> hid_t {

@@ -127,10 +127,11 @@ public final class APSStackWriter {
         try file.writeSlice(values, to: HDF5ImageReader.apsDataPath, index: index)
     }
 
+    /// Writes the stage positions and detector fields and closes the file (every byte on disk, or an error).
     public func finish(sampleX: [Double]?, sampleY: [Double]?, detectorFields: [String: Double] = [:]) throws {
         if let sampleX { try file.write(sampleX, to: "/entry1/sample/sampleX"); try file.setAttribute("units", "micrometer", on: "/entry1/sample/sampleX") }
         if let sampleY { try file.write(sampleY, to: "/entry1/sample/sampleY"); try file.setAttribute("units", "micrometer", on: "/entry1/sample/sampleY") }
         for (k, v) in detectorFields.sorted(by: { $0.key < $1.key }) { try file.write([v], to: "/entry1/detector/" + k) }
-        file.flush()
+        try file.close()
     }
 }

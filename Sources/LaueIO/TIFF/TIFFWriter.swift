@@ -36,12 +36,16 @@ public enum TIFFWriter {
         ctiff_silence()
         try AtomicFile.write(to: path) { temp in
             guard let tif = TIFFOpen(temp, "w") else {
-                throw LaueError(.unreadable, file: path, "cannot create the file")
+                throw LaueError(.unreadable, file: path, "cannot create the file" + DiskSpace.noteIfFull(folderOf: path))
             }
             defer { TIFFClose(tif) }
             for (index, image) in images.enumerated() {
                 try writePage(image, tif: tif, options: options, page: index, pages: images.count)
                     .get(path: path, page: index)
+            }
+            // Closing flushes what libtiff still buffers and cannot report a failure: flush first.
+            guard TIFFFlush(tif) == 1 else {
+                throw LaueError(.unreadable, file: path, "cannot write the file to disk" + DiskSpace.noteIfFull(folderOf: path))
             }
         }
     }
@@ -49,7 +53,7 @@ public enum TIFFWriter {
     private struct PageResult {
         var error: String?
         func get(path: String, page: Int) throws {
-            if let error { throw LaueError(.unreadable, file: path, item: "page \(page)", error) }
+            if let error { throw LaueError(.unreadable, file: path, item: "page \(page)", error + DiskSpace.noteIfFull(folderOf: path)) }
         }
     }
 

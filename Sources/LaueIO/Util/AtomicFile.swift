@@ -16,6 +16,10 @@ public enum AtomicFile {
             .appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
         do {
             try body(temp)
+        } catch var error as LaueError {
+            try? FileManager.default.removeItem(atPath: temp)
+            if error.file == temp { error.file = path }     // name the file the user asked for
+            throw error
         } catch {
             try? FileManager.default.removeItem(atPath: temp)
             throw error
@@ -31,7 +35,7 @@ public enum AtomicFile {
     public static func write(_ data: Data, to path: String) throws {
         try write(to: path) { temp in
             do { try data.write(to: URL(fileURLWithPath: temp)) } catch {
-                throw LaueError(.unreadable, file: path, "cannot write: \(error.localizedDescription)")
+                throw LaueError(.unreadable, file: path, "cannot write: " + DiskSpace.reason(for: error, writing: path))
             }
         }
     }
