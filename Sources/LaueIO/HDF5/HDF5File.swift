@@ -22,8 +22,12 @@ public final class HDF5File {
     public let path: String
     let id: hid_t
     private var isClosed = false
+    /// Held around every call into libhdf5: Debian's library is built without thread safety, so two
+    /// threads (scan workers, tests, callers of the C ABI) must never be inside it at once.
+    static let library = NSRecursiveLock()
 
     public init(path: String, mode: Mode = .read) throws {
+        HDF5File.library.lock(); defer { HDF5File.library.unlock() }
         chdf5_silence()
         self.path = path
         let P = chdf5_p_default()
@@ -43,13 +47,17 @@ public final class HDF5File {
         }
     }
 
-    deinit { if !isClosed { H5Fclose(id) } }
+    deinit {
+        HDF5File.library.lock(); defer { HDF5File.library.unlock() }
+        if !isClosed { H5Fclose(id) }
+    }
 
     /// Writes everything still buffered and closes the file, throwing when the data did not reach
     /// the disk (a full disk, a failing device): a file written by LaueMap is complete or reported.
     /// Further calls do nothing; the file must not be used after. Errors name `name` (default: the
     /// file's path).
     public func close(reportingAs name: String? = nil) throws {
+        HDF5File.library.lock(); defer { HDF5File.library.unlock() }
         guard !isClosed else { return }
         isClosed = true
         let flushed = H5Fflush(id, H5F_SCOPE_LOCAL)
@@ -85,6 +93,7 @@ public final class HDF5File {
 
     /// Whether an object (group or dataset) exists at `object`.
     public func exists(_ object: String) -> Bool {
+        HDF5File.library.lock(); defer { HDF5File.library.unlock() }
         var prefix = ""
         for part in object.split(separator: "/") {
             prefix += "/" + part
@@ -95,6 +104,7 @@ public final class HDF5File {
 
     /// Names of the members of a group.
     public func children(of group: String = "/") throws -> [String] {
+        HDF5File.library.lock(); defer { HDF5File.library.unlock() }
         guard group == "/" || exists(group) else { throw error(group, "group not found", .missingData) }
         let g = H5Gopen2(id, group, chdf5_p_default())
         guard g >= 0 else { throw error(group, "not a group") }
@@ -114,6 +124,7 @@ public final class HDF5File {
 
     /// Whether the object is a dataset (false for groups or missing objects).
     public func isDataset(_ object: String) -> Bool {
+        HDF5File.library.lock(); defer { HDF5File.library.unlock() }
         guard exists(object) else { return false }
         var info = H5O_info_t()
         guard H5Oget_info_by_name1(id, object, &info, chdf5_p_default()) >= 0 else { return false }
@@ -121,6 +132,7 @@ public final class HDF5File {
     }
 
     func openDataset(_ name: String) throws -> hid_t {
+        HDF5File.library.lock(); defer { HDF5File.library.unlock() }
         guard exists(name) else { throw error(name, "dataset not found", .missingData) }
         let d = H5Dopen2(id, name, chdf5_p_default())
         guard d >= 0 else { throw error(name, "not a dataset") }
@@ -129,12 +141,14 @@ public final class HDF5File {
 
     /// Dimensions of a dataset (empty for a scalar).
     public func shape(of dataset: String) throws -> [Int] {
+        HDF5File.library.lock(); defer { HDF5File.library.unlock() }
         let d = try openDataset(dataset)
         defer { H5Dclose(d) }
         return try shape(dataset: d, name: dataset)
     }
 
     func shape(dataset d: hid_t, name: String) throws -> [Int] {
+        HDF5File.library.lock(); defer { HDF5File.library.unlock() }
         let space = H5Dget_space(d)
         defer { H5Sclose(space) }
         let rank = Int(H5Sget_simple_extent_ndims(space))
@@ -156,6 +170,7 @@ public final class HDF5File {
     /// Elements of `dims`, checked for overflow and against `maximumReadBytes` (a small file may declare
     /// 2^31 x 2^31 elements).
     func elementCount(_ dims: [Int], elementSize: Int, name: String) throws -> Int {
+        HDF5File.library.lock(); defer { HDF5File.library.unlock() }
         var n = 1
         for d in dims {
             let (m, overflow) = n.multipliedReportingOverflow(by: d)
@@ -170,6 +185,7 @@ public final class HDF5File {
 
     /// The pixel type that best describes a numeric dataset's stored type.
     public func storedType(of dataset: String) throws -> PixelType {
+        HDF5File.library.lock(); defer { HDF5File.library.unlock() }
         let d = try openDataset(dataset)
         defer { H5Dclose(d) }
         let t = H5Dget_type(d)
@@ -193,6 +209,7 @@ public final class HDF5File {
 
     /// Reads a whole numeric dataset, converted to `T`.
     public func read<T: HDF5Numeric>(_ dataset: String, as: T.Type = T.self) throws -> (values: [T], shape: [Int]) {
+        HDF5File.library.lock(); defer { HDF5File.library.unlock() }
         let d = try openDataset(dataset)
         defer { H5Dclose(d) }
         let dims = try shape(dataset: d, name: dataset)
@@ -210,6 +227,7 @@ public final class HDF5File {
     /// Reads frame `index` along the first axis of a dataset of rank >= 2 (e.g. image `index` of a
     /// [frames, rows, cols] stack), converted to `T`.
     public func readSlice<T: HDF5Numeric>(_ dataset: String, index: Int, as: T.Type = T.self) throws -> (values: [T], shape: [Int]) {
+        HDF5File.library.lock(); defer { HDF5File.library.unlock() }
         let d = try openDataset(dataset)
         defer { H5Dclose(d) }
         let dims = try shape(dataset: d, name: dataset)
@@ -243,6 +261,7 @@ public final class HDF5File {
 
     /// Reads a dataset of strings (fixed or variable length).
     public func readStrings(_ dataset: String) throws -> [String] {
+        HDF5File.library.lock(); defer { HDF5File.library.unlock() }
         let d = try openDataset(dataset)
         defer { H5Dclose(d) }
         let ftype = H5Dget_type(d)
@@ -277,6 +296,7 @@ public final class HDF5File {
 
     /// Reads a scalar or 1-element dataset as text (numbers are formatted), for metadata.
     public func readScalarText(_ dataset: String) throws -> String {
+        HDF5File.library.lock(); defer { HDF5File.library.unlock() }
         if let s = try? readStrings(dataset), let first = s.first { return first }
         let (v, _) = try read(dataset, as: Double.self)
         guard let first = v.first else { throw error(dataset, "empty dataset") }
@@ -287,6 +307,7 @@ public final class HDF5File {
 
     /// Creates a group and any missing parents.
     public func createGroup(_ group: String) throws {
+        HDF5File.library.lock(); defer { HDF5File.library.unlock() }
         var prefix = ""
         for part in group.split(separator: "/") {
             prefix += "/" + part
@@ -311,6 +332,7 @@ public final class HDF5File {
     /// writing data; fill it with `writeSlice` or `write`.
     public func createDataset<T: HDF5Numeric>(_ dataset: String, type: T.Type, shape: [Int], chunk: [Int]? = nil,
                                               gzipLevel: Int? = nil) throws {
+        HDF5File.library.lock(); defer { HDF5File.library.unlock() }
         try ensureParent(dataset)
         let dims = shape.map { hsize_t($0) }
         let space = H5Screate_simple(Int32(dims.count), dims, nil)
@@ -331,6 +353,7 @@ public final class HDF5File {
     /// Writes a whole numeric dataset (created if absent).
     public func write<T: HDF5Numeric>(_ values: [T], shape: [Int]? = nil, to dataset: String, chunk: [Int]? = nil,
                                       gzipLevel: Int? = nil) throws {
+        HDF5File.library.lock(); defer { HDF5File.library.unlock() }
         let dims = shape ?? [values.count]
         guard dims.reduce(1, *) == values.count else {
             throw error(dataset, "shape \(dims) does not match \(values.count) values", .invalidArgument)
@@ -346,6 +369,7 @@ public final class HDF5File {
 
     /// Writes frame `index` along the first axis of an existing dataset.
     public func writeSlice<T: HDF5Numeric>(_ values: [T], to dataset: String, index: Int) throws {
+        HDF5File.library.lock(); defer { HDF5File.library.unlock() }
         let d = try openDataset(dataset)
         defer { H5Dclose(d) }
         let dims = try shape(dataset: d, name: dataset)
@@ -371,6 +395,7 @@ public final class HDF5File {
 
     /// Writes `count` slices along the first axis, starting at `offset` (row-major values).
     public func writeSlices<T: HDF5Numeric>(_ values: [T], to dataset: String, offset: Int, count: Int) throws {
+        HDF5File.library.lock(); defer { HDF5File.library.unlock() }
         guard count > 0 else { return }
         let d = try openDataset(dataset)
         defer { H5Dclose(d) }
@@ -396,6 +421,7 @@ public final class HDF5File {
 
     /// Writes `values` into an existing 1-D dataset starting at `offset` (streamed tables).
     public func writeRange<T: HDF5Numeric>(_ values: [T], to dataset: String, offset: Int) throws {
+        HDF5File.library.lock(); defer { HDF5File.library.unlock() }
         guard !values.isEmpty else { return }
         let d = try openDataset(dataset)
         defer { H5Dclose(d) }
@@ -430,6 +456,7 @@ public final class HDF5File {
 
     /// Writes a 1-D dataset of variable-length UTF-8 strings (h5py reads them as str with `.asstr()`).
     public func writeStrings(_ strings: [String], to dataset: String) throws {
+        HDF5File.library.lock(); defer { HDF5File.library.unlock() }
         try ensureParent(dataset)
         let t = variableStringType()
         defer { H5Tclose(t) }
@@ -451,6 +478,7 @@ public final class HDF5File {
     /// Creates a 1-D dataset of `count` variable-length UTF-8 strings, chunked, to be filled with
     /// `writeStrings(_:to:offset:)` (streamed tables).
     public func createStringDataset(_ dataset: String, count: Int, chunk: Int = 16384) throws {
+        HDF5File.library.lock(); defer { HDF5File.library.unlock() }
         try ensureParent(dataset)
         let t = variableStringType()
         defer { H5Tclose(t) }
@@ -469,6 +497,7 @@ public final class HDF5File {
 
     /// Writes strings into an existing 1-D string dataset starting at `offset`.
     public func writeStrings(_ strings: [String], to dataset: String, offset: Int) throws {
+        HDF5File.library.lock(); defer { HDF5File.library.unlock() }
         guard !strings.isEmpty else { return }
         let d = try openDataset(dataset)
         defer { H5Dclose(d) }
@@ -499,6 +528,7 @@ public final class HDF5File {
 
     /// Sets a string attribute (replacing any existing one).
     public func setAttribute(_ name: String, _ value: String, on object: String = "/") throws {
+        HDF5File.library.lock(); defer { HDF5File.library.unlock() }
         let o = try openObject(object)
         defer { H5Oclose(o) }
         if H5Aexists(o, name) > 0 { H5Adelete(o, name) }
@@ -515,6 +545,7 @@ public final class HDF5File {
 
     /// Sets a numeric attribute (a scalar when `values` has one element).
     public func setAttribute(_ name: String, _ values: [Double], on object: String = "/") throws {
+        HDF5File.library.lock(); defer { HDF5File.library.unlock() }
         let o = try openObject(object)
         defer { H5Oclose(o) }
         if H5Aexists(o, name) > 0 { H5Adelete(o, name) }
@@ -531,6 +562,7 @@ public final class HDF5File {
 
     /// Reads a string attribute, or nil.
     public func stringAttribute(_ name: String, of object: String = "/") -> String? {
+        HDF5File.library.lock(); defer { HDF5File.library.unlock() }
         guard let o = try? openObject(object) else { return nil }
         defer { H5Oclose(o) }
         guard H5Aexists(o, name) > 0 else { return nil }
@@ -556,6 +588,7 @@ public final class HDF5File {
 
     /// Reads a numeric attribute, or nil.
     public func numericAttribute(_ name: String, of object: String = "/") -> [Double]? {
+        HDF5File.library.lock(); defer { HDF5File.library.unlock() }
         guard let o = try? openObject(object) else { return nil }
         defer { H5Oclose(o) }
         guard H5Aexists(o, name) > 0 else { return nil }
@@ -570,5 +603,8 @@ public final class HDF5File {
     }
 
     /// Flushes buffers to disk.
-    public func flush() { H5Fflush(id, H5F_SCOPE_GLOBAL) }
+    public func flush() {
+        HDF5File.library.lock(); defer { HDF5File.library.unlock() }
+        H5Fflush(id, H5F_SCOPE_GLOBAL)
+    }
 }
