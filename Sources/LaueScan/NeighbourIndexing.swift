@@ -62,8 +62,8 @@ enum NeighbourIndexing {
     }
 
     /// Runs the pass over the rows of `patterns` and `peaks` (the first pass's tables, whole scan). When
-    /// a row changes, all rows are written to new tables in `work` (the spots of newly indexed points
-    /// inserted in scan order) and those are returned; otherwise the input tables. The inputs are never
+    /// a row changes, all rows are written to new tables in `work` (the spots of every changed point
+    /// replacing its first-pass spots, in scan order) and those are returned; otherwise the input tables. The inputs are never
     /// changed, so a run killed during the pass redoes it from the same rows.
     static func run(patterns: String, peaks: String, work: String, manifest: ScanManifest,
                     processors: [PatternProcessor], options: NeighbourIndexingOptions) throws
@@ -318,10 +318,16 @@ enum NeighbourIndexing {
                     next += 1
                 }
             }
+            // A point this pass changed loses the first pass's spots: a point that took the particle's
+            // orientation under another crystal keeps only the particle's spots.
+            let changed = Set(results.values.map(\.record.index))
             try LineReader.forEachLine(peaks) { line, number in
                 if number > 0 {
                     let f = CSVTable.fields(of: Substring(line))
-                    if f.count > 1, let index = Int(f[1]) { try flush(before: index) }
+                    if f.count > 1, let index = Int(f[1]) {
+                        try flush(before: index)
+                        if changed.contains(index) { return }
+                    }
                 }
                 try out.write(line + "\n")
             }

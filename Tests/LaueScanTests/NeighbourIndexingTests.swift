@@ -118,5 +118,12 @@ import LaueTestSupport
         #expect(e.macroF1 >= 0.95, "macro-F1 \(e.macroF1) (from scratch \(scratch.macroF1))")
         let noted = records.filter { $0.reason.hasPrefix("another crystal also diffracts here") }
         #expect(noted.count >= 20 && noted.allSatisfy { $0.indexedBy == .cluster }, "\(noted.count) rows name the other crystal")
+        // peaks.csv holds the spots of the reported crystal only (not also the other crystal's).
+        let peaks = try CSVTable.read(path: (out as NSString).appendingPathComponent("peaks.csv"))
+        let column = try #require(peaks.index(of: "pattern_index"))
+        let spots = Dictionary(grouping: peaks.rows, by: { Int($0[column]) ?? -1 }).mapValues(\.count)
+        for r in records where r.status == .indexed {
+            #expect(spots[r.index] == r.indexedCount, "pattern \(r.index): \(spots[r.index] ?? 0) spot rows for \(r.indexedCount ?? 0) indexed spots")
+        }
     }
 }
