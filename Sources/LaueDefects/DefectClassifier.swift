@@ -8,8 +8,10 @@ import LaueIndexing
 public struct ClassifierOptions: Sendable {
     /// Strongest usable indexed spots that take part.
     public var maximumSpots = 30
-    /// Fewer usable spots than this: `unclassified`.
-    public var minimumSpots = 5
+    /// Fewer usable spots than this: `unclassified`. Four suffice (docs/classification.md: the four
+    /// strongest spots alone classify as well as thirty on every simulated geometry); points indexed
+    /// from their neighbours often have only 4-6.
+    public var minimumSpots = 4
     /// Point-spread sigma of the detector in pixels (as second moments measure it), when known; nil:
     /// fitted per pattern together with the spread tensor.
     public var pointSpreadSigma: Double? = nil
@@ -53,6 +55,10 @@ public struct ClassifierOptions: Sendable {
     /// The share a continuous (GND) reading needs: spots that cannot resolve a boundary's steps read as
     /// continuous, so sub-peaks in a quarter of the vote make a GND reading doubtful.
     public var minimumContinuousShare = 0.75
+    /// A GND (continuous) reading needs a voting spot whose sub-peak resolution (point-spread FWHM
+    /// across the streak over its sensitivity, degrees) is at most the band width over this: finer
+    /// than the steps of a stacking of that width, so steps would show if there were any.
+    public var continuousResolutionSteps = 4.0
     /// Among discrete spots, this share showing three or more sub-peaks means stacked boundaries.
     public var multiShare = 0.3
     /// Length over which a GND spread accumulates (beam size), micrometres; Burgers vector (angstrom),
@@ -251,6 +257,14 @@ public struct DefectClassifier: Sendable {
         }
         guard tensor.residual <= options.maximumResidual else {
             result.reason = String(format: "tensor misfit %.2f exceeds %.2f", tensor.residual, options.maximumResidual)
+            return result
+        }
+        // A continuous band is only told from boundary steps by a spot that would resolve the steps of
+        // a stacking of the same width.
+        let finest = readings.map { $0.reference / $0.sensitivity }.min() ?? .infinity
+        result.diagnostics["finest_resolution_deg"] = finest
+        if winner == .streak, finest > width / options.continuousResolutionSteps {
+            result.reason = String(format: "no spot resolves steps finer than %.2f deg in a %.2f deg band: continuous or stepped cannot be told", finest, width)
             return result
         }
         result.confidence = clamp(share * (1 - tensor.residual))

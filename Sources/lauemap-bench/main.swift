@@ -255,6 +255,7 @@ func classifyEvaluation() throws {
         var co = ClassifierOptions()
         if let p = Double(stringOption("--psf", "")) { co.pointSpreadSigma = p } else if stringOption("--psf", "") == "auto" { co.pointSpreadSigma = measuredPSF }
         co.minimumSpots = option("--min-spots", co.minimumSpots)
+        co.maximumSpots = option("--max-spots", co.maximumSpots)
         let classifier = DefectClassifier(predictor: indexer.predictor, options: co)
         var k = w
         while k < total {

@@ -98,6 +98,47 @@ func axisError(_ a: Vec3?, _ b: Vec3?) -> Double {
         for e in parameterErrors { #expect(e <= 0.10, "\(defectClass.rawValue) parameter off by \(e * 100) %") }
     }
 
+    /// The four strongest usable spots alone (`maximumSpots` 4, the default `minimumSpots`) read every
+    /// class and its parameters, as scan points indexed from their neighbours with 4-6 spots need;
+    /// three are refused. Seeds 6000+ (never used for tuning).
+    @Test(arguments: DefectClass.physical)
+    func fourSpotsReadEveryClass(_ defectClass: DefectClass) throws {
+        let pipeline = try Pipeline()
+        let stream = UInt64(DefectClass.physical.firstIndex(of: defectClass)!)
+        var four = ClassifierOptions()
+        four.pointSpreadSigma = pipeline.pointSpread
+        four.maximumSpots = 4
+        var three = four
+        three.maximumSpots = 3
+        var correct = 0, indexed = 0
+        let n = 8
+        for i in 0..<n {
+            var g = SeededGenerator(seed: UInt64(6000 + i), stream: stream)
+            let u = Quaternion.random(using: &g).matrix
+            let defect = ScanPlanner.randomDefect(defectClass, material: pipeline.material, generator: &g)
+            let found = PeakSearcher(options: pipeline.peakOptions).search(pipeline.simulator.simulate(PatternTruth(defect: defect, orientation: u),
+                                                                                                        seed: UInt64(6000 + i) &* 31 &+ stream))
+            guard let a = try pipeline.classify(found, options: four) else { continue }
+            indexed += 1
+            let refused = try pipeline.classify(found, options: three)
+            #expect(refused?.defectClass == .unclassified && refused?.reason?.contains("only 3 usable indexed spots (need 4)") == true)
+            guard a.defectClass == defectClass else {
+                #expect(a.defectClass == .unclassified, "\(defectClass.rawValue) #\(i) read as \(a.defectClass.rawValue) from 4 spots, confidence \(a.confidence), tilts \(defect.tilts), \(a.diagnostics), spread \(a.spread ?? -1)")
+                continue
+            }
+            correct += 1
+            switch defectClass {
+            case .gnd, .randomDislocations:
+                #expect(abs(a.spread! / defect.spread - 1) <= 0.15, "\(defectClass.rawValue) #\(i): spread \(a.spread!) for \(defect.spread)")
+            case .tiltBoundary, .tiltBoundaryGND:
+                #expect(abs(a.tilts[0] / defect.tilts[0] - 1) <= 0.15, "\(defectClass.rawValue) #\(i): tilt \(a.tilts[0]) for \(defect.tilts[0])")
+            default: break
+            }
+        }
+        #expect(indexed >= n - 1, "\(indexed) of \(n) indexed")
+        #expect(Double(correct) >= 0.85 * Double(indexed), "\(defectClass.rawValue): \(correct) of \(indexed) right from 4 spots")
+    }
+
     /// Defects far below the resolution (about 0.05 deg per point-spread sigma here) read as no defect or
     /// unclassified, never as a confident defect class.
     @Test func subResolutionDefectsAreNotInvented() throws {
