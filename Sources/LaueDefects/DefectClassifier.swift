@@ -59,6 +59,10 @@ public struct ClassifierOptions: Sendable {
     /// across the streak over its sensitivity, degrees) is at most the band width over this: finer
     /// than the steps of a stacking of that width, so steps would show if there were any.
     public var continuousResolutionSteps = 4.0
+    /// The rule above applies when fewer spots than this vote: many voting spots that all read one
+    /// band are evidence enough (the rule otherwise refused correct 0.12-0.2 deg GND bands on real
+    /// detector geometries).
+    public var continuousResolutionBelowReadings = 5
     /// Among discrete spots, this share showing three or more sub-peaks means stacked boundaries.
     public var multiShare = 0.3
     /// Length over which a GND spread accumulates (beam size), micrometres; Burgers vector (angstrom),
@@ -263,7 +267,7 @@ public struct DefectClassifier: Sendable {
         // a stacking of the same width.
         let finest = readings.map { $0.reference / $0.sensitivity }.min() ?? .infinity
         result.diagnostics["finest_resolution_deg"] = finest
-        if winner == .streak, finest > width / options.continuousResolutionSteps {
+        if winner == .streak, readings.count < options.continuousResolutionBelowReadings, finest > width / options.continuousResolutionSteps {
             result.reason = String(format: "no spot resolves steps finer than %.2f deg in a %.2f deg band: continuous or stepped cannot be told", finest, width)
             return result
         }

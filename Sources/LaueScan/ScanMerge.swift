@@ -64,17 +64,20 @@ public enum ScanMerge {
                                                                             manifest: try ScanManifest.open(first.scan),
                                                                             processors: processors, options: guided)
         }
+        // The merged run.json is written before anything is published and renamed into place last.
+        var merged = first
+        merged.shard = nil
+        merged.range = 0..<first.patternCount
+        merged.complete = true
+        let finished = (work as NSString).appendingPathComponent("run.json.complete")
+        try merged.write(finished)
         let outputs = try ScanOutputs.writeAll(patterns: patternsSource, peaks: peaksSource, folder: output, work: work, material: material,
                                                title: (first.scan as NSString).lastPathComponent)
         let finalPatterns = (output as NSString).appendingPathComponent("patterns.csv")
         let finalPeaks = (output as NSString).appendingPathComponent("peaks.csv")
         try fm.moveItemReplacing(peaksSource, finalPeaks)
         try fm.moveItemReplacing(patternsSource, finalPatterns)
-        var merged = first
-        merged.shard = nil
-        merged.range = 0..<first.patternCount
-        merged.complete = true
-        try merged.write((output as NSString).appendingPathComponent("run.json"))
+        try fm.moveItemReplacing(finished, (output as NSString).appendingPathComponent("run.json"))
         try? fm.removeItem(atPath: work)
         return [finalPatterns, finalPeaks] + outputs
     }

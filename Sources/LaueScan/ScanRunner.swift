@@ -223,6 +223,11 @@ public final class ScanRunner {
                 neighbourIndexed = pass.indexed
                 neighbourReplaced = pass.replaced
             }
+            // The finished run.json is written first (it needs disk space) and renamed into place last
+            // (a rename needs none): a full disk fails before anything is published.
+            metadata.complete = true
+            let finished = (workFolder as NSString).appendingPathComponent("run.json.complete")
+            try metadata.write(finished)
             if options.writeMapsAndHDF5 && range == 0..<total {
                 outputs += try ScanOutputs.writeAll(patterns: patternsSource, peaks: peaksSource, folder: output, work: workFolder,
                                                     material: settings.material, title: (scanPath as NSString).lastPathComponent)
@@ -237,8 +242,7 @@ public final class ScanRunner {
                 if r.status == .failed { failed += 1 }
                 if r.status == .unindexed { unindexed += 1 }
             }
-            metadata.complete = true
-            try metadata.write(runFile)
+            try fm.moveItemReplacing(finished, runFile)
             try? fm.removeItem(atPath: workFolder)
         }
         return ScanRunSummary(range: range, resumedFrom: done, processed: processed, counts: counts, failed: failed,
