@@ -62,7 +62,7 @@ let package = Package(
         .testTarget(name: "LaueIndexingTests", dependencies: ["LaueIndexing", "LauePeaks", "LaueSimulation", "LaueIO", "LaueCore", "LaueTestSupport"]),
         .testTarget(name: "LaueDefectsTests", dependencies: ["LaueDefects", "LaueIndexing", "LauePeaks", "LaueSimulation", "LaueCore", "LaueTestSupport"]),
         .testTarget(name: "LaueXANESTests", dependencies: ["LaueXANES", "LaueSimulation", "LaueIO", "LaueCore", "LaueTestSupport"]),
-        .testTarget(name: "LaueCorrelationTests", dependencies: ["LaueCorrelation", "LaueXANES", "LaueSimulation", "LaueIO", "LaueCore", "LaueTestSupport"]),
+        .testTarget(name: "LaueCorrelationTests", dependencies: ["LaueCorrelation", "LaueScan", "LaueXANES", "LaueSimulation", "LaueIO", "LaueCore", "LaueTestSupport"]),
         .testTarget(name: "LaueClusterTests", dependencies: ["LaueCluster", "LaueScan", "LaueSimulation", "LaueIO", "LaueCore", "LaueTestSupport"]),
         .testTarget(name: "LaueScanTests", dependencies: ["LaueScan", "LaueSimulation", "LaueIndexing", "LauePeaks", "LaueIO", "LaueCore", "LaueTestSupport"]),
         .testTarget(name: "LaueSimulationTests", dependencies: ["LaueSimulation", "LaueIO", "LaueCore", "LaueTestSupport"]),

@@ -37,6 +37,13 @@ public enum CorrelationOutputs {
             }
             try f.setAttribute("transform_names", "rotation_deg,translation_x_um,translation_y_um (XANES frame -> Laue frame)", on: "/correlation")
             try f.setAttribute("quality_names", "correlation,laue_particle_overlap,xanes_particle_overlap", on: "/correlation")
+            try NeXus.describe(f, title: title,
+                               maps: [NeXus.Map(name: "shift", dataset: "/correlation/shift", title: "edge shift after - before (eV)"),
+                                      NeXus.Map(name: "class", dataset: "/correlation/class", interpretation: .categories, title: "defect class"),
+                                      NeXus.Map(name: "edge_before", dataset: "/correlation/edge_before"),
+                                      NeXus.Map(name: "edge_after", dataset: "/correlation/edge_after"),
+                                      NeXus.Map(name: "streak_extent", dataset: "/correlation/streak_extent")],
+                               x: "/correlation/x_um", y: "/correlation/y_um", defaultMap: "shift")
         }
         written.append(path("correlation.h5"))
 

@@ -19,13 +19,27 @@ public struct DefectMap: Sendable {
     }
 
     /// Channels of a scan run usable for registration.
-    public enum Channel: String, Sendable, CaseIterable {
-        /// Peaks found per pattern.
-        case peaks = "n_peaks"
-        /// Indexed spots per pattern.
-        case indexed = "n_indexed"
-        /// 1 for indexed patterns, 0 otherwise.
+    public enum Channel: Sendable, Hashable {
+        /// Peaks found per pattern (`n_peaks`).
+        case peaks
+        /// Indexed spots per pattern (`n_indexed`).
+        case indexed
+        /// 1 for indexed patterns, 0 otherwise (`particle`).
         case particle
+        /// A channel recorded with the scan (column `channel_<name>` of patterns.csv), e.g. the Co Kα
+        /// fluorescence `xia_sum_fluoCo` of a BLISS scan.
+        case recorded(String)
+
+        /// The channel named `name`: n_peaks, n_indexed, particle, or a recorded channel (with or
+        /// without its `channel_` prefix).
+        public init(name: String) {
+            switch name {
+            case "n_peaks": self = .peaks
+            case "n_indexed": self = .indexed
+            case "particle": self = .particle
+            default: self = .recorded(name.hasPrefix(ScanChannels.columnPrefix) ? String(name.dropFirst(ScanChannels.columnPrefix.count)) : name)
+            }
+        }
     }
 
     /// Reads `patterns.csv` of a `lauemap scan run` output folder (or the file itself).
@@ -35,6 +49,11 @@ public struct DefectMap: Sendable {
         let file = isDirectory.boolValue ? (path as NSString).appendingPathComponent("patterns.csv") : path
         let records = try ScanOutputs.readPatterns(file)
         guard !records.isEmpty else { throw LaueError(.missingData, file: file, "no patterns") }
+        if case .recorded(let name) = channel, !records.contains(where: { $0.channels[name] != nil }) {
+            let known = Set(records.flatMap(\.channels.keys)).sorted()
+            throw LaueError(.missingData, file: file, item: ScanChannels.columnPrefix + name,
+                            "no such channel recorded with the scan (\(known.isEmpty ? "none recorded" : "recorded: " + known.joined(separator: ", ")); or n_peaks, n_indexed, particle)")
+        }
         let scan = ScanGrid(x: records.map(\.xUm), y: records.map(\.yUm))
         let step = scan.step
         guard scan.columns > 1, scan.rows > 1, step.x > 0, step.y > 0 else {
@@ -53,6 +72,7 @@ public struct DefectMap: Sendable {
             case .peaks: values[p] = Double(r.peakCount ?? 0)
             case .indexed: values[p] = Double(r.indexedCount ?? 0)
             case .particle: values[p] = r.status == .indexed ? 1 : 0
+            case .recorded(let name): values[p] = r.channels[name] ?? .nan
             }
         }
         return DefectMap(grid: grid, classes: classes, streakExtent: extent, channel: values, name: file)

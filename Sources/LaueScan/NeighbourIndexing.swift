@@ -220,7 +220,7 @@ enum NeighbourIndexing {
                                 processors: [PatternProcessor]) -> [(Int, PatternResult)] {
         let results = ProcessorBox(processors).map(jobs.count) { processor, i in
             let (k, seeds) = jobs[i]
-            return processor.process(manifest.patterns[rows[k].index], seeds: seeds, source: source) { try ScanRunner.read(manifest, $0) }
+            return processor.process(manifest.patterns[rows[k].index], seeds: seeds, source: source) { try manifest.readImage($0) }
         }
         return zip(jobs.map(\.0), results).map { ($0, $1) }
     }

@@ -60,6 +60,9 @@ public struct PatternRecord: Sendable, Equatable {
     public var strainSample: [Double] = []
     /// How the orientation was found (nil unless indexed).
     public var indexedBy: IndexingSource?
+    /// Channels recorded with the scan (columns `channel_<name>` of a whole-scan patterns.csv, e.g.
+    /// a BLISS fluorescence counter), by name; empty in part files and shards.
+    public var channels: [String: Double] = [:]
 
     public init(index: Int, file: String, xUm: Double, yUm: Double, status: Status, defectClass: DefectClass, reason: String = "") {
         self.index = index; self.file = file; self.xUm = xUm; self.yUm = yUm
@@ -135,6 +138,9 @@ public struct PatternRecord: Sendable, Equatable {
         let es = ["strain_sample_xx", "strain_sample_yy", "strain_sample_zz", "strain_sample_yz", "strain_sample_xz", "strain_sample_xy"].compactMap(d)
         if es.count == 6 { strainSample = es }
         indexedBy = IndexingSource(rawValue: s("indexed_by"))
+        for h in header where h.hasPrefix(ScanChannels.columnPrefix) {
+            if let v = d(h) { channels[String(h.dropFirst(ScanChannels.columnPrefix.count))] = v }
+        }
     }
 }
 

@@ -8,7 +8,9 @@ import LaueIndexing
 /// spread) and whether it is complete. `--resume` checks that it continues the same run; `scan merge`
 /// checks that shards belong together.
 struct RunMetadata {
-    var scan: String
+    /// The scan: its path and layout options (raster of a series, BLISS scan number, dataset).
+    var source: ScanSource
+    var scan: String { get { source.path } set { source.path = newValue } }
     var patternCount: Int
     var shard: Shard?
     var range: Range<Int>
@@ -22,6 +24,11 @@ struct RunMetadata {
     var scanGuided = false
     /// Beam size for the GND density, micrometres.
     var beamSize = ClassifierOptions().beamSize
+    /// What produced the results (`Provenance.record`): version, scan, inputs, material, calibration,
+    /// every setting.
+    var provenance: [String: Any] = [:]
+    /// Each invocation that worked on the run: command line, start and finish times (UTC).
+    var invocations: [[String: Any]] = []
 
     /// The indexing thresholds a run records in run.json ("indexing"), by name: numbers and counts.
     static var indexingNumbers: [(String, WritableKeyPath<IndexingOptions, Double>)] {
@@ -78,7 +85,7 @@ struct RunMetadata {
         let c = calibration
         var j: [String: Any] = [
             "lauemap": "LaueMap scan run",
-            "scan": scan, "pattern_count": patternCount, "range": [range.lowerBound, range.upperBound],
+            "scan": scan, "source": source.options, "pattern_count": patternCount, "range": [range.lowerBound, range.upperBound],
             "material": material, "complete": complete,
             "calibration": ["distance_mm": c.distance, "xcen_px": c.xcen, "ycen_px": c.ycen, "xbet_deg": c.xbet,
                             "xgam_deg": c.xgam, "pixel_size_mm": c.pixelSize, "width": c.width, "height": c.height],
@@ -91,6 +98,8 @@ struct RunMetadata {
         for (name, k) in RunMetadata.indexingCounts { ix[name] = indexing[keyPath: k] }
         j["indexing"] = ix
         j["classification"] = ["beam_size_um": beamSize]
+        if !provenance.isEmpty { j["provenance"] = provenance }
+        if !invocations.isEmpty { j["invocations"] = invocations }
         return j
     }
 
@@ -114,7 +123,11 @@ struct RunMetadata {
         if let s = j["shard"] as? [Int], s.count == 2 { shard = try Shard(index: s[0], count: s[1]) }
         let calib = DetectorCalibration(distance: distance, xcen: xcen, ycen: ycen, xbet: xbet, xgam: xgam, pixelSize: pixel,
                                         width: w, height: h)
-        var m = RunMetadata(scan: scan, patternCount: n, shard: shard, range: r[0]..<r[1], material: material,
+        let source: ScanSource
+        do { source = try ScanSource(path: scan, options: j["source"] as? [String: Any] ?? [:]) } catch let e as LaueError {
+            throw LaueError(.invalidFormat, file: path, item: "source", e.reason)
+        }
+        var m = RunMetadata(source: source, patternCount: n, shard: shard, range: r[0]..<r[1], material: material,
                             calibration: calib, pointSpreadSigma: j["psf_sigma_px"] as? Double, complete: j["complete"] as? Bool ?? false)
         if let ix = j["indexing"] as? [String: Any] {
             if let e = ix["energy_kev"] as? [Double], e.count == 2, e[0].isFinite, e[1].isFinite, e[0] < e[1] { m.indexing.energyRange = e[0]...e[1] }
@@ -124,6 +137,8 @@ struct RunMetadata {
             for (name, k) in RunMetadata.indexingCounts { if let v = ix[name] as? Int { m.indexing[keyPath: k] = v } }
         }
         if let cl = j["classification"] as? [String: Any], let b = cl["beam_size_um"] as? Double, b.isFinite, b > 0 { m.beamSize = b }
+        m.provenance = j["provenance"] as? [String: Any] ?? [:]
+        m.invocations = j["invocations"] as? [[String: Any]] ?? []
         return m
     }
 
@@ -133,6 +148,7 @@ struct RunMetadata {
             LaueError(.invalidArgument, file: folder, "--resume: the previous run in this folder has a different \(what); use --overwrite to start again")
         }
         if scan != other.scan { throw differ("scan (\(scan))") }
+        if source != other.source { throw differ("scan layout (\(source.arguments.joined(separator: " ")))") }
         if patternCount != other.patternCount { throw differ("number of patterns (\(patternCount))") }
         if shard != other.shard { throw differ("shard (\(shard?.description ?? "none"))") }
         if let what = differentSetting(from: other) { throw differ(what) }

@@ -1,32 +1,105 @@
 import Foundation
 import LaueCore
 
-/// The raster of a scan: distinct x and y stage positions (micrometres, ascending) and each pattern's
-/// column and row. Positions closer than `tolerance` count as one; a pattern without a finite position
-/// (a `failed` row) has no cell.
+/// The raster of a scan: the x and y levels of the stage positions (micrometres, ascending) and each
+/// pattern's column and row, inferred from the positions as recorded (read-back values with jitter).
+///
+/// Along each axis the sorted positions are split where two neighbours are more than half a step
+/// apart. The step is the median of the gaps longer than a quarter of the median gap (gaps up to
+/// `levelTolerance` left out), so that neither read-back jitter, missing rows nor a few far-off
+/// positions change it; levels are never closer than `levelTolerance`; a level is the median of its
+/// members. Read-back
+/// jitter up to a quarter of the step keeps every pattern in its cell. Positions that do not form a
+/// raster (more cells than twice the patterns) are mapped on a square grid of the median
+/// nearest-neighbour distance, each pattern to its nearest cell, with a warning; so are patterns that
+/// fall into one cell. A pattern without a finite position (a `failed` row) has no cell.
 public struct ScanGrid: Sendable {
     public var xs: [Double]
     public var ys: [Double]
     /// (column, row) per record, in the order given; nil where the position is not finite.
     public var cells: [(column: Int, row: Int)?]
+    /// What the inference had to assume (scattered positions, patterns sharing a cell).
+    public var warnings: [String] = []
 
     public var columns: Int { xs.count }
     public var rows: Int { ys.count }
 
-    public init(x: [Double], y: [Double], tolerance: Double = 1e-3) {
-        func levels(_ v: [Double]) -> [Double] {
-            var out: [Double] = []
-            for a in v.filter(\.isFinite).sorted() where out.last.map({ a - $0 > tolerance }) ?? true { out.append(a) }
-            return out
-        }
-        xs = levels(x); ys = levels(y)
-        func find(_ levels: [Double], _ v: Double) -> Int {
-            var lo = 0, hi = levels.count - 1
-            while lo < hi { let m = (lo + hi) / 2; if levels[m] < v - tolerance { lo = m + 1 } else { hi = m } }
-            return lo
+    /// Fraction of the median gap (among gaps above `levelTolerance`) above which a gap counts as a
+    /// step between levels.
+    public static let stepGapFraction = 1.0 / 4
+    /// Cells per pattern above which positions are not a raster.
+    public static let scatterCellsPerPattern = 2
+
+    /// Positions of one axis closer than this are one level whatever the step, micrometres (50 nm:
+    /// read-back jitter of piezo stages is 10-50 nm; micro-Laue steps are 0.1 µm and more).
+    public static let levelTolerance = 0.05
+
+    /// - Parameter tolerance: positions closer than this are one level whatever the step (micrometres).
+    public init(x: [Double], y: [Double], tolerance: Double = ScanGrid.levelTolerance) {
+        let points = zip(x, y).filter { $0.0.isFinite && $0.1.isFinite }
+        xs = ScanGrid.levels(points.map(\.0), tolerance: tolerance)
+        ys = ScanGrid.levels(points.map(\.1), tolerance: tolerance)
+        if xs.count * ys.count > ScanGrid.scatterCellsPerPattern * max(points.count, 1), points.count > 1 {
+            let d = ScanGrid.nearestNeighbourDistance(points)
+            func axis(_ v: [Double]) -> [Double] {
+                let (lo, hi) = (v.min()!, v.max()!)
+                return (0...Int(((hi - lo) / d).rounded())).map { lo + Double($0) * d }
+            }
+            warnings.append(String(format: "the %d positions do not form a raster (%d x %d distinct levels): mapped by nearest cell on a %.4g µm grid",
+                                   points.count, xs.count, ys.count, d))
+            (xs, ys) = (axis(points.map(\.0)), axis(points.map(\.1)))
         }
         let (xs, ys) = (self.xs, self.ys)
-        cells = zip(x, y).map { $0.isFinite && $1.isFinite ? (find(xs, $0), find(ys, $1)) : nil }
+        cells = zip(x, y).map { $0.isFinite && $1.isFinite ? (ScanGrid.nearest(xs, $0), ScanGrid.nearest(ys, $1)) : nil }
+        var seen = Set<Int>(), shared = 0
+        for c in cells { if let c, !seen.insert(c.row * xs.count + c.column).inserted { shared += 1 } }
+        if shared > 0 { warnings.append("\(shared) patterns fall into a cell already taken (the map shows the last of each cell)") }
+    }
+
+    /// Levels of one axis (see the type's description).
+    static func levels(_ values: [Double], tolerance: Double) -> [Double] {
+        let v = values.sorted()
+        guard v.count > 1 else { return v }
+        let gaps = zip(v.dropFirst(), v).map { $0 - $1 }
+        var split = tolerance
+        let apart = gaps.filter { $0 > tolerance }.sorted()
+        if !apart.isEmpty {
+            let typical = apart[apart.count / 2]
+            let steps = apart.filter { $0 > typical * stepGapFraction }
+            split = max(tolerance, steps[steps.count / 2] / 2)
+        }
+        var out: [Double] = [], group: [Double] = [v[0]]
+        for (a, gap) in zip(v.dropFirst(), gaps) {
+            if gap > split { out.append(group[group.count / 2]); group = [] }
+            group.append(a)
+        }
+        out.append(group[group.count / 2])
+        return out
+    }
+
+    /// Index of the level nearest to `v` (levels ascending, not empty).
+    static func nearest(_ levels: [Double], _ v: Double) -> Int {
+        var lo = 0, hi = levels.count - 1
+        while lo < hi { let m = (lo + hi) / 2; if levels[m] < v { lo = m + 1 } else { hi = m } }
+        if lo > 0, v - levels[lo - 1] <= levels[lo] - v { return lo - 1 }
+        return lo
+    }
+
+    /// Median distance from each point to its nearest other point (positive; 1 when all coincide).
+    static func nearestNeighbourDistance(_ p: [(Double, Double)]) -> Double {
+        let sorted = p.sorted { $0.0 < $1.0 }
+        var d: [Double] = []
+        for i in sorted.indices {
+            var best = Double.infinity
+            var j = i + 1
+            while j < sorted.count, sorted[j].0 - sorted[i].0 < best { best = min(best, hypot(sorted[j].0 - sorted[i].0, sorted[j].1 - sorted[i].1)); j += 1 }
+            j = i - 1
+            while j >= 0, sorted[i].0 - sorted[j].0 < best { best = min(best, hypot(sorted[j].0 - sorted[i].0, sorted[j].1 - sorted[i].1)); j -= 1 }
+            if best > 0, best.isFinite { d.append(best) }
+        }
+        guard !d.isEmpty else { return 1 }
+        d.sort()
+        return d[d.count / 2]
     }
 
     /// Step sizes (median spacing), micrometres (0 for a single line).

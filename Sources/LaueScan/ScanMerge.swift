@@ -22,7 +22,7 @@ public enum ScanMerge {
         parts.sort { $0.0.range.lowerBound < $1.0.range.lowerBound }
         let first = parts[0].0
         for (m, f) in parts {
-            if m.scan != first.scan || m.patternCount != first.patternCount {
+            if m.source != first.source || m.patternCount != first.patternCount {
                 throw LaueError(.invalidArgument, file: f, "belongs to another run (scan \(m.scan), \(m.patternCount) patterns)")
             }
             if m.pointSpreadSigma != first.pointSpreadSigma {
@@ -58,21 +58,28 @@ public enum ScanMerge {
                         indexColumn: SpotRecord.columns.firstIndex(of: "pattern_index")!, every: false, to: peaks)
         let settings = first.settings(material: material)
         var (patternsSource, peaksSource) = (patterns, peaks)
-        if let guided = settings.neighbourIndexing {
+        // The scan itself is needed by the second pass; without one, only for its recorded channels.
+        let manifest = settings.neighbourIndexing != nil ? try ScanManifest.open(first.source) : try? ScanManifest.open(first.source)
+        if let guided = settings.neighbourIndexing, let manifest {
             let processors = try (0..<max(1, jobs)).map { _ in try PatternProcessor(settings: settings) }
             (patternsSource, peaksSource, _, _) = try NeighbourIndexing.run(patterns: patterns, peaks: peaks, work: work,
-                                                                            manifest: try ScanManifest.open(first.scan),
-                                                                            processors: processors, options: guided)
+                                                                            manifest: manifest, processors: processors, options: guided)
+        }
+        if let channels = manifest?.channels, !channels.isEmpty {
+            let withChannels = (work as NSString).appendingPathComponent("patterns.channels.csv")
+            try ScanChannels.append(channels, to: patternsSource, output: withChannels)
+            patternsSource = withChannels
         }
         // The merged run.json is written before anything is published and renamed into place last.
         var merged = first
         merged.shard = nil
         merged.range = 0..<first.patternCount
         merged.complete = true
+        merged.invocations = first.invocations + [["merged_shards": folders, "finished": Provenance.now()]]
         let finished = (work as NSString).appendingPathComponent("run.json.complete")
         try merged.write(finished)
         let outputs = try ScanOutputs.writeAll(patterns: patternsSource, peaks: peaksSource, folder: output, work: work, material: material,
-                                               title: (first.scan as NSString).lastPathComponent)
+                                               title: (first.scan as NSString).lastPathComponent, provenance: first.provenance)
         let finalPatterns = (output as NSString).appendingPathComponent("patterns.csv")
         let finalPeaks = (output as NSString).appendingPathComponent("peaks.csv")
         try fm.moveItemReplacing(peaksSource, finalPeaks)

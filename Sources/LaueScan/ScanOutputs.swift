@@ -33,7 +33,8 @@ public enum ScanOutputs {
     /// Writes `results.h5` and the map images of a whole scan into `work/final`, then moves them
     /// into `folder`. Files of an earlier, unfinished finalisation are removed first, and a failure
     /// (a full disk) leaves none of them in `folder`: a results.h5 or map in place is a whole one.
-    static func writeAll(patterns: String, peaks: String, folder: String, work: String, material: Material, title: String) throws -> [String] {
+    static func writeAll(patterns: String, peaks: String, folder: String, work: String, material: Material, title: String,
+                         provenance: [String: Any] = [:]) throws -> [String] {
         let fm = FileManager.default
         let stage = (work as NSString).appendingPathComponent("final")
         func path(_ base: String, _ name: String) -> String { (base as NSString).appendingPathComponent(name) }
@@ -42,7 +43,7 @@ public enum ScanOutputs {
         try? fm.removeItem(atPath: stage)
         do {
             try fm.createDirectory(atPath: stage, withIntermediateDirectories: true)
-            let written = try writeStaged(patterns: patterns, peaks: peaks, stage: stage, material: material, title: title)
+            let written = try writeStaged(patterns: patterns, peaks: peaks, stage: stage, material: material, title: title, provenance: provenance)
             try fm.createDirectory(atPath: path(folder, "maps"), withIntermediateDirectories: true)
             var published: [String] = []
             for file in written {
@@ -66,22 +67,43 @@ public enum ScanOutputs {
     }
 
     static let resultsFileName = "results.h5"
+    /// The orientation map for MTEX / orix / Channel 5 (lab frame; `lauemap scan export` for others).
+    static let orientationsFileName = "orientations.ctf"
+
+    /// Maps, pattern and spot columns holding counts or indices: int32 in results.h5, -1 where empty.
+    static let integerMaps: Set<String> = ["n_indexed", "pattern_index"]
+    static let integerColumns: Set<String> = ["pattern_index", "n_peaks", "n_indexed", "n_orientations", "depth_tail",
+                                              "h", "k", "l", "n_subpeaks", "saturated", "label_code"]
+
+    /// A count or index as stored in results.h5 (-1 for an empty value).
+    static func integer(_ v: Double) -> Int32 { v.isFinite && abs(v) < 2e9 ? Int32(v.rounded()) : -1 }
+
+    /// The maps of results.h5 as NeXus shows them (class first: the default plot).
+    static func nexusMaps(_ maps: ScanMaps, channels: [String]) -> [NeXus.Map] {
+        [NeXus.Map(name: "class", dataset: "/maps/class", interpretation: .categories, title: "defect class")]
+            + maps.scalarMaps.map { NeXus.Map(name: $0.0, dataset: "/maps/" + $0.0) }
+            + [NeXus.Map(name: "ipf_rgb", dataset: "/maps/ipf_rgb", interpretation: .rgb, title: "IPF colour of the lab z axis")]
+            + channels.map { NeXus.Map(name: ScanChannels.columnPrefix + $0, dataset: "/maps/" + ScanChannels.columnPrefix + $0) }
+    }
 
     /// Removes the results.h5 and map images a finalisation writes into `folder` (other files stay).
     static func removeFinalOutputs(in folder: String) {
-        for name in [resultsFileName] + ScanMapImages.fileNames.map({ "maps/" + $0 }) {
+        for name in [resultsFileName, orientationsFileName] + ScanMapImages.fileNames.map({ "maps/" + $0 }) {
             try? FileManager.default.removeItem(atPath: (folder as NSString).appendingPathComponent(name))
         }
     }
 
     /// Writes results.h5 and maps/*.png into `stage`; returns their paths.
-    static func writeStaged(patterns: String, peaks: String, stage: String, material: Material, title: String) throws -> [String] {
+    static func writeStaged(patterns: String, peaks: String, stage: String, material: Material, title: String,
+                            provenance: [String: Any] = [:]) throws -> [String] {
         var xs: [Double] = [], ys: [Double] = []
         try forEachPattern(patterns) { xs.append($0.xUm); ys.append($0.yUm) }
         let grid = ScanGrid(x: xs, y: ys)
         let count = xs.count
         xs = []; ys = []
         var maps = ScanMaps(grid: grid)
+        var channels: [String: [Double]] = [:]        // recorded channels, as maps
+        var channelColumns: [String: [Double]] = [:]  // and as columns of /patterns
         let h5 = (stage as NSString).appendingPathComponent(resultsFileName)
         try HDF5File.create(atomically: h5) { f in
             try f.setAttribute("creator", "LaueMap scan run")
@@ -90,29 +112,58 @@ public enum ScanOutputs {
             var k = 0
             try forEachPattern(patterns) { r in
                 try table.append(r)
-                if let cell = grid.cells[k] { maps.add(r, cell: cell) }
+                for (name, v) in r.channels { channelColumns[name, default: [Double](repeating: .nan, count: count)][k] = v }
+                if let cell = grid.cells[k] {
+                    maps.add(r, cell: cell)
+                    for (name, v) in r.channels {
+                        channels[name, default: [Double](repeating: .nan, count: grid.rows * grid.columns)][cell.row * grid.columns + cell.column] = v
+                    }
+                }
                 k += 1
             }
             try table.finish()
             maps.finish(material: material)
             try writePeaks(from: peaks, into: f)
             try writeMaps(maps, into: f)
+            for (name, values) in channelColumns.sorted(by: { $0.key < $1.key }) {
+                try f.write(values, to: "/patterns/" + ScanChannels.columnPrefix + name)
+            }
+            for (name, values) in channels.sorted(by: { $0.key < $1.key }) {
+                let d = "/maps/" + ScanChannels.columnPrefix + name
+                try f.write(values, shape: [grid.rows, grid.columns], to: d)
+                try f.setAttribute("description", "channel \(name) recorded with the scan (one value per pattern); NaN where no pattern", on: d)
+                try f.setAttribute("axes", "y_um,x_um (rows, columns)", on: d)
+            }
+            try NeXus.describe(f, title: title, maps: nexusMaps(maps, channels: channels.keys.sorted()), x: "/maps/x_um", y: "/maps/y_um",
+                               defaultMap: "class")
+            if !provenance.isEmpty {
+                try f.writeStrings([Provenance.text(provenance)], to: "/entry/provenance")
+                try f.setAttribute("description", "JSON: LaueMap version, scan and inputs (checksum), material, calibration, every setting (docs/scan-pipeline.md); command lines and times are in run.json",
+                                   on: "/entry/provenance")
+            }
         }
         let pngs = try ScanMapImages.write(maps, folder: (stage as NSString).appendingPathComponent("maps"), title: title, material: material)
-        return [h5] + pngs
+        let ctf = (stage as NSString).appendingPathComponent(orientationsFileName)
+        try AtomicFile.write(OrientationMapExport.ctf(records: try readPatterns(patterns), material: material, title: title), to: ctf)
+        return [h5, ctf] + pngs
     }
 
     static func writeMaps(_ maps: ScanMaps, into f: HDF5File) throws {
         try f.createGroup("/maps")
-        try f.write(maps.grid.xs, to: "/maps/x_um"); try f.setAttribute("units", "micrometre", on: "/maps/x_um")
-        try f.write(maps.grid.ys, to: "/maps/y_um"); try f.setAttribute("units", "micrometre", on: "/maps/y_um")
+        try f.write(maps.grid.xs, to: "/maps/x_um"); try f.setAttribute("units", NeXus.Unit.micrometre, on: "/maps/x_um")
+        try f.write(maps.grid.ys, to: "/maps/y_um"); try f.setAttribute("units", NeXus.Unit.micrometre, on: "/maps/y_um")
         let shape = [maps.grid.rows, maps.grid.columns]
         try f.write(maps.classCodes.map(Int32.init), shape: shape, to: "/maps/class")
         try f.setAttribute("legend", classCodes.enumerated().map { "\($0.offset)=\($0.element.rawValue)" }.joined(separator: ";") + ";-1=no pattern",
                            on: "/maps/class")
         for (name, unit, values) in maps.scalarMaps {
-            try f.write(values, shape: shape, to: "/maps/" + name)
-            try f.setAttribute("units", unit, on: "/maps/" + name)
+            if integerMaps.contains(name) {
+                try f.write(values.map(integer), shape: shape, to: "/maps/" + name)
+                try f.setAttribute("description", "\(name) per cell; -1 where undefined", on: "/maps/" + name)
+            } else {
+                try f.write(values, shape: shape, to: "/maps/" + name)
+            }
+            if !unit.isEmpty { try f.setAttribute("units", unit, on: "/maps/" + name) }
         }
         try f.write(maps.ipf.map { $0.isFinite ? UInt8(max(0, min(255, ($0 * 255).rounded()))) : 0 }, shape: shape + [3], to: "/maps/ipf_rgb")
         try f.setAttribute("description", "inverse pole figure colour of the lab z axis (docs/scan-pipeline.md); 0 where not indexed", on: "/maps/ipf_rgb")
@@ -129,7 +180,11 @@ public enum ScanOutputs {
         let numeric = SpotRecord.columns.filter { !["file", "label", "saturated"].contains($0) }
         let names = numeric + ["saturated", "label_code"]
         for name in names {
-            try f.createDataset("/peaks/" + name, type: Double.self, shape: [max(count, 1)], chunk: [4096], gzipLevel: 4)
+            if integerColumns.contains(name) {
+                try f.createDataset("/peaks/" + name, type: Int32.self, shape: [max(count, 1)], chunk: [4096], gzipLevel: 4)
+            } else {
+                try f.createDataset("/peaks/" + name, type: Double.self, shape: [max(count, 1)], chunk: [4096], gzipLevel: 4)
+            }
         }
         let labels = ["", "sharp", "broad_isotropic", "streak", "split2", "split2_streak", "multi", "unclassified"]
         try f.setAttribute("legend", labels.enumerated().map { "\($0.offset)=\($0.element.isEmpty ? "not used" : $0.element)" }.joined(separator: ";"),
@@ -138,7 +193,10 @@ public enum ScanOutputs {
         var buffer: [[Double]] = names.map { _ in [] }
         var offset = 0
         func flush() throws {
-            for (k, name) in names.enumerated() { try f.writeRange(buffer[k], to: "/peaks/" + name, offset: offset) }
+            for (k, name) in names.enumerated() {
+                if integerColumns.contains(name) { try f.writeRange(buffer[k].map(integer), to: "/peaks/" + name, offset: offset) }
+                else { try f.writeRange(buffer[k], to: "/peaks/" + name, offset: offset) }
+            }
             offset += buffer[0].count
             for k in buffer.indices { buffer[k].removeAll(keepingCapacity: true) }
         }
@@ -163,15 +221,15 @@ final class PatternTableWriter {
     static let block = 4096
     static let strings = ["file", "status", "class", "reason", "tilts_deg", "indexed_by"]
     nonisolated(unsafe) static let numbers: [(String, String, (PatternRecord) -> Double?)] = [
-        ("pattern_index", "", { Double($0.index) }), ("x_um", "micrometre", \.xUm), ("y_um", "micrometre", \.yUm),
+        ("pattern_index", "", { Double($0.index) }), ("x_um", NeXus.Unit.micrometre, \.xUm), ("y_um", NeXus.Unit.micrometre, \.yUm),
         ("confidence", "", \.confidence), ("n_peaks", "", { $0.peakCount.map(Double.init) }),
         ("n_indexed", "", { $0.indexedCount.map(Double.init) }), ("mean_deviation_px", "pixel", \.meanDeviation),
-        ("streak_extent_deg", "degree", \.streakExtent), ("axis_lab_x", "", { $0.axisLab?.x }), ("axis_lab_y", "", { $0.axisLab?.y }),
+        ("streak_extent_deg", NeXus.Unit.degree, \.streakExtent), ("axis_lab_x", "", { $0.axisLab?.x }), ("axis_lab_y", "", { $0.axisLab?.y }),
         ("axis_lab_z", "", { $0.axisLab?.z }), ("axis_h", "", { $0.axisIndices?.x }), ("axis_k", "", { $0.axisIndices?.y }),
-        ("axis_l", "", { $0.axisIndices?.z }), ("spread_deg", "degree", \.spread), ("tilt_deg", "degree", \.tilt),
+        ("axis_l", "", { $0.axisIndices?.z }), ("spread_deg", NeXus.Unit.degree, \.spread), ("tilt_deg", NeXus.Unit.degree, \.tilt),
         ("n_orientations", "", { $0.orientationCount.map(Double.init) }), ("gnd_density_m2", "m^-2", \.gndDensity),
         ("matching_rate", "", \.matchingRate), ("psf_sigma_px", "pixel", \.psfSigma),
-        ("depth_tail", "", { $0.depthTail != nil ? 1 : ($0.peakCount != nil ? 0 : nil) }), ("depth_tail_px", "pixel", \.depthTail), ("depth_tail_deg", "degree", \.depthTailAngle),
+        ("depth_tail", "", { $0.depthTail != nil ? 1 : ($0.peakCount != nil ? 0 : nil) }), ("depth_tail_px", "pixel", \.depthTail), ("depth_tail_deg", NeXus.Unit.degree, \.depthTailAngle),
         ("strain_xx", "", { $0.strain.count == 6 ? $0.strain[0] : nil }), ("strain_yy", "", { $0.strain.count == 6 ? $0.strain[1] : nil }),
         ("strain_zz", "", { $0.strain.count == 6 ? $0.strain[2] : nil }), ("strain_yz", "", { $0.strain.count == 6 ? $0.strain[3] : nil }),
         ("strain_xz", "", { $0.strain.count == 6 ? $0.strain[4] : nil }), ("strain_xy", "", { $0.strain.count == 6 ? $0.strain[5] : nil }),
@@ -189,8 +247,13 @@ final class PatternTableWriter {
         try file.createGroup("/patterns")
         for name in PatternTableWriter.strings { try file.createStringDataset("/patterns/" + name, count: max(count, 1)) }
         for (name, unit, _) in PatternTableWriter.numbers {
-            try file.createDataset("/patterns/" + name, type: Double.self, shape: [max(count, 1)], chunk: [PatternTableWriter.block])
-            try file.setAttribute("units", unit, on: "/patterns/" + name)
+            if ScanOutputs.integerColumns.contains(name) {
+                try file.createDataset("/patterns/" + name, type: Int32.self, shape: [max(count, 1)], chunk: [PatternTableWriter.block])
+                try file.setAttribute("description", "\(name); -1 where empty in patterns.csv", on: "/patterns/" + name)
+            } else {
+                try file.createDataset("/patterns/" + name, type: Double.self, shape: [max(count, 1)], chunk: [PatternTableWriter.block])
+            }
+            if !unit.isEmpty { try file.setAttribute("units", unit, on: "/patterns/" + name) }
         }
         try file.createDataset("/patterns/orientation_matrix", type: Double.self, shape: [max(count, 1), 3, 3], chunk: [1024, 3, 3])
         try file.setAttribute("description", "LaueTools UB per pattern (q_lab = UB B0 hkl); NaN when not indexed", on: "/patterns/orientation_matrix")
@@ -208,7 +271,10 @@ final class PatternTableWriter {
     func flush() throws {
         guard !text[0].isEmpty else { return }
         for (k, name) in PatternTableWriter.strings.enumerated() { try file.writeStrings(text[k], to: "/patterns/" + name, offset: offset) }
-        for (k, c) in PatternTableWriter.numbers.enumerated() { try file.writeRange(values[k], to: "/patterns/" + c.0, offset: offset) }
+        for (k, c) in PatternTableWriter.numbers.enumerated() {
+            if ScanOutputs.integerColumns.contains(c.0) { try file.writeRange(values[k].map(ScanOutputs.integer), to: "/patterns/" + c.0, offset: offset) }
+            else { try file.writeRange(values[k], to: "/patterns/" + c.0, offset: offset) }
+        }
         try file.writeSlices(matrices, to: "/patterns/orientation_matrix", offset: offset, count: text[0].count)
         offset += text[0].count
         for k in text.indices { text[k].removeAll(keepingCapacity: true) }
@@ -232,8 +298,8 @@ public struct ScanMaps: Sendable {
     /// Orientation (UB) per cell, for the mean, the misorientation and the IPF colours.
     var orientations: [Mat3?]
 
-    static let scalarNames: [(String, String)] = [("streak_extent_deg", "degree"), ("mean_deviation_px", "pixel"),
-        ("misorientation_deg", "degree"), ("confidence", ""), ("spread_deg", "degree"), ("tilt_deg", "degree"),
+    static let scalarNames: [(String, String)] = [("streak_extent_deg", NeXus.Unit.degree), ("mean_deviation_px", "pixel"),
+        ("misorientation_deg", NeXus.Unit.degree), ("confidence", ""), ("spread_deg", NeXus.Unit.degree), ("tilt_deg", NeXus.Unit.degree),
         ("gnd_density_m2", "m^-2"), ("n_indexed", ""), ("pattern_index", ""), ("strain_equivalent", "")]
 
     /// Empty maps on `grid`; fill with `add`, then `finish`.

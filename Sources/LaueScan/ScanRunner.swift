@@ -46,6 +46,8 @@ public struct ScanRunOptions: Sendable {
     public var writeMapsAndHDF5 = true
     /// Stop after this many newly processed patterns (tests of interrupted runs); nil: run to the end.
     public var stopAfter: Int? = nil
+    /// The command line that started this invocation (recorded in run.json's `invocations`).
+    public var commandLine: [String] = []
 
     public init() {}
 }
@@ -85,17 +87,24 @@ public protocol ScanRunObserver: AnyObject {
 /// maps are written (docs/scan-pipeline.md).
 public final class ScanRunner {
     public let scanPath: String
+    /// The scan as given (path and layout options), recorded in run.json.
+    public let source: ScanSource
     public let manifest: ScanManifest
     public let settings: ScanSettings
     public let output: String
     public var options: ScanRunOptions
     public weak var observer: ScanRunObserver?
 
-    static let hdf5Lock = NSLock()
+    public convenience init(scan: String, settings: ScanSettings, output: String, options: ScanRunOptions = ScanRunOptions()) throws {
+        try self.init(source: ScanSource(path: scan), settings: settings, output: output, options: options)
+    }
 
-    public init(scan: String, settings: ScanSettings, output: String, options: ScanRunOptions = ScanRunOptions()) throws {
-        scanPath = URL(fileURLWithPath: scan).standardizedFileURL.path
-        manifest = try ScanManifest.open(scan)
+    public init(source given: ScanSource, settings: ScanSettings, output: String, options: ScanRunOptions = ScanRunOptions()) throws {
+        scanPath = URL(fileURLWithPath: given.path).standardizedFileURL.path
+        var source = given
+        source.path = scanPath
+        self.source = source
+        manifest = try ScanManifest.open(source)
         self.settings = settings
         self.output = output
         self.options = options
@@ -108,17 +117,8 @@ public final class ScanRunner {
     public var patternsFile: String { (output as NSString).appendingPathComponent("patterns.csv") }
     public var peaksFile: String { (output as NSString).appendingPathComponent("peaks.csv") }
 
-    /// Reads a pattern's image; HDF5 reads are serialised (the library is not thread-safe).
-    func read(_ p: ScanPattern) throws -> LaueImage { try ScanRunner.read(manifest, p) }
-
-    static func read(_ manifest: ScanManifest, _ p: ScanPattern) throws -> LaueImage {
-        if manifest.layout == .hdf5 || p.path.hasSuffix(".h5") || p.path.hasSuffix(".hdf5") {
-            ScanRunner.hdf5Lock.lock()
-            defer { ScanRunner.hdf5Lock.unlock() }
-            return try manifest.readImage(p)
-        }
-        return try manifest.readImage(p)
-    }
+    /// Reads a pattern's image (HDF5 reads are serialised by `HDF5File.library`).
+    func read(_ p: ScanPattern) throws -> LaueImage { try manifest.readImage(p) }
 
     public func run() throws -> ScanRunSummary {
         let t0 = Date()
@@ -131,7 +131,7 @@ public final class ScanRunner {
         defer { lock.release() }
 
         // Previous run in the folder?
-        var metadata = RunMetadata(scan: scanPath, patternCount: total, shard: options.shard, range: range,
+        var metadata = RunMetadata(source: source, patternCount: total, shard: options.shard, range: range,
                                    material: settings.material.name, calibration: settings.calibration,
                                    pointSpreadSigma: nil, complete: false)
         metadata.record(settings)
@@ -165,6 +165,9 @@ public final class ScanRunner {
             metadata.pointSpreadSigma = probe.estimatePointSpread(manifest, read: read)
         }
         if settings.classifierOptions.pointSpreadSigma == nil { settings.classifierOptions.pointSpreadSigma = metadata.pointSpreadSigma }
+        metadata.provenance = Provenance.record(settings: settings, source: source, manifest: manifest)
+        let previousInvocations = options.resume ? ((try? RunMetadata.read(runFile))??.invocations ?? []) : []
+        metadata.invocations = previousInvocations + [["command_line": options.commandLine, "started": Provenance.now()]]
         try metadata.write(runFile)
 
         // Part files: recover the committed prefix.
@@ -191,7 +194,7 @@ public final class ScanRunner {
             let base = next
             let manifest = self.manifest
             let results = processors.map(end - next) { processor, k in
-                processor.process(manifest.patterns[base + k]) { try ScanRunner.read(manifest, $0) }
+                processor.process(manifest.patterns[base + k]) { try manifest.readImage($0) }
             }
             // Spots first, then the rows that commit them.
             var peakText = "", patternText = ""
@@ -223,14 +226,21 @@ public final class ScanRunner {
                 neighbourIndexed = pass.indexed
                 neighbourReplaced = pass.replaced
             }
+            if range == 0..<total, !manifest.channels.isEmpty {
+                let withChannels = (workFolder as NSString).appendingPathComponent("patterns.channels.csv")
+                try ScanChannels.append(manifest.channels, to: patternsSource, output: withChannels)
+                patternsSource = withChannels
+            }
             // The finished run.json is written first (it needs disk space) and renamed into place last
             // (a rename needs none): a full disk fails before anything is published.
             metadata.complete = true
+            metadata.invocations[metadata.invocations.count - 1]["finished"] = Provenance.now()
             let finished = (workFolder as NSString).appendingPathComponent("run.json.complete")
             try metadata.write(finished)
             if options.writeMapsAndHDF5 && range == 0..<total {
                 outputs += try ScanOutputs.writeAll(patterns: patternsSource, peaks: peaksSource, folder: output, work: workFolder,
-                                                    material: settings.material, title: (scanPath as NSString).lastPathComponent)
+                                                    material: settings.material, title: (scanPath as NSString).lastPathComponent,
+                                                    provenance: metadata.provenance)
             }
             try fm.moveItemReplacing(peaksSource, peaksFile)
             try fm.moveItemReplacing(patternsSource, patternsFile)

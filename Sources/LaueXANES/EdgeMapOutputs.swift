@@ -45,6 +45,9 @@ public enum EdgeMapOutputs {
             try f.write(map.meanSpectrum.energy, to: "/edge/mean_spectrum/energy")
             try f.write(map.meanSpectrum.mu, to: "/edge/mean_spectrum/mu")
             try f.write(map.meanSpectrum.norm, to: "/edge/mean_spectrum/norm")
+            try NeXus.describe(f, title: title, maps: layers.map { NeXus.Map(name: $0.name, dataset: "/edge/" + $0.name, title: $0.label) }
+                                   + [NeXus.Map(name: "mask", dataset: "/edge/mask", interpretation: .categories, title: "pixel mask")],
+                               x: "/edge/x_um", y: "/edge/y_um", defaultMap: "edge_energy")
         }
         written.append(h5)
 

@@ -8,14 +8,11 @@ struct LaueMapCommand: ParsableCommand {
         commandName: "lauemap",
         abstract: "Laue X-ray microdiffraction defect mapping.",
         discussion: "Every command reads LaueTools-compatible inputs; see docs/getting-started.md.",
-        version: LaueMapVersion.string,
+        version: LaueMapInfo.version,
         subcommands: [InfoCommand.self, PredictCommand.self, PeaksCommand.self, IndexCommand.self, SimulateCommand.self, ScanCommand.self, TableCommand.self, XANESCommand.self, CorrelateCommand.self, DemoCommand.self]
     )
 }
 
-enum LaueMapVersion {
-    static let string = "0.1.0"
-}
 
 /// Runs a command body and turns LaueMap errors into one clear line on standard error and exit code 1.
 func reportingErrors(_ body: () throws -> Void) throws {

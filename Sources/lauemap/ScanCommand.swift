@@ -9,7 +9,7 @@ struct ScanCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "scan",
         abstract: "Process whole scans: classify every pattern, merge shards.",
-        subcommands: [ScanRunCommand.self, ScanMergeCommand.self, ScanSubmitCommand.self, ScanStatusCommand.self, ScanResubmitCommand.self, ScanEvaluateCommand.self]
+        subcommands: [ScanRunCommand.self, ScanInspectCommand.self, ScanExportCommand.self, ScanMergeCommand.self, ScanSubmitCommand.self, ScanStatusCommand.self, ScanResubmitCommand.self, ScanEvaluateCommand.self]
     )
 }
 
@@ -18,7 +18,9 @@ struct ScanRunCommand: ParsableCommand {
         commandName: "run",
         abstract: "Peak search, indexing and defect classification of every pattern of a scan.",
         discussion: """
-            SCAN is a folder with scan.csv (file,x_um,y_um) or an APS-style HDF5 scan. Writes OUT/patterns.csv, \
+            SCAN is a folder with scan.csv (file,x_um,y_um), an APS-style HDF5 stack, an APS 34-ID-E folder of \
+            per-point HDF5 files, a BLISS HDF5 file, or the first frame of a numbered series with --raster \
+            (docs/scan-layouts.md; 'scan inspect' shows what is found). Writes OUT/patterns.csv, \
             OUT/peaks.csv, OUT/results.h5 and OUT/maps/*.png (docs/scan-pipeline.md). A killed run continues \
             with --resume; --shard K/N (K = 0..N-1) processes one contiguous part, joined by 'scan merge'.
             """
@@ -69,7 +71,10 @@ struct ScanRunCommand: ParsableCommand {
             options.overwrite = overwrite
             options.shard = try shard.map { try Shard(parsing: $0) }
             options.pointSpreadSigma = psf
-            let runner = try ScanRunner(scan: input.scan, settings: settings, output: out, options: options)
+            options.commandLine = CommandLine.arguments
+            let runner = try ScanRunner(source: try input.source(), settings: settings, output: out, options: options)
+            let grid = ScanGrid(x: runner.manifest.patterns.map(\.xUm), y: runner.manifest.patterns.map(\.yUm))
+            for w in grid.warnings { FileHandle.standardError.write(Data("lauemap: warning: \(input.scan): \(w)\n".utf8)) }
             let observer = RunObserver(quiet: quiet, label: options.shard.map { "shard \($0)" } ?? "scan")
             runner.observer = observer
             let s = try runner.run()
@@ -101,8 +106,8 @@ struct ScanRunCommand: ParsableCommand {
 
 /// The scan, its calibration and material: shared by `scan run` and `scan submit`.
 struct ScanInput: ParsableArguments {
-    @Argument(help: "Scan folder (scan.csv) or HDF5 scan file.")
-    var scan: String
+    @OptionGroup(title: "Scan layout") var layout: ScanLayoutArguments
+    var scan: String { layout.scan }
 
     @Option(help: "Detector calibration (.det); default: calib.det in the scan folder.")
     var calib: String?
@@ -121,16 +126,50 @@ struct ScanInput: ParsableArguments {
     var scratchOnly: Bool { scanGuided.scratchOnly }
 
     /// The same options as `scan run` arguments (for the shards of `scan submit`).
-    var runArguments: [String] { indexingArguments.arguments + scanGuided.arguments }
+    var runArguments: [String] { layout.arguments + indexingArguments.arguments + scanGuided.arguments }
+
+    func source() throws -> ScanSource { try layout.source() }
 
     /// The scan's manifest and the calibration file to use.
     func open() throws -> (ScanManifest, String) {
-        let manifest = try ScanManifest.open(scan)
+        let manifest = try ScanManifest.open(try source())
         guard let path = calib ?? manifest.calibrationPath else {
             throw LaueError(.missingData, file: scan, "no --calib given and no calib.det in the scan folder")
         }
         return (manifest, path)
     }
+}
+
+/// Where the scan is and how to read its layout: shared by `scan run`, `scan submit` and `scan inspect`.
+struct ScanLayoutArguments: ParsableArguments {
+    @Argument(help: ArgumentHelp("Scan: folder with scan.csv, HDF5 scan file (APS stack or BLISS), APS 34-ID-E folder of per-point HDF5 files, or the first frame of a numbered series (with --raster).",
+                                 valueName: "scan"))
+    var scan: String
+
+    @Option(help: ArgumentHelp("Raster of a numbered frame series, COLUMNSxROWS (e.g. 12x10); frames from the one named, x fastest.", valueName: "cols>x<rows"))
+    var raster: String?
+
+    @Option(name: .customLong("step-um"), help: ArgumentHelp("Step of a numbered series in micrometres, X or X,Y (default 1).", valueName: "x,y"))
+    var step: String?
+
+    @Flag(help: "A numbered series scanned in snake order (every other row reversed).")
+    var snake = false
+
+    @Option(help: "BLISS scan number (the N of group N.1; default: the only scan holding frames).")
+    var scanNumber: Int?
+
+    @Option(help: "HDF5 dataset of the frames: a BLISS detector name under N.1/measurement/ or a dataset path (default: the layout's own).")
+    var dataset: String?
+
+    func source() throws -> ScanSource {
+        if step != nil || snake, raster == nil { throw LaueError(.invalidArgument, "--step-um and --snake describe a numbered series: give --raster too") }
+        if let n = scanNumber, n < 0 { throw LaueError(.invalidArgument, "--scan-number must be at least 0, not \(n)") }
+        return ScanSource(path: scan, raster: try raster.map { try ScanRaster(parsing: $0) }, step: try step.map { try ScanSource.parseStep($0) },
+                          snake: snake, scanNumber: scanNumber, dataset: dataset)
+    }
+
+    /// The layout options as arguments (for the shards of `scan submit`).
+    var arguments: [String] { (try? source().arguments) ?? [] }
 }
 
 final class RunObserver: ScanRunObserver {
@@ -150,6 +189,59 @@ final class RunObserver: ScanRunObserver {
 
     func patternFailed(_ record: PatternRecord) {
         FileHandle.standardError.write(Data("\(label): pattern \(record.index) (\(record.file)) failed: \(record.reason)\n".utf8))
+    }
+}
+
+struct ScanInspectCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "inspect",
+        abstract: "Show what a scan holds: layout, patterns, raster, steps, detector size, channels, missing points.",
+        discussion: "Reads the scan as 'scan run' would (same layout options), and one frame; processes nothing."
+    )
+
+    @OptionGroup var layout: ScanLayoutArguments
+
+    func run() throws {
+        try reportingErrors {
+            let manifest = try ScanManifest.open(try layout.source())
+            emit((["scan: \(layout.scan)"] + ScanInspection(manifest).lines).joined(separator: "\n"))
+        }
+    }
+}
+
+struct ScanExportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export",
+        abstract: "Write a run's orientation map as an Oxford .ctf (MTEX, orix, Channel 5), in the lab or a tilted sample frame.",
+        discussion: """
+            scan run writes OUT/orientations.ctf in the lab frame; this writes one in the sample frame of a tilted \
+            sample (e.g. --sample-tilt 40 at BM32, 45 at 34-ID-E): Bunge Euler angles of the rotation from the \
+            sample frame to the crystal frame (x || a, z || c*), docs/scan-pipeline.md.
+            """
+    )
+
+    @Argument(help: "Output folder of scan run (with patterns.csv).")
+    var output: String
+
+    @Option(help: "Material of the run: built-in name or JSON material file.")
+    var material: String
+
+    @Option(help: "The .ctf to write (default: OUT/orientations_tilt<DEG>.ctf).")
+    var ctf: String?
+
+    @Option(help: "Sample tilt in degrees: the sample frame is the lab frame turned by -tilt about lab y (LaueTools' sample2 frame at 40).")
+    var sampleTilt: Double = 0
+
+    func run() throws {
+        try reportingErrors {
+            guard sampleTilt.isFinite, abs(sampleTilt) <= 90 else { throw LaueError(.invalidArgument, "--sample-tilt must be within ±90 degrees") }
+            let records = try ScanOutputs.readPatterns((output as NSString).appendingPathComponent("patterns.csv"))
+            let path = ctf ?? (output as NSString).appendingPathComponent(String(format: "orientations_tilt%g.ctf", sampleTilt))
+            let text = OrientationMapExport.ctf(records: records, material: try Material.load(material),
+                                                title: (output as NSString).lastPathComponent, sampleTiltDegrees: sampleTilt)
+            try AtomicFile.write(text, to: path)
+            emit("wrote \(path) (\(records.filter { $0.status == .indexed }.count) indexed of \(records.count) patterns)")
+        }
     }
 }
 

@@ -200,7 +200,7 @@ struct CorrelateCommand: ParsableCommand {
     @Option(help: "Output folder.")
     var out: String
     @OptionGroup var input: XANESInputOptions
-    @Option(help: "Laue channel for registration: n_peaks, n_indexed or particle.")
+    @Option(help: "Laue channel for registration: n_peaks, n_indexed, particle, or a channel recorded with the scan (e.g. xia_sum_fluoCo, a column channel_<name> of patterns.csv).")
     var laueChannel: String = "n_peaks"
     @Option(help: "Transform of the before map by hand: ROTATION_DEG,TX_UM,TY_UM (XANES frame -> Laue frame).")
     var manualBefore: String?
@@ -215,9 +215,7 @@ struct CorrelateCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            guard let channel = DefectMap.Channel(rawValue: laueChannel) else {
-                throw LaueError(.invalidArgument, "--laue-channel must be n_peaks, n_indexed or particle")
-            }
+            let channel = DefectMap.Channel(name: laueChannel)
             let defectMap = try DefectMap.load(scanOutput: defects, channel: channel)
             let beforeMap = try input.read(before), afterMap = try input.read(after)
             let (edgeBefore, edgeAfter) = try EdgeMap.analysePair(before: beforeMap, after: afterMap)

@@ -29,6 +29,14 @@ import Testing
                   "before/edge_map.h5", "after/edge_map.csv"] {
             #expect(FileManager.default.fileExists(atPath: dir + "/corr/" + f), "missing \(f)")
         }
+        // NeXus: silx finds each file's default map with its axes in um (edge energy, edge shift).
+        let corr = try HDF5File(path: dir + "/corr/correlation.h5")
+        #expect(corr.stringAttribute("default", of: "/entry") == "shift" && corr.stringAttribute("signal", of: "/entry/shift") == "shift")
+        if let check = try Fixtures.checkOutputs(["nexus", dir + "/corr/correlation.h5", dir + "/corr/before/edge_map.h5"]) {
+            #expect(check.status == 0, "\(check.stdout) \(check.stderr)")
+        } else {
+            print("skipped: silx check of correlation.h5 and edge_map.h5 (no Python checker: tools/install-deps --test)")
+        }
         // A map that does not show the particle is refused, naming the problem.
         let (s3, _) = try run(["correlate", "--defects", dir + "/defects", "--before", dir + "/before.h5", "--after", dir + "/after.h5",
                                "--out", dir + "/bad", "--manual-before", "0,-40,-40"])

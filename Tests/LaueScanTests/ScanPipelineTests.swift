@@ -343,15 +343,43 @@ enum TestScans {
         #expect(try f.shape(of: "/maps/class") == [20, 20])
         #expect(try f.shape(of: "/maps/ipf_rgb") == [20, 20, 3])
         #expect(try f.read("/maps/x_um", as: Double.self).values.count == 20)
-        #expect(f.stringAttribute("units", of: "/maps/x_um") == "micrometre")
-        #expect(f.stringAttribute("units", of: "/maps/streak_extent_deg") == "degree")
+        #expect(f.stringAttribute("units", of: "/maps/x_um") == "um")
+        #expect(f.stringAttribute("units", of: "/maps/streak_extent_deg") == "deg")
+        // Counts and indices are integers.
+        for d in ["/peaks/h", "/peaks/l", "/peaks/pattern_index", "/patterns/n_peaks", "/patterns/pattern_index", "/maps/n_indexed"] {
+            #expect(try f.storedType(of: d) == .int32, "\(d)")
+        }
+        #expect(try f.read("/patterns/n_peaks", as: Int32.self).values == records.map { Int32($0.peakCount ?? -1) })
+        // NeXus: the default plot is the class map, every map an NXdata with axes in um.
+        #expect(f.stringAttribute("default") == "entry" && f.stringAttribute("NX_class") == "NXroot")
+        #expect(f.stringAttribute("default", of: "/entry") == "class" && f.stringAttribute("NX_class", of: "/entry") == "NXentry")
+        #expect(f.stringAttribute("NX_class", of: "/entry/class") == "NXdata" && f.stringAttribute("signal", of: "/entry/class") == "class")
+        #expect(try f.read("/entry/class/class", as: Int32.self).values == f.read("/maps/class", as: Int32.self).values)
+        #expect(f.stringAttribute("interpretation", of: "/maps/ipf_rgb") == "rgb-image")
+        // Provenance: version, inputs checksum, material, calibration, every setting (no times: run.json has them).
+        let provenance = try #require(try JSONSerialization.jsonObject(with: Data(f.readStrings("/entry/provenance")[0].utf8)) as? [String: Any])
+        #expect(provenance["lauemap_version"] as? String == LaueMapInfo.version)
+        #expect(((provenance["inputs"] as? [String: Any])?["patterns"] as? Int) == records.count)
+        #expect(((provenance["material"] as? [String: Any])?["name"] as? String) == "LiCoO2")
+        let settings = try #require(provenance["settings"] as? [String: Any])
+        #expect(settings["peak_search"] is [String: Any] && settings["indexing"] is [String: Any] && settings["classifier"] is [String: Any])
+        let run = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: TestScans.reference + "/run.json"))) as? [String: Any])
+        let invocations = try #require(run["invocations"] as? [[String: Any]])
+        #expect(invocations.count == 1 && invocations[0]["started"] is String && invocations[0]["finished"] is String)
+        #expect(Provenance.text(run["provenance"] as? [String: Any] ?? [:]) == Provenance.text(provenance))
+        // silx (independent reader) finds the default plot and its axes in um.
+        if let check = try Fixtures.checkOutputs(["nexus", path]) {
+            #expect(check.status == 0, "\(check.stdout) \(check.stderr)")
+        } else {
+            print("skipped: silx check of results.h5 (no Python checker: tools/install-deps --test)")
+        }
         #expect(try f.readStrings("/patterns/class") == records.map(\.defectClass.rawValue))
         let classes = try f.read("/maps/class", as: Int32.self).values
         for r in records {
             let col = Int((r.xUm / 0.5).rounded()), row = Int((r.yUm / 0.5).rounded())
             #expect(ScanOutputs.classCodes[Int(classes[row * 20 + col])] == r.defectClass)
         }
-        let spots = try f.read("/peaks/h", as: Double.self).values.count
+        let spots = try f.read("/peaks/h", as: Int32.self).values.count
         let csvSpots = TestScans.text(TestScans.reference, "peaks.csv").split(separator: "\n").count - 1
         #expect(spots == csvSpots)
     }

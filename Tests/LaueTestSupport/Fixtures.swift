@@ -72,3 +72,18 @@ let testRoot: String = {
     }
     return root
 }()
+
+extension Fixtures {
+    /// The Python of `tools/install-deps --test` (h5py, silx, orix), or nil when it was not installed.
+    public static var python: String? {
+        let p = root.appendingPathComponent(".build/python-venv/bin/python").path
+        return FileManager.default.isExecutableFile(atPath: p) ? p : nil
+    }
+
+    /// Runs `tools/check_outputs.py` with `arguments` (independent checks of LaueMap's outputs by
+    /// silx / orix); nil when no Python checker is installed.
+    public static func checkOutputs(_ arguments: [String]) throws -> Command? {
+        guard let python else { return nil }
+        return try Command.run(python, [root.appendingPathComponent("tools/check_outputs.py").path] + arguments)
+    }
+}

@@ -543,6 +543,52 @@ public final class HDF5File {
         guard st >= 0 else { throw error(object, "cannot write attribute \(name)", .unreadable) }
     }
 
+    /// Sets an attribute holding an array of strings (NeXus `axes`), replacing any existing one.
+    public func setAttribute(_ name: String, strings values: [String], on object: String = "/") throws {
+        HDF5File.library.lock(); defer { HDF5File.library.unlock() }
+        let o = try openObject(object)
+        defer { H5Oclose(o) }
+        if H5Aexists(o, name) > 0 { H5Adelete(o, name) }
+        let t = variableStringType()
+        defer { H5Tclose(t) }
+        var dims = [hsize_t(values.count)]
+        let space = H5Screate_simple(1, &dims, nil)
+        defer { H5Sclose(space) }
+        let a = H5Acreate2(o, name, t, space, chdf5_p_default(), chdf5_p_default())
+        guard a >= 0 else { throw error(object, "cannot create attribute \(name)", .unreadable) }
+        defer { H5Aclose(a) }
+        let st = withCStrings(values) { ptrs in ptrs.withUnsafeBufferPointer { H5Awrite(a, t, $0.baseAddress) } }
+        guard st >= 0 else { throw error(object, "cannot write attribute \(name)", .unreadable) }
+    }
+
+    /// Sets an integer attribute (a scalar when `values` has one element).
+    public func setAttribute(_ name: String, integers values: [Int32], on object: String = "/") throws {
+        HDF5File.library.lock(); defer { HDF5File.library.unlock() }
+        let o = try openObject(object)
+        defer { H5Oclose(o) }
+        if H5Aexists(o, name) > 0 { H5Adelete(o, name) }
+        var dims = [hsize_t(values.count)]
+        let space = values.count == 1 ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, &dims, nil)
+        defer { H5Sclose(space) }
+        let a = H5Acreate2(o, name, chdf5_native_int32(), space, chdf5_p_default(), chdf5_p_default())
+        guard a >= 0 else { throw error(object, "cannot create attribute \(name)", .unreadable) }
+        defer { H5Aclose(a) }
+        guard values.withUnsafeBufferPointer({ H5Awrite(a, chdf5_native_int32(), $0.baseAddress) }) >= 0 else {
+            throw error(object, "cannot write attribute \(name)", .unreadable)
+        }
+    }
+
+    /// Makes `path` a second name (an HDF5 hard link) of the existing object `target`: the data is
+    /// stored once and reachable by both names.
+    public func link(_ target: String, as path: String) throws {
+        HDF5File.library.lock(); defer { HDF5File.library.unlock() }
+        guard exists(target) else { throw error(target, "object not found", .missingData) }
+        try ensureParent(path)
+        guard H5Lcreate_hard(id, target, id, path, chdf5_p_default(), chdf5_p_default()) >= 0 else {
+            throw error(path, "cannot link to \(target)", .unreadable)
+        }
+    }
+
     /// Sets a numeric attribute (a scalar when `values` has one element).
     public func setAttribute(_ name: String, _ values: [Double], on object: String = "/") throws {
         HDF5File.library.lock(); defer { HDF5File.library.unlock() }

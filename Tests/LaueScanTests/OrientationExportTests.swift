@@ -1,0 +1,62 @@
+import Foundation
+import Testing
+import LaueCore
+import LaueIO
+import LaueScan
+import LaueTestSupport
+
+/// orientations.ctf (docs/scan-pipeline.md): Bunge angles of the sample-to-crystal rotation, read by
+/// orix and compared with patterns.csv by independent numpy code (tools/check_outputs.py).
+@Suite struct OrientationExportTests {
+    /// The Bunge passive rotation of (φ1, Φ, φ2) in degrees, written out from its definition.
+    static func bunge(_ a: Double, _ b: Double, _ c: Double) -> Mat3 {
+        let (p1, P, p2) = (a * .pi / 180, b * .pi / 180, c * .pi / 180)
+        let (c1, s1, cc, s, c2, s2) = (cos(p1), sin(p1), cos(P), sin(P), cos(p2), sin(p2))
+        return Mat3(rows: Vec3(c1 * c2 - s1 * s2 * cc, s1 * c2 + c1 * s2 * cc, s2 * s),
+                    Vec3(-c1 * s2 - s1 * c2 * cc, -s1 * s2 + c1 * c2 * cc, c2 * s),
+                    Vec3(s1 * s, -c1 * s, cc))
+    }
+
+    @Test func bungeAnglesRebuildTheRotation() {
+        var rng = SeededGenerator(seed: 5)
+        var rotations = (0..<500).map { _ in Quaternion.random(using: &rng).matrix }
+        rotations += [Self.bunge(30, 0, 0), Self.bunge(200, 180, 0), Mat3(rows: Vec3(1, 0, 0), Vec3(0, 1, 0), Vec3(0, 0, 1))]
+        for g in rotations {
+            let (a, b, c) = OrientationMapExport.bungeAngles(g)
+            #expect((0..<360).contains(Int(a)) && (0...180).contains(b) && (0..<360).contains(Int(c)))
+            let back = Self.bunge(a, b, c)
+            let worst = (0..<3).flatMap { i in (0..<3).map { j in abs(back[i, j] - g[i, j]) } }.max()!
+            #expect(worst < 1e-9, "\(a) \(b) \(c)")
+        }
+        // Cubic: the standard crystal frame is LaueTools' (S = identity); g is Uᵀ in the lab frame.
+        let u = Quaternion.random(using: &rng).matrix
+        let si = try! Material.builtin("Si")
+        let g = OrientationMapExport.sampleToCrystal(u, lattice: si.lattice)
+        #expect((0..<3).allSatisfy { i in (0..<3).allSatisfy { j in abs(g[i, j] - u[j, i]) < 1e-12 } })
+    }
+
+    @Test func orientationMapOfAScanRun() throws {
+        let run = TestScans.reference
+        let text = try String(contentsOfFile: run + "/orientations.ctf", encoding: .utf8)
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        #expect(lines.first == "Channel Text File")
+        #expect(lines.contains("XCells\t20") && lines.contains("YCells\t20") && lines.contains("XStep\t0.5000"))
+        #expect(lines.contains { $0.hasSuffix("\tLiCoO2\t7\t166") })                  // -3m, R-3m
+        let records = try ScanOutputs.readPatterns(run + "/patterns.csv")
+        let data = lines.drop { !$0.hasPrefix("Phase\tX") }.dropFirst().filter { !$0.isEmpty }
+        #expect(data.count == 400)
+        #expect(data.filter { $0.hasPrefix("1\t") }.count == records.filter { $0.status == .indexed }.count)
+        // orix reads it, in the lab frame and in a 40° sample frame.
+        let tilted = Fixtures.temporaryFolder("ctf") + "/tilt40.ctf"
+        try OrientationMapExport.ctf(records: records, material: TestScans.lco, title: "tilt", sampleTiltDegrees: 40)
+            .write(toFile: tilted, atomically: true, encoding: .utf8)
+        for (file, tilt) in [(run + "/orientations.ctf", "0"), (tilted, "40")] {
+            if let check = try Fixtures.checkOutputs(["ctf", file, run + "/patterns.csv", tilt]) {
+                #expect(check.status == 0, "\(check.stdout) \(check.stderr)")
+                print(check.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
+            } else {
+                print("skipped: orix check of \(file) (no Python checker: tools/install-deps --test)")
+            }
+        }
+    }
+}

@@ -1,0 +1,210 @@
+import Foundation
+import Testing
+import LaueCore
+import LaueIO
+import LaueScan
+import LaueSimulation
+import LaueTestSupport
+
+/// Beamline scan layouts (docs/scan-layouts.md): each is read straight from its files and gives the
+/// same rows as a scan.csv run of the same frames. The 34-ID-E and BLISS fixtures are written by h5py
+/// (tools/fixtures/make_layout_fixtures.py), not by LaueMap.
+@Suite struct ScanLayoutTests {
+    static let lco = try! Material.builtin("LiCoO2")
+    static let layouts = Fixtures.path("layouts")
+    static var points: [[String: Any]] { (Fixtures.json("layouts/expected.json") as! [String: Any])["points"] as! [[String: Any]] }
+
+    static var detector: SimulatedDetector {
+        SimulatedDetector(name: "tiny", calibration: try! LaueToolsCalibration.read(path: layouts + "/calib.det"), pointSpread: .gaussian(fwhm: 2))
+    }
+
+    /// Runs `source` into a fresh folder with the fixture's calibration; returns the folder.
+    static func run(_ source: ScanSource, calib: String = layouts + "/calib.det", _ configure: (inout ScanRunOptions) -> Void = { _ in }) throws -> String {
+        let out = Fixtures.temporaryFolder("layout-run")
+        var options = ScanRunOptions()
+        options.jobs = 2
+        configure(&options)
+        let settings = ScanSettings(material: lco, calibration: try LaueToolsCalibration.read(path: calib))
+        _ = try ScanRunner(source: source, settings: settings, output: out, options: options).run()
+        return out
+    }
+
+    /// patterns.csv rows by map cell (column, row), without the columns that name the file, the raw
+    /// position and the scan order.
+    static func rowsByCell(_ out: String) throws -> [String: [String]] {
+        let t = try CSVTable.read(path: out + "/patterns.csv")
+        let (xi, yi) = (t.index(of: "x_um")!, t.index(of: "y_um")!)
+        let skip = Set(["file", "x_um", "y_um", "pattern_index"].compactMap { t.index(of: $0) }
+                       + t.header.indices.filter { t.header[$0].hasPrefix(ScanChannels.columnPrefix) })
+        let grid = ScanGrid(x: t.rows.map { Double($0[xi]) ?? .nan }, y: t.rows.map { Double($0[yi]) ?? .nan })
+        var out: [String: [String]] = [:]
+        for (r, cell) in zip(t.rows, grid.cells) {
+            guard let cell else { continue }
+            out["\(cell.column),\(cell.row)"] = r.enumerated().filter { !skip.contains($0.offset) }.map(\.element)
+        }
+        return out
+    }
+
+    /// A scan.csv run over the 34-ID-E point files at their nominal positions: the reference.
+    static let reference: [String: [String]] = {
+        let dir = Fixtures.temporaryFolder("layout-ref")
+        var csv = "file,x_um,y_um\n"
+        for p in points { csv += "\(layouts)/aps34ide/\(p["aps_file"] as! String),\(p["x_um"] as! Double),\(p["y_um"] as! Double)\n" }
+        try! csv.write(toFile: dir + "/scan.csv", atomically: true, encoding: .utf8)
+        return try! rowsByCell(run(ScanSource(path: dir)))
+    }()
+
+    @Test func jitteredRasterGivesItsGrid() {
+        // 12 x 12, 0.5 µm steps, 20 nm of uniform read-back jitter on both axes, in mm-like offsets.
+        var rng = SeededGenerator(seed: 7)
+        var (x, y): ([Double], [Double]) = ([], [])
+        for r in 0..<12 { for c in 0..<12 {
+            x.append(26804.8 + 0.5 * Double(c) + (rng.uniform() - 0.5) * 0.04)
+            y.append(-6160.4 + 0.5 * Double(r) + (rng.uniform() - 0.5) * 0.04)
+        } }
+        let g = ScanGrid(x: x, y: y)
+        #expect(g.columns == 12 && g.rows == 12)
+        #expect(g.warnings.isEmpty)
+        for k in 0..<144 { #expect(g.cells[k]! == (k % 12, k / 12)) }
+        #expect(abs(g.step.x - 0.5) < 0.04 && abs(g.step.y - 0.5) < 0.04)
+        // Two missing rows keep the step; a jittered line scan is one row.
+        let keep = (0..<144).filter { ![4, 5].contains($0 / 12) }
+        let gap = ScanGrid(x: keep.map { x[$0] }, y: keep.map { y[$0] })
+        #expect(gap.columns == 12 && gap.rows == 10 && abs(gap.step.y - 0.5) < 0.04)
+        let far = ScanGrid(x: x + [26804.8 + 1000], y: y + [-6160.4])          // one far-off position
+        #expect(far.columns == 13 && far.rows == 12 && (0..<144).allSatisfy { far.cells[$0]! == g.cells[$0]! })
+        let line = ScanGrid(x: Array(x.prefix(12)), y: Array(y.prefix(12)))
+        #expect(line.columns == 12 && line.rows == 1)
+        // Scattered positions: mapped by nearest cell, with a warning.
+        let scattered = ScanGrid(x: (0..<50).map { _ in rng.uniform() * 10 }, y: (0..<50).map { _ in rng.uniform() * 10 })
+        #expect(!scattered.warnings.isEmpty)
+        #expect(scattered.cells.allSatisfy { $0 != nil })
+    }
+
+    @Test func frameNamesInScanCsv() {
+        #expect(ScanManifest.fileAndFrame("stack.h5#12") == ("stack.h5", 12))
+        #expect(ScanManifest.fileAndFrame("a#b/stack.h5#0") == ("a#b/stack.h5", 0))
+        #expect(ScanManifest.fileAndFrame("img#x.tif").frame == nil)
+        #expect(ScanManifest.fileAndFrame("img.tif").frame == nil)
+        #expect(FrameSeries.Name("img_0042.tif")?.fileName(43) == "img_0043.tif")
+        #expect(FrameSeries.Name("point_9.h5")?.fileName(10) == "point_10.h5")
+        #expect(FrameSeries.Name("scan2_0099.mccd")?.fileName(100) == "scan2_0100.mccd")
+        #expect(FrameSeries.Name("frame.tif") == nil)
+    }
+
+    /// APS 34-ID-E: one h5py-written file per point, 45° sample (Y and Z move together).
+    @Test func aps34ideFolderEqualsScanCsv() throws {
+        let manifest = try ScanManifest.open(Self.layouts + "/aps34ide")
+        #expect(manifest.layout == .apsPoints)
+        // Scan order follows the numbers in the names (point_1 ... point_9, not point_1, point_10 ...).
+        #expect(manifest.patterns.map(\.label) == Self.points.map { $0["aps_file"] as! String })
+        for (p, e) in zip(manifest.patterns, Self.points) {
+            #expect(abs(p.xUm - (100 + (e["x_um"] as! Double))) < 1e-9)
+            #expect(abs(p.yUm - manifest.patterns[0].yUm - (e["y_um"] as! Double)) < 1e-9)   // steps keep their length on the surface
+        }
+        let rows = try Self.rowsByCell(Self.run(ScanSource(path: Self.layouts + "/aps34ide")))
+        #expect(rows.count == 9)
+        #expect(rows == Self.reference)
+    }
+
+    /// BLISS: scan 2.1 of an h5py-written file, mesh with yech fastest, read-back positions in mm with
+    /// 20 nm jitter, a fluorescence counter.
+    @Test func blissScanEqualsScanCsv() throws {
+        let manifest = try ScanManifest.open(Self.layouts + "/bliss.h5")
+        #expect(manifest.layout == .bliss)
+        #expect(manifest.patterns.count == 9 && manifest.patterns.allSatisfy { $0.problem == nil })
+        let fluo = try #require(manifest.channels["xia_sum_fluoCo"])
+        for e in Self.points {
+            let k = e["bliss_frame"] as! Int
+            #expect(fluo[k] == e["fluo_co"] as! Double)
+            #expect(abs(manifest.patterns[k].xUm - 26804.8 - (e["x_um"] as! Double)) < 0.021)
+            #expect(abs(manifest.patterns[k].yUm + 6160.4 - (e["y_um"] as! Double)) < 0.021)
+        }
+        let inspection = ScanInspection(manifest)
+        #expect(inspection.columns == 3 && inspection.rows == 3)
+        #expect(inspection.detector?.width == 256)
+        let out = try Self.run(ScanSource(path: Self.layouts + "/bliss.h5"))
+        #expect(try Self.rowsByCell(out) == Self.reference)
+        // The counters reach patterns.csv (channel_<name>, by pattern) and results.h5 (maps by cell).
+        let records = try ScanOutputs.readPatterns(out + "/patterns.csv")
+        let h5 = try HDF5File(path: out + "/results.h5")
+        let map = try h5.read("/maps/channel_xia_sum_fluoCo", as: Double.self)
+        #expect(map.shape == [3, 3])
+        for e in Self.points {
+            let r = try #require(records.first { $0.index == e["bliss_frame"] as! Int })
+            #expect(r.channels["xia_sum_fluoCo"] == e["fluo_co"] as! Double && r.channels["mon"] == 5e5)
+            let (column, row) = (Int((e["x_um"] as! Double).rounded()), Int((e["y_um"] as! Double).rounded()))
+            #expect(map.values[row * 3 + column] == e["fluo_co"] as! Double)
+        }
+        // The same scan chosen by number and detector name.
+        let named = try ScanManifest.open(ScanSource(path: Self.layouts + "/bliss.h5", scanNumber: 2, dataset: "sCMOS"))
+        #expect(named.patterns == manifest.patterns)
+    }
+
+    @Test func blissAndSeriesRefuseWhatTheyCannotRead() throws {
+        let bliss = Self.layouts + "/bliss.h5"
+        func reason(_ s: ScanSource) -> String {
+            do { _ = try ScanManifest.open(s); return "" } catch let e as LaueError { return e.description } catch { return "\(error)" }
+        }
+        #expect(reason(ScanSource(path: bliss, scanNumber: 7)).contains("scans: 1, 2"))
+        #expect(reason(ScanSource(path: bliss, scanNumber: 1)).contains("no frame stack"))
+        #expect(reason(ScanSource(path: bliss, dataset: "marccd")).contains("2.1/measurement/marccd"))
+        let frame = Self.layouts + "/aps34ide/point_1.h5"
+        #expect(reason(ScanSource(path: Fixtures.path("tiff/deflate_u16.tif"))).contains("--raster"))
+        #expect(reason(ScanSource(path: Self.layouts + "/calib.det")).contains("unknown image format"))
+        #expect(reason(ScanSource(path: frame)).contains("[frames, rows, cols]"))     // one point file is not a scan
+        #expect(throws: LaueError.self) { try ScanRaster(parsing: "12x0") }
+        #expect(throws: LaueError.self) { try ScanRaster(parsing: "100000x100000") }
+        #expect(throws: LaueError.self) { try ScanSource.parseStep("-1") }
+    }
+
+    /// A numbered series with --raster (row-major and snake) equals the scan.csv run of the same frames;
+    /// its shards merge into the same outputs (run.json carries the raster).
+    @Test func numberedSeriesEqualsScanCsv() throws {
+        let scan = Fixtures.temporaryFolder("series")
+        var spec = ScanSpec(material: Self.lco, detector: Self.detector,
+                            columns: 4, rows: 3, stepUm: 0.5, seed: 31)
+        spec.pointsPerDomain = 3
+        _ = try SimulatedScanWriter.write(spec, to: scan, options: SimulatedScanWriter.Options())
+        let reference = try Self.rowsByCell(Self.run(ScanSource(path: scan), calib: scan + "/calib.det"))
+        let raster = try ScanRaster(parsing: "4x3")
+        let series = ScanSource(path: scan + "/images/img_00000.tif", raster: raster, step: (0.5, 0.5))
+        let out = try Self.run(series, calib: scan + "/calib.det")
+        #expect(try Self.rowsByCell(out) == reference)
+        // Snake order: the same frames renamed as a snake scan writes them.
+        let snake = Fixtures.temporaryFolder("snake")
+        for k in 0..<12 {
+            let row = k / 4, column = row % 2 == 1 ? 3 - k % 4 : k % 4
+            try FileManager.default.copyItem(atPath: scan + String(format: "/images/img_%05d.tif", row * 4 + column),
+                                             toPath: snake + String(format: "/s_%03d.tif", k + 1))
+        }
+        let snakeOut = try Self.run(ScanSource(path: snake, raster: raster, step: (0.5, 0.5), snake: true), calib: scan + "/calib.det")
+        #expect(try Self.rowsByCell(snakeOut) == reference)
+        // Shards of the series merge into the whole run.
+        let shards = try (0..<2).map { try Shard(index: $0, count: 2) }
+        let parts = try shards.map { shard in try Self.run(series, calib: scan + "/calib.det") { $0.shard = shard } }
+        let merged = Fixtures.temporaryFolder("series-merged")
+        _ = try ScanMerge.merge(parts, into: merged, material: Self.lco)
+        #expect(TestScans.text(merged, "patterns.csv") == TestScans.text(out, "patterns.csv"))
+    }
+
+    /// scan.csv rows `file.h5#k` read frame k of a stack: the same rows as the stack read as a scan.
+    @Test func stackFramesNamedInScanCsv() throws {
+        let scan = Fixtures.temporaryFolder("stack")
+        var spec = ScanSpec(material: Self.lco, detector: Self.detector,
+                            columns: 3, rows: 2, stepUm: 0.5, seed: 32)
+        spec.pointsPerDomain = 3
+        var options = SimulatedScanWriter.Options()
+        options.layout = .hdf5
+        _ = try SimulatedScanWriter.write(spec, to: scan, options: options)
+        let stack = try Self.rowsByCell(Self.run(ScanSource(path: scan + "/scan.h5"), calib: scan + "/calib.det"))
+        let manifest = try ScanManifest.open(scan + "/scan.h5")
+        let dir = Fixtures.temporaryFolder("stack-csv")
+        var csv = "file,x_um,y_um\n"
+        for p in manifest.patterns { csv += "\(scan)/scan.h5#\(p.frame),\(p.xUm),\(p.yUm)\n" }
+        try csv.write(toFile: dir + "/scan.csv", atomically: true, encoding: .utf8)
+        let listed = try ScanManifest.open(dir)
+        #expect(listed.patterns.map(\.frame) == Array(0..<6))
+        #expect(try Self.rowsByCell(Self.run(ScanSource(path: dir), calib: scan + "/calib.det")) == stack)
+    }
+}
