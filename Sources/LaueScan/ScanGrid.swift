@@ -4,15 +4,17 @@ import LaueCore
 /// The raster of a scan: the x and y levels of the stage positions (micrometres, ascending) and each
 /// pattern's column and row, inferred from the positions as recorded (read-back values with jitter).
 ///
-/// Along each axis the sorted positions are split where two neighbours are more than half a step
-/// apart. The step is the median of the gaps longer than a quarter of the median gap (gaps up to
-/// `levelTolerance` left out), so that neither read-back jitter, missing rows nor a few far-off
-/// positions change it; levels are never closer than `levelTolerance`; a level is the median of its
-/// members. Read-back
-/// jitter up to a quarter of the step keeps every pattern in its cell. Positions that do not form a
-/// raster (more cells than twice the patterns) are mapped on a square grid of the median
-/// nearest-neighbour distance, each pattern to its nearest cell, with a warning; so are patterns that
-/// fall into one cell. A pattern without a finite position (a `failed` row) has no cell.
+/// The step is the median distance from each position to its nearest other position (in 2-D: neither
+/// read-back jitter, missing rows nor far-off positions change it). Along each axis the sorted
+/// positions are split where two neighbours are more than half that step apart (never closer than
+/// `levelTolerance`); a level is the median of its members; a gap of k steps between two levels
+/// (missing rows or columns) gets k − 1 empty levels, so that the map keeps its geometry (up to
+/// `maximumFilledGap`). Jitter up to a quarter of the smaller step keeps every pattern in its cell.
+/// Positions that do not form a raster (more cells than `scatterCellsPerPattern` per pattern) are
+/// mapped on a square grid of the nearest-neighbour distance (coarser when the extent would need more
+/// than that many cells per pattern), each pattern to its nearest cell, with a warning; so are
+/// patterns that fall into an occupied cell. A pattern without a finite position (a `failed` row) has
+/// no cell.
 public struct ScanGrid: Sendable {
     public var xs: [Double]
     public var ys: [Double]
@@ -24,30 +26,31 @@ public struct ScanGrid: Sendable {
     public var columns: Int { xs.count }
     public var rows: Int { ys.count }
 
-    /// Fraction of the median gap (among gaps above `levelTolerance`) above which a gap counts as a
-    /// step between levels.
-    public static let stepGapFraction = 1.0 / 4
-    /// Cells per pattern above which positions are not a raster.
-    public static let scatterCellsPerPattern = 2
-
-    /// Positions of one axis closer than this are one level whatever the step, micrometres (50 nm:
-    /// read-back jitter of piezo stages is 10-50 nm; micro-Laue steps are 0.1 µm and more).
-    public static let levelTolerance = 0.05
+    /// Cells per pattern above which positions are not a raster (and the most a scattered map gets).
+    public static let scatterCellsPerPattern = 4
+    /// Positions of one axis closer than this are one level whatever the step, micrometres (20 nm:
+    /// read-back jitter of piezo stages is 10-50 nm peak to peak; micro-Laue steps are 0.05 µm and more).
+    public static let levelTolerance = 0.02
+    /// Longest run of missing rows or columns filled with empty levels (farther-off levels stay next
+    /// to the raster: a stray position must not make a giant map).
+    public static let maximumFilledGap = 64
 
     /// - Parameter tolerance: positions closer than this are one level whatever the step (micrometres).
     public init(x: [Double], y: [Double], tolerance: Double = ScanGrid.levelTolerance) {
         let points = zip(x, y).filter { $0.0.isFinite && $0.1.isFinite }
-        xs = ScanGrid.levels(points.map(\.0), tolerance: tolerance)
-        ys = ScanGrid.levels(points.map(\.1), tolerance: tolerance)
-        if xs.count * ys.count > ScanGrid.scatterCellsPerPattern * max(points.count, 1), points.count > 1 {
-            let d = ScanGrid.nearestNeighbourDistance(points)
-            func axis(_ v: [Double]) -> [Double] {
-                let (lo, hi) = (v.min()!, v.max()!)
-                return (0...Int(((hi - lo) / d).rounded())).map { lo + Double($0) * d }
-            }
-            warnings.append(String(format: "the %d positions do not form a raster (%d x %d distinct levels): mapped by nearest cell on a %.4g µm grid",
-                                   points.count, xs.count, ys.count, d))
-            (xs, ys) = (axis(points.map(\.0)), axis(points.map(\.1)))
+        let d = points.count > 1 ? ScanGrid.nearestNeighbourDistance(points) : 0
+        let split = max(tolerance, d / 2)
+        xs = ScanGrid.filled(ScanGrid.levels(points.map(\.0), split: split))
+        ys = ScanGrid.filled(ScanGrid.levels(points.map(\.1), split: split))
+        let limit = ScanGrid.scatterCellsPerPattern * max(points.count, 1)
+        if xs.count * ys.count > limit, points.count > 1 {
+            let (xl, xh) = (points.map(\.0).min()!, points.map(\.0).max()!), (yl, yh) = (points.map(\.1).min()!, points.map(\.1).max()!)
+            var cell = d > 0 ? d : 1
+            while ((xh - xl) / cell + 1) * ((yh - yl) / cell + 1) > Double(limit) { cell *= 2 }
+            warnings.append(String(format: "the %d positions do not form a raster (%d x %d levels): mapped by nearest cell on a %.4g µm grid",
+                                   points.count, xs.count, ys.count, cell))
+            xs = (0...Int(((xh - xl) / cell).rounded())).map { xl + Double($0) * cell }
+            ys = (0...Int(((yh - yl) / cell).rounded())).map { yl + Double($0) * cell }
         }
         let (xs, ys) = (self.xs, self.ys)
         cells = zip(x, y).map { $0.isFinite && $1.isFinite ? (ScanGrid.nearest(xs, $0), ScanGrid.nearest(ys, $1)) : nil }
@@ -56,24 +59,33 @@ public struct ScanGrid: Sendable {
         if shared > 0 { warnings.append("\(shared) patterns fall into a cell already taken (the map shows the last of each cell)") }
     }
 
-    /// Levels of one axis (see the type's description).
-    static func levels(_ values: [Double], tolerance: Double) -> [Double] {
+    /// Levels of one axis: sorted positions split where neighbours are more than `split` apart, each
+    /// level the median of its members.
+    static func levels(_ values: [Double], split: Double) -> [Double] {
         let v = values.sorted()
-        guard v.count > 1 else { return v }
-        let gaps = zip(v.dropFirst(), v).map { $0 - $1 }
-        var split = tolerance
-        let apart = gaps.filter { $0 > tolerance }.sorted()
-        if !apart.isEmpty {
-            let typical = apart[apart.count / 2]
-            let steps = apart.filter { $0 > typical * stepGapFraction }
-            split = max(tolerance, steps[steps.count / 2] / 2)
-        }
-        var out: [Double] = [], group: [Double] = [v[0]]
-        for (a, gap) in zip(v.dropFirst(), gaps) {
-            if gap > split { out.append(group[group.count / 2]); group = [] }
+        guard let first = v.first else { return [] }
+        var out: [Double] = [], group: [Double] = [first]
+        for (a, previous) in zip(v.dropFirst(), v) {
+            if a - previous > split { out.append(group[group.count / 2]); group = [] }
             group.append(a)
         }
         out.append(group[group.count / 2])
+        return out
+    }
+
+    /// `levels` with empty levels inserted where k steps (the median spacing) separate two levels,
+    /// for k up to `maximumFilledGap`.
+    static func filled(_ levels: [Double]) -> [Double] {
+        guard levels.count > 2 else { return levels }
+        let gaps = zip(levels.dropFirst(), levels).map { $0 - $1 }.sorted()
+        let step = gaps[(gaps.count - 1) / 2]
+        guard step > 0 else { return levels }
+        var out = [levels[0]]
+        for (a, previous) in zip(levels.dropFirst(), levels) {
+            let k = Int(((a - previous) / step).rounded())
+            if k >= 2, k <= maximumFilledGap { for m in 1..<k { out.append(previous + (a - previous) * Double(m) / Double(k)) } }
+            out.append(a)
+        }
         return out
     }
 

@@ -28,6 +28,8 @@ enum ScanMapImages {
         ("tilt_deg", "tilt between sub-orientations", "deg", 0),
         ("confidence", "classification confidence", "", 0),
         ("strain_equivalent", "deviatoric strain (von Mises equivalent)", "", 0),
+        ("kam_deg", "kernel average misorientation (4 neighbours, < 5 deg)", "deg", 0),
+        ("grod_deg", "grain reference orientation deviation", "deg", 0),
     ]
 
     static func fileName(scalar name: String) -> String {

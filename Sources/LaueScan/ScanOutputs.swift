@@ -69,9 +69,33 @@ public enum ScanOutputs {
     static let resultsFileName = "results.h5"
     /// The orientation map for MTEX / orix / Channel 5 (lab frame; `lauemap scan export` for others).
     static let orientationsFileName = "orientations.ctf"
+    /// One row per grain (`OrientationAnalytics`).
+    static let grainsFileName = "grains.csv"
+
+    /// grains.csv: id, cells, area, centroid, mean orientation (Bunge angles, lab frame, as in the
+    /// .ctf) and GROD statistics of each grain.
+    static func grainsCSV(_ maps: ScanMaps, material: Material) -> String {
+        var t = CSVTable(header: ["grain_id", "n_cells", "area_um2", "x_um", "y_um", "euler1_deg", "euler2_deg", "euler3_deg",
+                                  "grod_mean_deg", "grod_max_deg", "kam_mean_deg"])
+        let g = maps.grid
+        let step = g.step
+        let kam = maps.scalarMaps.first { $0.0 == "kam_deg" }?.2 ?? []
+        for grain in maps.grains {
+            let xs = grain.cells.map { g.xs[$0 % g.columns] }, ys = grain.cells.map { g.ys[$0 / g.columns] }
+            let n = Double(grain.cells.count)
+            let (a, b, c) = OrientationMapExport.bungeAngles(OrientationMapExport.sampleToCrystal(grain.meanOrientation, lattice: material.lattice))
+            let kams = grain.cells.compactMap { kam.indices.contains($0) && kam[$0].isFinite ? kam[$0] : nil }
+            t.rows.append(["\(grain.id)", "\(grain.cells.count)", String(format: "%.4f", n * max(step.x, 0) * max(step.y, 0)),
+                           String(format: "%.4f", xs.reduce(0, +) / n), String(format: "%.4f", ys.reduce(0, +) / n),
+                           String(format: "%.4f", a), String(format: "%.4f", b), String(format: "%.4f", c),
+                           String(format: "%.5f", grain.meanGROD), String(format: "%.5f", grain.maximumGROD),
+                           kams.isEmpty ? "" : String(format: "%.5f", kams.reduce(0, +) / Double(kams.count))])
+        }
+        return t.text
+    }
 
     /// Maps, pattern and spot columns holding counts or indices: int32 in results.h5, -1 where empty.
-    static let integerMaps: Set<String> = ["n_indexed", "pattern_index"]
+    static let integerMaps: Set<String> = ["n_indexed", "pattern_index", "grain_id"]
     static let integerColumns: Set<String> = ["pattern_index", "n_peaks", "n_indexed", "n_orientations", "depth_tail",
                                               "h", "k", "l", "n_subpeaks", "saturated", "label_code"]
 
@@ -88,7 +112,7 @@ public enum ScanOutputs {
 
     /// Removes the results.h5 and map images a finalisation writes into `folder` (other files stay).
     static func removeFinalOutputs(in folder: String) {
-        for name in [resultsFileName, orientationsFileName] + ScanMapImages.fileNames.map({ "maps/" + $0 }) {
+        for name in [resultsFileName, orientationsFileName, grainsFileName] + ScanMapImages.fileNames.map({ "maps/" + $0 }) {
             try? FileManager.default.removeItem(atPath: (folder as NSString).appendingPathComponent(name))
         }
     }
@@ -143,9 +167,11 @@ public enum ScanOutputs {
             }
         }
         let pngs = try ScanMapImages.write(maps, folder: (stage as NSString).appendingPathComponent("maps"), title: title, material: material)
+        let grainsTable = (stage as NSString).appendingPathComponent(grainsFileName)
+        try AtomicFile.write(grainsCSV(maps, material: material), to: grainsTable)
         let ctf = (stage as NSString).appendingPathComponent(orientationsFileName)
         try AtomicFile.write(OrientationMapExport.ctf(records: try readPatterns(patterns), material: material, title: title), to: ctf)
-        return [h5, ctf] + pngs
+        return [h5, ctf, grainsTable] + pngs
     }
 
     static func writeMaps(_ maps: ScanMaps, into f: HDF5File) throws {
@@ -295,12 +321,15 @@ public struct ScanMaps: Sendable {
     /// IPF colours, row-major RGB triples (0...1), NaN where not indexed.
     public var ipf: [Double]
     public var meanOrientation: Mat3?
+    /// Grains by misorientation (`OrientationAnalytics`), after `finish`.
+    public var grains: [OrientationAnalytics.Grain] = []
     /// Orientation (UB) per cell, for the mean, the misorientation and the IPF colours.
     var orientations: [Mat3?]
 
     static let scalarNames: [(String, String)] = [("streak_extent_deg", NeXus.Unit.degree), ("mean_deviation_px", "pixel"),
         ("misorientation_deg", NeXus.Unit.degree), ("confidence", ""), ("spread_deg", NeXus.Unit.degree), ("tilt_deg", NeXus.Unit.degree),
-        ("gnd_density_m2", "m^-2"), ("n_indexed", ""), ("pattern_index", ""), ("strain_equivalent", "")]
+        ("gnd_density_m2", "m^-2"), ("n_indexed", ""), ("pattern_index", ""), ("strain_equivalent", ""),
+        ("kam_deg", NeXus.Unit.degree), ("grod_deg", NeXus.Unit.degree), ("grain_id", "")]
 
     /// Empty maps on `grid`; fill with `add`, then `finish`.
     public init(grid: ScanGrid) {
@@ -331,6 +360,11 @@ public struct ScanMaps: Sendable {
 
     /// Mean orientation, misorientation to it, IPF colours.
     public mutating func finish(material: Material) {
+        let analytics = OrientationAnalytics(orientations: orientations, columns: grid.columns, rows: grid.rows, material: material)
+        for (name, values) in [("kam_deg", analytics.kam), ("grod_deg", analytics.grod), ("grain_id", analytics.grainID.map { $0 < 0 ? .nan : Double($0) })] {
+            if let k = scalarMaps.firstIndex(where: { $0.0 == name }) { scalarMaps[k].2 = values }
+        }
+        grains = analytics.grains
         let present = orientations.compactMap { $0 }
         meanOrientation = OrientationStatistics.mean(present, material: material)
         guard let mean = meanOrientation else { return }

@@ -236,8 +236,17 @@ struct ScanExportCommand: ParsableCommand {
         try reportingErrors {
             guard sampleTilt.isFinite, abs(sampleTilt) <= 90 else { throw LaueError(.invalidArgument, "--sample-tilt must be within ±90 degrees") }
             let records = try ScanOutputs.readPatterns((output as NSString).appendingPathComponent("patterns.csv"))
+            let mat = try Material.load(material)
+            // The run records its material: a .ctf must not put another phase's lattice over its orientations.
+            let runFile = (output as NSString).appendingPathComponent("run.json")
+            if let data = FileManager.default.contents(atPath: runFile), let run = try? JSONSerialization.jsonObject(with: data) as? [String: Any] {
+                let recorded = run["material"] as? String ?? ((run["provenance"] as? [String: Any])?["material"] as? [String: Any])?["name"] as? String
+                if let recorded, recorded != mat.name {
+                    throw LaueError(.invalidArgument, file: runFile, item: "material", "the run used \(recorded), not --material \(material)")
+                }
+            }
             let path = ctf ?? (output as NSString).appendingPathComponent(String(format: "orientations_tilt%g.ctf", sampleTilt))
-            let text = OrientationMapExport.ctf(records: records, material: try Material.load(material),
+            let text = OrientationMapExport.ctf(records: records, material: mat,
                                                 title: (output as NSString).lastPathComponent, sampleTiltDegrees: sampleTilt)
             try AtomicFile.write(text, to: path)
             emit("wrote \(path) (\(records.filter { $0.status == .indexed }.count) indexed of \(records.count) patterns)")

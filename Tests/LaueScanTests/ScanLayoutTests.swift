@@ -67,10 +67,29 @@ import LaueTestSupport
         #expect(g.warnings.isEmpty)
         for k in 0..<144 { #expect(g.cells[k]! == (k % 12, k / 12)) }
         #expect(abs(g.step.x - 0.5) < 0.04 && abs(g.step.y - 0.5) < 0.04)
-        // Two missing rows keep the step; a jittered line scan is one row.
+        // Two missing rows stay as empty rows (the map keeps its geometry); a jittered line scan is one row.
         let keep = (0..<144).filter { ![4, 5].contains($0 / 12) }
         let gap = ScanGrid(x: keep.map { x[$0] }, y: keep.map { y[$0] })
-        #expect(gap.columns == 12 && gap.rows == 10 && abs(gap.step.y - 0.5) < 0.04)
+        #expect(gap.columns == 12 && gap.rows == 12 && abs(gap.step.y - 0.5) < 0.04)
+        #expect(zip(keep, gap.cells).allSatisfy { k, c in c! == (k % 12, k / 12) })
+        // Review cases: a 2 x 2 raster plus one far-off point; rows at 0, 1 and 5 µm; a 0.06 µm step with
+        // ±10 nm jitter; 1 µm steps with ±0.15 µm jitter.
+        let two = ScanGrid(x: [0, 0.5, 0, 0.5, 1000], y: [0, 0, 0.5, 0.5, 1000])
+        #expect(Set(two.cells.prefix(4).map { "\($0!.column),\($0!.row)" }).count == 4)
+        let uneven = ScanGrid(x: [0, 1, 0, 1, 0, 1], y: [0, 0, 1, 1, 5, 5])
+        #expect(uneven.rows == 6 && uneven.cells[2]!.row == 1 && uneven.cells[4]!.row == 5)
+        for (step, jitter) in [(0.06, 0.01), (1.0, 0.15)] {
+            var (fx, fy): ([Double], [Double]) = ([], [])
+            for r in 0..<12 { for c in 0..<12 {
+                fx.append(step * Double(c) + (rng.uniform() - 0.5) * 2 * jitter); fy.append(step * Double(r) + (rng.uniform() - 0.5) * 2 * jitter)
+            } }
+            let fine = ScanGrid(x: fx, y: fy)
+            #expect(fine.columns == 12 && fine.rows == 12 && fine.warnings.isEmpty, "step \(step) jitter \(jitter)")
+            #expect((0..<144).allSatisfy { fine.cells[$0]! == ($0 % 12, $0 / 12) })
+        }
+        // Stray positions far away never make a giant map.
+        let stray = ScanGrid(x: x + [1e8, -3e7], y: y + [5e7, 1e4])
+        #expect(stray.columns * stray.rows <= 4 * 146)
         let far = ScanGrid(x: x + [26804.8 + 1000], y: y + [-6160.4])          // one far-off position
         #expect(far.columns == 13 && far.rows == 12 && (0..<144).allSatisfy { far.cells[$0]! == g.cells[$0]! })
         let line = ScanGrid(x: Array(x.prefix(12)), y: Array(y.prefix(12)))
@@ -116,7 +135,8 @@ import LaueTestSupport
         let fluo = try #require(manifest.channels["xia_sum_fluoCo"])
         for e in Self.points {
             let k = e["bliss_frame"] as! Int
-            #expect(fluo[k] == e["fluo_co"] as! Double)
+            let expectedFluo = e["fluo_co"] as! Double
+            #expect(fluo[k] == expectedFluo)
             #expect(abs(manifest.patterns[k].xUm - 26804.8 - (e["x_um"] as! Double)) < 0.021)
             #expect(abs(manifest.patterns[k].yUm + 6160.4 - (e["y_um"] as! Double)) < 0.021)
         }
@@ -132,9 +152,10 @@ import LaueTestSupport
         #expect(map.shape == [3, 3])
         for e in Self.points {
             let r = try #require(records.first { $0.index == e["bliss_frame"] as! Int })
-            #expect(r.channels["xia_sum_fluoCo"] == e["fluo_co"] as! Double && r.channels["mon"] == 5e5)
+            let expectedFluo = e["fluo_co"] as! Double
+            #expect(r.channels["xia_sum_fluoCo"] == expectedFluo && r.channels["mon"] == 5e5)
             let (column, row) = (Int((e["x_um"] as! Double).rounded()), Int((e["y_um"] as! Double).rounded()))
-            #expect(map.values[row * 3 + column] == e["fluo_co"] as! Double)
+            #expect(map.values[row * 3 + column] == expectedFluo)
         }
         // The same scan chosen by number and detector name.
         let named = try ScanManifest.open(ScanSource(path: Self.layouts + "/bliss.h5", scanNumber: 2, dataset: "sCMOS"))
@@ -156,6 +177,29 @@ import LaueTestSupport
         #expect(throws: LaueError.self) { try ScanRaster(parsing: "12x0") }
         #expect(throws: LaueError.self) { try ScanRaster(parsing: "100000x100000") }
         #expect(throws: LaueError.self) { try ScanSource.parseStep("-1") }
+    }
+
+    /// Review cases: a BLISS stack declaring 2^31 - 1 frames (chunked, never written) is refused before
+    /// anything is allocated; counters longer than the stack are not read; a line scan over one motor
+    /// maps onto one row.
+    @Test func blissFilesThatDeclareTooMuch() throws {
+        let dir = Fixtures.temporaryFolder("bliss-hostile")
+        try HDF5File.create(atomically: dir + "/huge.h5") { f in
+            try f.createDataset("/1.1/measurement/det", type: UInt16.self, shape: [2_147_483_647, 4, 4], chunk: [1, 4, 4])
+            try f.writeStrings(["amesh xech 0 1 10 yech 0 1 10 0.1"], to: "/1.1/title")
+        }
+        do { _ = try ScanManifest.open(dir + "/huge.h5"); Issue.record("a 2^31-frame stack was accepted") } catch let e as LaueError {
+            #expect(e.description.contains("more than the 1000000"), "\(e.description)")
+        }
+        try HDF5File.create(atomically: dir + "/line.h5") { f in
+            try f.write([UInt16](repeating: 7, count: 3 * 8 * 8), shape: [3, 8, 8], to: "/1.1/measurement/det")
+            try f.write([0.0, 0.001, 0.002], to: "/1.1/measurement/xech")
+            try f.createDataset("/1.1/measurement/mon", type: Double.self, shape: [100_000_000], chunk: [4096])
+            try f.writeStrings(["ascan xech 0 0.002 2 0.1"], to: "/1.1/title")
+        }
+        let line = try ScanManifest.open(dir + "/line.h5")
+        #expect(line.patterns.map(\.xUm) == [0, 1, 2] && line.patterns.allSatisfy { $0.yUm == 0 && $0.problem == nil })
+        #expect(line.channels["mon"] == nil && line.notes.contains { $0.contains("mon: 100000000 values for 3 frames") })
     }
 
     /// A numbered series with --raster (row-major and snake) equals the scan.csv run of the same frames;

@@ -526,55 +526,41 @@ public final class HDF5File {
         return o
     }
 
-    /// Sets a string attribute (replacing any existing one).
-    public func setAttribute(_ name: String, _ value: String, on object: String = "/") throws {
+    /// Creates attribute `name` on `object` (replacing any existing one) of type `t`, a scalar when
+    /// `count` is nil, else a 1-D array of `count` elements, and writes it with `write`.
+    private func setAttribute(_ name: String, on object: String, type t: hid_t, count: Int?, _ write: (hid_t) -> herr_t) throws {
         HDF5File.library.lock(); defer { HDF5File.library.unlock() }
         let o = try openObject(object)
         defer { H5Oclose(o) }
         if H5Aexists(o, name) > 0 { H5Adelete(o, name) }
-        let t = variableStringType()
-        defer { H5Tclose(t) }
-        let space = H5Screate(H5S_SCALAR)
+        var dims = [hsize_t(count ?? 1)]
+        let space = count == nil ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, &dims, nil)
         defer { H5Sclose(space) }
         let a = H5Acreate2(o, name, t, space, chdf5_p_default(), chdf5_p_default())
         guard a >= 0 else { throw error(object, "cannot create attribute \(name)", .unreadable) }
         defer { H5Aclose(a) }
-        let st = withCStrings([value]) { ptrs in ptrs.withUnsafeBufferPointer { H5Awrite(a, t, $0.baseAddress) } }
-        guard st >= 0 else { throw error(object, "cannot write attribute \(name)", .unreadable) }
+        guard write(a) >= 0 else { throw error(object, "cannot write attribute \(name)", .unreadable) }
+    }
+
+    /// Sets a string attribute (replacing any existing one).
+    public func setAttribute(_ name: String, _ value: String, on object: String = "/") throws {
+        try setAttribute(name, strings: [value], on: object, scalar: true)
     }
 
     /// Sets an attribute holding an array of strings (NeXus `axes`), replacing any existing one.
-    public func setAttribute(_ name: String, strings values: [String], on object: String = "/") throws {
+    public func setAttribute(_ name: String, strings values: [String], on object: String = "/", scalar: Bool = false) throws {
         HDF5File.library.lock(); defer { HDF5File.library.unlock() }
-        let o = try openObject(object)
-        defer { H5Oclose(o) }
-        if H5Aexists(o, name) > 0 { H5Adelete(o, name) }
         let t = variableStringType()
         defer { H5Tclose(t) }
-        var dims = [hsize_t(values.count)]
-        let space = H5Screate_simple(1, &dims, nil)
-        defer { H5Sclose(space) }
-        let a = H5Acreate2(o, name, t, space, chdf5_p_default(), chdf5_p_default())
-        guard a >= 0 else { throw error(object, "cannot create attribute \(name)", .unreadable) }
-        defer { H5Aclose(a) }
-        let st = withCStrings(values) { ptrs in ptrs.withUnsafeBufferPointer { H5Awrite(a, t, $0.baseAddress) } }
-        guard st >= 0 else { throw error(object, "cannot write attribute \(name)", .unreadable) }
+        try setAttribute(name, on: object, type: t, count: scalar ? nil : values.count) { a in
+            withCStrings(values) { ptrs in ptrs.withUnsafeBufferPointer { H5Awrite(a, t, $0.baseAddress) } }
+        }
     }
 
     /// Sets an integer attribute (a scalar when `values` has one element).
     public func setAttribute(_ name: String, integers values: [Int32], on object: String = "/") throws {
-        HDF5File.library.lock(); defer { HDF5File.library.unlock() }
-        let o = try openObject(object)
-        defer { H5Oclose(o) }
-        if H5Aexists(o, name) > 0 { H5Adelete(o, name) }
-        var dims = [hsize_t(values.count)]
-        let space = values.count == 1 ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, &dims, nil)
-        defer { H5Sclose(space) }
-        let a = H5Acreate2(o, name, chdf5_native_int32(), space, chdf5_p_default(), chdf5_p_default())
-        guard a >= 0 else { throw error(object, "cannot create attribute \(name)", .unreadable) }
-        defer { H5Aclose(a) }
-        guard values.withUnsafeBufferPointer({ H5Awrite(a, chdf5_native_int32(), $0.baseAddress) }) >= 0 else {
-            throw error(object, "cannot write attribute \(name)", .unreadable)
+        try setAttribute(name, on: object, type: chdf5_native_int32(), count: values.count == 1 ? nil : values.count) { a in
+            values.withUnsafeBufferPointer { H5Awrite(a, chdf5_native_int32(), $0.baseAddress) }
         }
     }
 
@@ -591,18 +577,8 @@ public final class HDF5File {
 
     /// Sets a numeric attribute (a scalar when `values` has one element).
     public func setAttribute(_ name: String, _ values: [Double], on object: String = "/") throws {
-        HDF5File.library.lock(); defer { HDF5File.library.unlock() }
-        let o = try openObject(object)
-        defer { H5Oclose(o) }
-        if H5Aexists(o, name) > 0 { H5Adelete(o, name) }
-        var dims = [hsize_t(values.count)]
-        let space = values.count == 1 ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, &dims, nil)
-        defer { H5Sclose(space) }
-        let a = H5Acreate2(o, name, chdf5_native_double(), space, chdf5_p_default(), chdf5_p_default())
-        guard a >= 0 else { throw error(object, "cannot create attribute \(name)", .unreadable) }
-        defer { H5Aclose(a) }
-        guard values.withUnsafeBufferPointer({ H5Awrite(a, chdf5_native_double(), $0.baseAddress) }) >= 0 else {
-            throw error(object, "cannot write attribute \(name)", .unreadable)
+        try setAttribute(name, on: object, type: chdf5_native_double(), count: values.count == 1 ? nil : values.count) { a in
+            values.withUnsafeBufferPointer { H5Awrite(a, chdf5_native_double(), $0.baseAddress) }
         }
     }
 

@@ -24,8 +24,9 @@ public enum APSPointFolder {
     static func pointFiles(_ folder: String) throws -> [String] {
         let names = try FileManager.default.contentsOfDirectory(atPath: folder)
             .filter { extensions.contains(($0 as NSString).pathExtension.lowercased()) && !$0.hasPrefix(".") }
+        // Numbered files first, by number; files without a number after them, by name.
         return names.sorted { a, b in
-            let (na, nb) = (FrameSeries.Name(a)?.number ?? -1, FrameSeries.Name(b)?.number ?? -1)
+            let (na, nb) = (FrameSeries.Name(a)?.number ?? Int.max, FrameSeries.Name(b)?.number ?? Int.max)
             return na != nb ? na < nb : a < b
         }
     }
@@ -44,6 +45,8 @@ public enum APSPointFolder {
                 func position(_ axis: String) throws -> Double {
                     let item = samplePath + axis
                     guard file.isDataset(item) else { return axis == "sampleX" ? .nan : 0 }
+                    let count = try file.shape(of: item).reduce(1, *)
+                    guard count == 1 else { throw LaueError(.invalidFormat, file: path, item: item, "\(count) values for one point") }
                     let v = try file.read(item, as: Double.self).values
                     guard v.count == 1 else { throw LaueError(.invalidFormat, file: path, item: item, "\(v.count) values for one point") }
                     let unit = file.stringAttribute("units", of: item)

@@ -91,18 +91,23 @@ public enum BLISSScan {
             dataset = measurement + "/" + found[0]
         }
         let frames = try file.shape(of: dataset)[0]
+        guard frames <= ScanRaster.maximumPoints else {
+            throw LaueError(.invalidFormat, file: path, item: dataset, "\(frames) frames: more than the \(ScanRaster.maximumPoints) a scan may hold")
+        }
         let title = file.isDataset(group + "/title") ? (try? file.readScalarText(group + "/title")) : nil
         let mesh = title.flatMap(Mesh.init(title:))
 
         // Per-point datasets of the measurement group.
         var series: [String: [Double]] = [:]
+        var notes = ["BLISS scan \(number).1\(title.map { " (\($0))" } ?? ""), frames at \(dataset)"]
         for name in (try? file.children(of: measurement)) ?? [] {
             let p = measurement + "/" + name
-            guard file.isDataset(p), let shape = try? file.shape(of: p), shape.count == 1, shape[0] <= 100_000_000,
-                  let v = try? file.read(p, as: Double.self).values else { continue }
+            guard file.isDataset(p), let shape = try? file.shape(of: p), shape.count == 1 else { continue }
+            // One value per frame, or fewer (a scan that stopped early); never read a longer one.
+            guard shape[0] <= frames else { notes.append("\(name): \(shape[0]) values for \(frames) frames, not used"); continue }
+            guard let v = try? file.read(p, as: Double.self).values else { notes.append("\(name): not numbers, not used"); continue }
             series[name] = v
         }
-        var notes = ["BLISS scan \(number).1\(title.map { " (\($0))" } ?? ""), frames at \(dataset)"]
         let (xName, yName) = axes(mesh: mesh, available: Set(series.keys))
         func positions(_ motor: String?, _ which: Int) throws -> [Double]? {
             guard let motor else { return nil }
@@ -117,20 +122,21 @@ public enum BLISSScan {
             return (0..<frames).map { (which == 0 ? mesh.position($0).0 : mesh.position($0).1) * scale }
         }
         func meshIndex(_ motor: String?) -> Int { mesh.map { motor == $0.motors.1 ? 1 : 0 } ?? 0 }
-        guard let xs = try positions(xName, meshIndex(xName)), let ys = try positions(yName, meshIndex(yName)) else {
+        let (px, py) = (try positions(xName, meshIndex(xName)), try positions(yName, meshIndex(yName)))
+        guard px != nil || py != nil else {
             throw LaueError(.missingData, file: path, item: measurement,
                             "no stage positions: neither a mesh title nor per-point values of a known motor (\((xMotors + yMotors).joined(separator: ", ")))")
         }
-        notes.append("map x = \(xName!), map y = \(yName!)")
+        // A line scan moves one motor: the other axis is 0.
+        let xs = px ?? [Double](repeating: 0, count: frames), ys = py ?? [Double](repeating: 0, count: frames)
+        notes.append("map x = \(px == nil ? "0 (line scan)" : xName!), map y = \(py == nil ? "0 (line scan)" : yName!)")
         let name = (path as NSString).lastPathComponent
-        let points = max(frames, xs.count, ys.count)
+        let points = frames
         var patterns: [ScanPattern] = []
         for k in 0..<points {
             let (x, y) = (k < xs.count ? xs[k] : .nan, k < ys.count ? ys[k] : .nan)
             var p = ScanPattern(index: k, label: "\(name)#\(k)", path: path, frame: k, xUm: x, yUm: y, dataset: dataset)
-            if k >= frames {
-                p.problem = "\(path): \(dataset): no frame \(k) (\(frames) frames recorded)"
-            } else if !ScanManifest.isPosition(x) || !ScanManifest.isPosition(y) {
+            if !ScanManifest.isPosition(x) || !ScanManifest.isPosition(y) {
                 p.problem = "\(path): \(measurement): stage position (\(x), \(y)) µm of point \(k) is not a finite number within ±1e9 µm"
             }
             if p.problem != nil { (p.xUm, p.yUm) = (.nan, .nan) }

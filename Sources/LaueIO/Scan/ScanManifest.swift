@@ -47,12 +47,12 @@ public struct ScanManifest: Sendable {
                             "neither scan.csv, scan.h5 nor per-point HDF5 files in the folder (numbered frames need --raster COLSxROWS)")
         }
         if path.hasSuffix(".csv") { return try folder(csv: path) }
+        // With --raster, a frame file is the first of a numbered series (HDF5 frames too).
+        if let raster = source.raster { return try FrameSeries.open(first: path, source: source, raster: raster) }
         if try ImageReader.format(of: path) == .hdf5 { return try hdf5File(source, path) }
-        guard let raster = source.raster else {
-            throw LaueError(.invalidArgument, file: path,
-                            "a single frame: give --raster COLSxROWS to scan the numbered series it starts (docs/scan-layouts.md)")
-        }
-        return try FrameSeries.open(first: path, source: source, raster: raster)
+        _ = try ImageReader.format(of: path)          // names an unknown format
+        throw LaueError(.invalidArgument, file: path,
+                        "a single frame: give --raster COLSxROWS to scan the numbered series it starts (docs/scan-layouts.md)")
     }
 
     /// An HDF5 scan file: an APS-style stack (`/entry1/data/data` of rank 3) or a BLISS file.
@@ -105,6 +105,9 @@ public struct ScanManifest: Sendable {
         let shape = try file.shape(of: HDF5ImageReader.apsDataPath)
         guard shape.count == 3 else {
             throw LaueError(.invalidFormat, file: path, item: HDF5ImageReader.apsDataPath, "expected a [frames, rows, cols] stack")
+        }
+        guard shape[0] <= ScanRaster.maximumPoints else {
+            throw LaueError(.invalidFormat, file: path, item: HDF5ImageReader.apsDataPath, "\(shape[0]) frames: more than the \(ScanRaster.maximumPoints) a scan may hold")
         }
         func positions(_ axis: String) throws -> [Double] {
             let p = "/entry1/sample/" + axis

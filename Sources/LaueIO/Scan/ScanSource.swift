@@ -5,8 +5,9 @@ import LaueCore
 public struct ScanRaster: Sendable, Hashable, CustomStringConvertible {
     public var columns: Int
     public var rows: Int
-    /// Largest raster accepted (points), so that a typo cannot ask for a giant scan.
-    public static let maximumPoints = 100_000_000
+    /// Largest scan accepted (points), so that a typo or a hostile file cannot ask for a giant scan:
+    /// one million (APS 34-ID-E's largest volumes hold about 400,000 frames).
+    public static let maximumPoints = 1_000_000
 
     public init(columns: Int, rows: Int) throws {
         guard columns >= 1, rows >= 1, columns <= ScanRaster.maximumPoints / rows else {

@@ -1,0 +1,91 @@
+import Foundation
+import LaueCore
+
+/// Orientation analytics of a scan on its raster (docs/scan-pipeline.md, "Orientation analytics"),
+/// every misorientation the smallest over the crystal's symmetry:
+/// - **KAM** (kernel average misorientation) of a cell: the mean misorientation to its first
+///   neighbours (left, right, above, below) that are indexed and closer than `kamThreshold`
+///   (neighbours across a grain boundary are left out); NaN without such a neighbour.
+/// - **Grains**: cells joined through first neighbours misoriented by less than `grainThreshold`
+///   (connected components), numbered from 0 in raster order of their first cell.
+/// - **GROD** (grain reference orientation deviation) of a cell: its misorientation to the mean
+///   orientation of its grain.
+public struct OrientationAnalytics: Sendable {
+    /// KAM threshold, degrees (MTEX's and orix's usual 5°).
+    public static let defaultKAMThreshold = 5.0
+    /// Grain-boundary threshold, degrees.
+    public static let defaultGrainThreshold = 5.0
+
+    public struct Grain: Sendable {
+        public var id: Int
+        public var cells: [Int]
+        /// Mean orientation (a rotation, symmetry-aware average of the grain's cells).
+        public var meanOrientation: Mat3
+        public var meanGROD: Double
+        public var maximumGROD: Double
+    }
+
+    public var columns: Int
+    public var rows: Int
+    /// Per cell (row-major), degrees; NaN where not indexed or without a neighbour below the threshold.
+    public var kam: [Double]
+    /// Per cell, the grain number; -1 where not indexed.
+    public var grainID: [Int]
+    /// Per cell, degrees; NaN where not indexed.
+    public var grod: [Double]
+    public var grains: [Grain]
+
+    /// - Parameter orientations: per cell (row-major) the orientation matrix, nil where not indexed.
+    public init(orientations: [Mat3?], columns: Int, rows: Int, material: Material,
+                kamThreshold: Double = defaultKAMThreshold, grainThreshold: Double = defaultGrainThreshold) {
+        self.columns = columns; self.rows = rows
+        let n = columns * rows
+        let rotations = orientations.map { $0.map(LinearAlgebra.nearestRotation) }
+        let symmetry = material.symmetryRotations
+        // Misorientation of each cell to its right and lower neighbour (nil: one of them not indexed).
+        var right = [Double?](repeating: nil, count: n), down = [Double?](repeating: nil, count: n)
+        for p in 0..<n {
+            guard let a = rotations[p] else { continue }
+            let (i, j) = (p % columns, p / columns)
+            if i + 1 < columns, let b = rotations[p + 1] { right[p] = Misorientation.angle(a, b, symmetry: symmetry) }
+            if j + 1 < rows, let b = rotations[p + columns] { down[p] = Misorientation.angle(a, b, symmetry: symmetry) }
+        }
+        // KAM.
+        kam = [Double](repeating: .nan, count: n)
+        for p in 0..<n where rotations[p] != nil {
+            let (i, j) = (p % columns, p / columns)
+            let near = [i > 0 ? right[p - 1] : nil, right[p], j > 0 ? down[p - columns] : nil, down[p]].compactMap { $0 }
+                .filter { $0 < kamThreshold }
+            if !near.isEmpty { kam[p] = near.reduce(0, +) / Double(near.count) }
+        }
+        // Grains: union-find over neighbour pairs below the threshold.
+        var parent = Array(0..<n)
+        func find(_ x: Int) -> Int { var x = x; while parent[x] != x { parent[x] = parent[parent[x]]; x = parent[x] }; return x }
+        func join(_ a: Int, _ b: Int) { let (ra, rb) = (find(a), find(b)); if ra != rb { parent[max(ra, rb)] = min(ra, rb) } }
+        for p in 0..<n {
+            if let d = right[p], d < grainThreshold { join(p, p + 1) }
+            if let d = down[p], d < grainThreshold { join(p, p + columns) }
+        }
+        grainID = [Int](repeating: -1, count: n)
+        var idOfRoot: [Int: Int] = [:]
+        var members: [[Int]] = []
+        for p in 0..<n where rotations[p] != nil {
+            let root = find(p)
+            let id = idOfRoot[root] ?? { let k = members.count; idOfRoot[root] = k; members.append([]); return k }()
+            grainID[p] = id
+            members[id].append(p)
+        }
+        // GROD against each grain's mean orientation.
+        grod = [Double](repeating: .nan, count: n)
+        grains = []
+        for (id, cells) in members.enumerated() {
+            let mean = OrientationStatistics.mean(cells.map { rotations[$0]! }, material: material) ?? rotations[cells[0]]!
+            var sum = 0.0, worst = 0.0
+            for p in cells {
+                let d = Misorientation.angle(rotations[p]!, mean, symmetry: symmetry)
+                grod[p] = d; sum += d; worst = max(worst, d)
+            }
+            grains.append(Grain(id: id, cells: cells, meanOrientation: mean, meanGROD: sum / Double(cells.count), maximumGROD: worst))
+        }
+    }
+}
