@@ -330,6 +330,10 @@ public struct ScanMaps: Sendable {
         ("misorientation_deg", NeXus.Unit.degree), ("confidence", ""), ("spread_deg", NeXus.Unit.degree), ("tilt_deg", NeXus.Unit.degree),
         ("gnd_density_m2", "m^-2"), ("n_indexed", ""), ("pattern_index", ""), ("strain_equivalent", ""),
         ("kam_deg", NeXus.Unit.degree), ("grod_deg", NeXus.Unit.degree), ("grain_id", "")]
+        + ScanMaps.strainComponents.map { ("strain_" + $0, "") } + ScanMaps.strainComponents.map { ("strain_sample_" + $0, "") }
+
+    /// Components of the deviatoric strain maps (crystal frame and LaueTools' sample2 frame).
+    static let strainComponents = ["xx", "yy", "zz", "yz", "xz", "xy"]
 
     /// Empty maps on `grid`; fill with `add`, then `finish`.
     public init(grid: ScanGrid) {
@@ -355,6 +359,11 @@ public struct ScanMaps: Sendable {
         let v: [Double?] = [r.streakExtent, r.meanDeviation, nil, r.confidence, r.spread, r.tilt, r.gndDensity,
                             r.indexedCount.map(Double.init), Double(r.index), r.strainEquivalent]
         for k in v.indices { scalarMaps[k].2[i] = v[k] ?? .nan }
+        for (prefix, tensor) in [("strain_", r.strain), ("strain_sample_", r.strainSample)] where tensor.count == 6 {
+            for (c, name) in ScanMaps.strainComponents.enumerated() {
+                if let k = scalarMaps.firstIndex(where: { $0.0 == prefix + name }) { scalarMaps[k].2[i] = tensor[c] }
+            }
+        }
         orientations[i] = r.orientation
     }
 

@@ -48,6 +48,8 @@ public struct ScanRunOptions: Sendable {
     public var stopAfter: Int? = nil
     /// The command line that started this invocation (recorded in run.json's `invocations`).
     public var commandLine: [String] = []
+    /// The config files it read (`--config`): path -> JSON text, recorded beside the command line.
+    public var configFiles: [String: String] = [:]
 
     public init() {}
 }
@@ -167,7 +169,13 @@ public final class ScanRunner {
         if settings.classifierOptions.pointSpreadSigma == nil { settings.classifierOptions.pointSpreadSigma = metadata.pointSpreadSigma }
         metadata.provenance = Provenance.record(settings: settings, source: source, manifest: manifest)
         let previousInvocations = options.resume ? ((try? RunMetadata.read(runFile))??.invocations ?? []) : []
-        metadata.invocations = previousInvocations + [["command_line": options.commandLine, "started": Provenance.now()]]
+        var invocation: [String: Any] = ["command_line": options.commandLine, "started": Provenance.now()]
+        if !options.configFiles.isEmpty {
+            invocation["config_files"] = options.configFiles.keys.sorted().map { path -> [String: Any] in
+                ["path": path, "settings": (try? JSONSerialization.jsonObject(with: Data(options.configFiles[path]!.utf8))) ?? options.configFiles[path]!]
+            }
+        }
+        metadata.invocations = previousInvocations + [invocation]
         try metadata.write(runFile)
 
         // Part files: recover the committed prefix.

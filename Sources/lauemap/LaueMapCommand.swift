@@ -11,6 +11,16 @@ struct LaueMapCommand: ParsableCommand {
         version: LaueMapInfo.version,
         subcommands: [InfoCommand.self, PredictCommand.self, PeaksCommand.self, IndexCommand.self, SimulateCommand.self, ScanCommand.self, ImportCommand.self, TableCommand.self, XANESCommand.self, CorrelateCommand.self, DemoCommand.self]
     )
+
+    /// `--config FILE` is replaced by the file's options before parsing (`ConfigFile`).
+    static func main() {
+        let arguments: [String]
+        do { arguments = try ConfigFile.expand(Array(CommandLine.arguments.dropFirst())) } catch let e as LaueError {
+            FileHandle.standardError.write(Data("lauemap: error: \(e.description)\n".utf8))
+            Foundation.exit(1)
+        } catch { Foundation.exit(1) }
+        main(arguments)
+    }
 }
 
 

@@ -22,7 +22,9 @@ struct ScanRunCommand: ParsableCommand {
             per-point HDF5 files, a BLISS HDF5 file, or the first frame of a numbered series with --raster \
             (docs/scan-layouts.md; 'scan inspect' shows what is found). Writes OUT/patterns.csv, \
             OUT/peaks.csv, OUT/results.h5 and OUT/maps/*.png (docs/scan-pipeline.md). A killed run continues \
-            with --resume; --shard K/N (K = 0..N-1) processes one contiguous part, joined by 'scan merge'.
+            with --resume; --shard K/N (K = 0..N-1) processes one contiguous part, joined by 'scan merge'. \
+            --config FILE.json supplies options from a file (keys = long option names without dashes; options after it win); \
+            the file is recorded in run.json.
             """
     )
 
@@ -72,6 +74,7 @@ struct ScanRunCommand: ParsableCommand {
             options.shard = try shard.map { try Shard(parsing: $0) }
             options.pointSpreadSigma = psf
             options.commandLine = CommandLine.arguments
+            options.configFiles = ConfigFile.contents(CommandLine.arguments)
             let runner = try ScanRunner(source: try input.source(), settings: settings, output: out, options: options)
             let grid = ScanGrid(x: runner.manifest.patterns.map(\.xUm), y: runner.manifest.patterns.map(\.yUm))
             for w in grid.warnings { FileHandle.standardError.write(Data("lauemap: warning: \(input.scan): \(w)\n".utf8)) }

@@ -202,6 +202,23 @@ import LaueTestSupport
         #expect(line.channels["mon"] == nil && line.notes.contains { $0.contains("mon: 100000000 values for 3 frames") })
     }
 
+    /// `--config FILE.json` supplies options; options after it win; the file is recorded in run.json.
+    @Test func configFileSuppliesOptions() throws {
+        let exe = try #require(Fixtures.lauemapExecutable, "lauemap executable not found next to the tests")
+        let dir = Fixtures.temporaryFolder("config")
+        try #"{"material": "LiCoO2", "energy": [5, 30], "min-peaks": 6, "quiet": true, "jobs": 2}"#.write(toFile: dir + "/c.json", atomically: true, encoding: .utf8)
+        let r = try Command.run(exe, ["scan", "run", Self.layouts + "/bliss.h5", "--config", dir + "/c.json", "--energy", "5,25", "--out", dir + "/out"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let run = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/out/run.json"))) as? [String: Any])
+        #expect(((run["indexing"] as? [String: Any])?["energy_kev"] as? [Double]) == [5, 25])
+        let invocation = try #require((run["invocations"] as? [[String: Any]])?.first)
+        let files = try #require(invocation["config_files"] as? [[String: Any]])
+        #expect(((files.first?["settings"] as? [String: Any])?["min-peaks"] as? Int) == 6)
+        try "[1, 2]".write(toFile: dir + "/bad.json", atomically: true, encoding: .utf8)
+        let bad = try Command.run(exe, ["scan", "run", Self.layouts + "/bliss.h5", "--config", dir + "/bad.json", "--out", dir + "/bad"])
+        #expect(bad.status == 1 && bad.stderr.contains("bad.json") && bad.stderr.contains("not a JSON object"), "\(bad.stderr)")
+    }
+
     /// A numbered series with --raster (row-major and snake) equals the scan.csv run of the same frames;
     /// its shards merge into the same outputs (run.json carries the raster).
     @Test func numberedSeriesEqualsScanCsv() throws {
