@@ -25,7 +25,7 @@ public enum LaueToolsImport {
         for k in summary.rows.indices {
             let name = "img_\(Int(img[k]))"
             guard ScanManifest.isPosition(xs[k]), ScanManifest.isPosition(ys[k]) else {
-                var r = PatternRecord(index: k, file: name, xUm: .nan, yUm: .nan, status: .failed, defectClass: .failed,
+                let r = PatternRecord(index: k, file: name, xUm: .nan, yUm: .nan, status: .failed, defectClass: .failed,
                                       reason: "\(path): line \(k + 3): position (\(xs[k]), \(ys[k])) µm is not a finite number")
                 lines.append(r.csvLine)
                 continue

@@ -197,6 +197,12 @@ import LaueTestSupport
             try f.createDataset("/1.1/measurement/mon", type: Double.self, shape: [100_000_000], chunk: [4096])
             try f.writeStrings(["ascan xech 0 0.002 2 0.1"], to: "/1.1/title")
         }
+        try HDF5File.create(atomically: dir + "/flat.h5") { f in
+            try f.write([UInt16](repeating: 1, count: 64), shape: [8, 8], to: "/1.1/measurement/det")
+        }
+        do { _ = try ScanManifest.open(dir + "/flat.h5"); Issue.record("a rank-2 detector was read as a scan") } catch let e as LaueError {
+            #expect(e.description.contains("det has rank 2"), "\(e.description)")
+        }
         let line = try ScanManifest.open(dir + "/line.h5")
         #expect(line.patterns.map(\.xUm) == [0, 1, 2] && line.patterns.allSatisfy { $0.yUm == 0 && $0.problem == nil })
         #expect(line.channels["mon"] == nil && line.notes.contains { $0.contains("mon: 100000000 values for 3 frames") })

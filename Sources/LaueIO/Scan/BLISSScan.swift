@@ -54,6 +54,21 @@ public enum BLISSScan {
         }.sorted()
     }
 
+    /// What a measurement group holds instead of a frame stack: datasets of another rank and links
+    /// that do not resolve (a Lima file that is missing), for the error message.
+    static func contents(_ file: HDF5File, _ measurement: String) -> String {
+        var seen: [String] = []
+        for name in ((try? file.children(of: measurement)) ?? []).sorted() {
+            let p = measurement + "/" + name
+            if file.isDataset(p) {
+                if let shape = try? file.shape(of: p), shape.count >= 2 { seen.append("\(name) has rank \(shape.count)") }
+            } else if (try? file.children(of: p)) == nil {
+                seen.append("\(name) is a link that does not resolve (missing external file?)")
+            }
+        }
+        return seen.isEmpty ? "" : " (" + seen.joined(separator: "; ") + "; a frame stack is [points, rows, cols])"
+    }
+
     public static func open(_ file: HDF5File, source: ScanSource) throws -> ScanManifest {
         let path = file.path
         let numbers = try scanNumbers(file)
@@ -69,7 +84,8 @@ public enum BLISSScan {
         } else {
             let withFrames = numbers.filter { !stacks(file, "/\($0).1").isEmpty }
             guard withFrames.count == 1 else {
-                throw LaueError(.invalidArgument, file: path, withFrames.isEmpty ? "no scan holds a frame stack under N.1/measurement/"
+                throw LaueError(.invalidArgument, file: path, withFrames.isEmpty
+                                ? "no scan holds a frame stack under N.1/measurement/" + numbers.map { contents(file, "/\($0).1/measurement") }.joined()
                                 : "scans \(withFrames.map(String.init).joined(separator: ", ")) hold frames: choose one with --scan-number")
             }
             number = withFrames[0]
@@ -85,7 +101,7 @@ public enum BLISSScan {
         } else {
             let found = stacks(file, group)
             guard found.count == 1 else {
-                throw LaueError(.invalidArgument, file: path, item: measurement, found.isEmpty ? "no frame stack in this scan"
+                throw LaueError(.invalidArgument, file: path, item: measurement, found.isEmpty ? "no frame stack in this scan" + contents(file, measurement)
                                 : "several detectors (\(found.joined(separator: ", "))): choose one with --dataset")
             }
             dataset = measurement + "/" + found[0]
