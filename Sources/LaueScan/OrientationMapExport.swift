@@ -43,9 +43,7 @@ public enum OrientationMapExport {
 
     /// The passive rotation g (sample frame -> standard crystal frame) of orientation matrix `ub`.
     public static func sampleToCrystal(_ ub: Mat3, lattice: Lattice, sampleTiltDegrees: Double = 0) -> Mat3 {
-        let t = sampleTiltDegrees * .pi / 180
-        let p = Mat3(rows: Vec3(cos(t), 0, -sin(t)), Vec3(0, 1, 0), Vec3(sin(t), 0, cos(t)))
-        return standardFrame(lattice) * LinearAlgebra.nearestRotation(ub).transposed * p
+        standardFrame(lattice) * LinearAlgebra.nearestRotation(ub).transposed * DeviatoricStrain.sampleToLab(tiltDegrees: sampleTiltDegrees)
     }
 
     /// Bunge Euler angles (φ1, Φ, φ2) in degrees, φ1 and φ2 in [0, 360), of a rotation matrix g.

@@ -39,9 +39,16 @@ public struct DeviatoricStrain: Sendable, Equatable {
     /// `strain_from_crystal_to_sample_frame2` with the rotation part of UB, as its `.fit` "deviatoric
     /// strain in sample2 frame" since 2026-10).
     public func sample(tiltDegrees: Double = DeviatoricStrain.sampleTiltDegrees) -> Mat3 {
-        let t = tiltDegrees * .pi / 180
-        let p = Mat3(rows: Vec3(cos(t), 0, -sin(t)), Vec3(0, 1, 0), Vec3(sin(t), 0, cos(t)))
+        let p = DeviatoricStrain.sampleToLab(tiltDegrees: tiltDegrees)
         return p.transposed * lab * p
+    }
+
+    /// P: coordinates in the sample2 frame of a sample tilted by `tiltDegrees` to lab coordinates
+    /// (the rotation by −tilt about lab y); the one definition of the sample frame, also used by the
+    /// orientation exports.
+    public static func sampleToLab(tiltDegrees: Double) -> Mat3 {
+        let t = tiltDegrees * .pi / 180
+        return Mat3(rows: Vec3(cos(t), 0, -sin(t)), Vec3(0, 1, 0), Vec3(sin(t), 0, cos(t)))
     }
 
     /// Components (xx, yy, zz, yz, xz, xy) of a symmetric tensor.
