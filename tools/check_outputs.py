@@ -73,44 +73,55 @@ def check_ctf(path, patterns, tilt):
     from orix import io
 
     xmap = io.load(path)
-    lattice = xmap.phases[1].structure.lattice
-    b0 = lauetools_b0(lattice.a, lattice.b, lattice.c, lattice.alpha, lattice.beta, lattice.gamma)
-    direct = np.linalg.inv(b0).T                                   # columns a, b, c
-    e1 = direct[:, 0] / np.linalg.norm(direct[:, 0])
-    e3 = b0[:, 2] / np.linalg.norm(b0[:, 2])
-    s = np.array([e1, np.cross(e3, e1), e3])                       # LaueTools crystal -> x||a, z||c*
+    ids = {xmap.phases[i].name: i for i in xmap.phases.ids if i > 0}
+    frames = {}                                                    # phase id -> LaueTools crystal -> x||a, z||c*
+    for name, i in ids.items():
+        lattice = xmap.phases[i].structure.lattice
+        b0 = lauetools_b0(lattice.a, lattice.b, lattice.c, lattice.alpha, lattice.beta, lattice.gamma)
+        direct = np.linalg.inv(b0).T                               # columns a, b, c
+        e1 = direct[:, 0] / np.linalg.norm(direct[:, 0])
+        e3 = b0[:, 2] / np.linalg.norm(b0[:, 2])
+        frames[i] = np.array([e1, np.cross(e3, e1), e3])
+    first = min(ids.values())
     t = np.radians(tilt)
     p = np.array([[np.cos(t), 0, -np.sin(t)], [0, 1, 0], [np.sin(t), 0, np.cos(t)]])
     with open(patterns) as f:
         rows = list(csv.DictReader(f))
     xs = np.array([float(r["x_um"]) if r["x_um"] else np.nan for r in rows])
     ys = np.array([float(r["y_um"]) if r["y_um"] else np.nan for r in rows])
-    step_x, step_y = float(np.unique(np.round(np.diff(np.unique(xmap.x)), 6))[0]), float(np.unique(np.round(np.diff(np.unique(xmap.y)), 6))[0])
-    ctf_index = {(round(x / step_x), round(y / step_y)): k for k, (x, y) in enumerate(zip(xmap.x, xmap.y))}
+    def step(values):                                              # one line or column: the .ctf writes 1
+        d = np.unique(np.round(np.diff(np.unique(values)), 6))
+        return float(d[0]) if d.size else 1.0
+    map_x = xmap.x if xmap.x is not None else np.zeros(xmap.size)   # orix has no y for a single row
+    map_y = xmap.y if xmap.y is not None else np.zeros(xmap.size)
+    step_x, step_y = step(map_x), step(map_y)
+    ctf_index = {(round(x / step_x), round(y / step_y)): k for k, (x, y) in enumerate(zip(map_x, map_y))}
     matrices = xmap.rotations.to_matrix()
     worst, checked = 0.0, 0
     indexed = [r for r in rows if r["status"] == "indexed" and r["u11"]]
     for r, x, y in zip(rows, xs, ys):
         if r["status"] != "indexed" or not r["u11"]:
             continue
+        phase = ids.get(r.get("phase") or "", first)
         ub = np.array([float(r[f"u{i}{j}"]) for i in (1, 2, 3) for j in (1, 2, 3)]).reshape(3, 3)
         w, _, vt = np.linalg.svd(ub)
         u = w @ vt                                                  # nearest rotation
-        g = s @ u.T @ p
+        g = frames[phase] @ u.T @ p
         k = ctf_index.get((round((x - np.nanmin(xs)) / step_x), round((y - np.nanmin(ys)) / step_y)))
-        if k is None or xmap.phase_id[k] != 1:
-            fail(f"{path}: indexed pattern {r['pattern_index']} at ({x}, {y}) is not an indexed point of the .ctf")
+        if k is None or xmap.phase_id[k] != phase:
+            fail(f"{path}: indexed pattern {r['pattern_index']} at ({x}, {y}) is not a point of phase {phase} in the .ctf")
         cosine = (np.trace(g @ matrices[k].T) - 1) / 2
         worst = max(worst, float(np.degrees(np.arccos(np.clip(cosine, -1, 1)))))
         checked += 1
-    n_indexed = int(np.count_nonzero(xmap.phase_id == 1))
+    n_indexed = int(np.count_nonzero(xmap.phase_id > 0))
     if n_indexed != len(indexed):
         fail(f"{path}: {n_indexed} indexed points in the .ctf, {len(indexed)} in {patterns}")
     if worst > 1e-3:
         fail(f"{path}: orientations differ from patterns.csv by up to {worst:.5f} deg")
     print(json.dumps({"file": path, "points": int(xmap.size), "indexed": n_indexed, "checked": checked,
-                      "max_difference_deg": worst, "phase": xmap.phases[1].name,
-                      "point_group": xmap.phases[1].point_group.name}))
+                      "max_difference_deg": worst, "phase": xmap.phases[first].name,
+                      "point_group": xmap.phases[first].point_group.name,
+                      "phases": {name: int(np.count_nonzero(xmap.phase_id == i)) for name, i in ids.items()}}))
 
 
 def cubic_rotations():

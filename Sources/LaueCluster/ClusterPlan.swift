@@ -49,7 +49,10 @@ public struct ClusterPlan: Codable, Sendable, Equatable {
         self.scan = ClusterPlan.absolute(scan)
         self.calibration = calibration.map(ClusterPlan.absolute)
         // A material file is named by its absolute path; a built-in name stays as it is.
-        self.material = FileManager.default.fileExists(atPath: material) ? ClusterPlan.absolute(material) : material
+        // (each of a comma-separated list of phases).
+        self.material = material.split(separator: ",", omittingEmptySubsequences: false).map { m in
+            FileManager.default.fileExists(atPath: String(m)) ? ClusterPlan.absolute(String(m)) : String(m)
+        }.joined(separator: ",")
         self.output = ClusterPlan.absolute(output)
         self.patternCount = patternCount
         self.shards = shards

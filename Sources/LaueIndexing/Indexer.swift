@@ -153,8 +153,9 @@ public final class Indexer {
     /// orientation that indexes the most spots (then the lowest deviation, then the earlier seed), and
     /// accepts it by the statistical test with the seeded limits (`seededMinimumIndexed`,
     /// `maximumSeededChance`, `maximumSeedRotation`, `maximumSeededMeanDeviation`). One grain; deterministic.
-    public func index(_ spots: [ObservedSpot], near seeds: [Mat3]) -> IndexingResult {
-        let pool = observations(spots)
+    /// Peaks in `excluding` (indices into `spots`: those another phase's grains explain) are left out.
+    public func index(_ spots: [ObservedSpot], near seeds: [Mat3], excluding: Set<Int> = []) -> IndexingResult {
+        let pool = excluding.isEmpty ? observations(spots) : observations(spots).filter { !excluding.contains($0.0) }
         func failure(_ reason: String) -> IndexingResult {
             IndexingResult(status: .unindexed, grains: [], reason: reason, peakCount: spots.count)
         }

@@ -21,7 +21,23 @@ public final class MultiPhaseIndexer {
         self.options = options
     }
 
+    /// Over indexers already built (one per material, names distinct; their own options apply to each
+    /// phase's search, `options` to the number of grains).
+    public init(indexers: [Indexer], options: IndexingOptions) throws {
+        guard !indexers.isEmpty else { throw LaueError(.invalidArgument, "no material to index with") }
+        guard Set(indexers.map(\.material.name)).count == indexers.count else {
+            throw LaueError(.invalidArgument, "a material is given twice")
+        }
+        self.indexers = indexers
+        self.options = options
+    }
+
     public var materials: [Material] { indexers.map(\.material) }
+
+    /// Grains looked for by default with `phases` materials: one with one material; with several, one
+    /// more than phases (a second grain of the substrate or the film: the real GaN/Si frames of BM32
+    /// hold Si and two GaN grains). `lauemap index` and `scan run` use it.
+    public static func defaultGrains(phases: Int) -> Int { phases > 1 ? phases + 1 : 1 }
 
     public func index(_ spots: [ObservedSpot]) -> IndexingResult {
         if indexers.count == 1 { return indexers[0].index(spots) }

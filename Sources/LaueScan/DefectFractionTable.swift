@@ -65,7 +65,9 @@ public struct DefectFractionTable: Sendable {
     }
 
     /// Reads the class column of each output folder's `patterns.csv`; the scan's name is the folder's.
-    public static func load(folders: [String]) throws -> DefectFractionTable {
+    /// With `phase`, only the rows indexed as that phase count (`phase` column of a run of several
+    /// materials; unindexed and failed rows belong to no phase).
+    public static func load(folders: [String], phase: String? = nil) throws -> DefectFractionTable {
         var columns: [Column] = []
         for f in folders {
             let path = (f as NSString).appendingPathComponent("patterns.csv")
@@ -73,15 +75,18 @@ public struct DefectFractionTable: Sendable {
                 throw LaueError(.missingData, file: f, "no patterns.csv: not a finished scan run (run or merge it first)")
             }
             var counts: [DefectClass: Int] = [:]
-            var classIndex: Int? = nil
+            var classIndex: Int? = nil, phaseIndex: Int? = nil
             try LineReader.forEachLine(path) { line, number in
                 let fields = CSVTable.fields(of: Substring(line))
                 if number == 0 {
                     classIndex = fields.firstIndex(of: "class")
+                    phaseIndex = fields.firstIndex(of: "phase")
                     guard classIndex != nil else { throw LaueError(.invalidFormat, file: path, "no class column") }
+                    if phase != nil, phaseIndex == nil { throw LaueError(.invalidFormat, file: path, "no phase column (a run before phases were recorded)") }
                     return
                 }
                 guard let ci = classIndex, ci < fields.count else { throw LaueError(.invalidFormat, file: path, item: "line \(number + 1)", "too few fields") }
+                if let phase, let pi = phaseIndex, pi >= fields.count || fields[pi] != phase { return }
                 counts[try DefectClass(label: fields[ci]), default: 0] += 1
             }
             columns.append(Column(name: (URL(fileURLWithPath: f).standardizedFileURL.lastPathComponent), counts: counts))

@@ -38,6 +38,7 @@ public enum LaueToolsImport {
                 r.orientation = LinearAlgebra.nearestRotation(ub)
                 r.indexedCount = Int(npeaks[k]); r.peakCount = Int(npeaks[k])
                 r.meanDeviation = pixdev[k].isFinite ? pixdev[k] : nil
+                r.phase = material.name
             } else {
                 r = PatternRecord(index: k, file: name, xUm: xs[k], yUm: ys[k], status: .unindexed, defectClass: .unindexed,
                                   reason: "not indexed in the LaueTools summary")
@@ -54,7 +55,7 @@ public enum LaueToolsImport {
                               "crc32": Checksum.crc32(try readTextFile(path))],
             "material": Provenance.material(material),
         ]
-        var written = try ScanOutputs.writeAll(patterns: patterns, peaks: peaks, folder: out, work: work, material: material,
+        var written = try ScanOutputs.writeAll(patterns: patterns, peaks: peaks, folder: out, work: work, materials: [material],
                                                title: (path as NSString).lastPathComponent, provenance: provenance)
         for (source, name) in [(peaks, "peaks.csv"), (patterns, "patterns.csv")] {
             let target = (out as NSString).appendingPathComponent(name)

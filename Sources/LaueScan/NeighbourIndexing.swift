@@ -91,8 +91,14 @@ enum NeighbourIndexing {
         let grid = ScanGrid(x: rows.map(\.xUm), y: rows.map(\.yUm))
         var occupants: [Int: [Int]] = [:]
         for (k, cell) in grid.cells.enumerated() { if let c = cell { occupants[c.row * grid.columns + c.column, default: []].append(k) } }
-        var orientation: [Mat3?] = rows.map { $0.status == .indexed ? $0.orientation : nil }
-        let candidates = rows.indices.filter { rows[$0].status == .unindexed && (rows[$0].peakCount ?? 0) >= minimumPeaks }
+        let material = settings.material
+        // Only grains of the scan's material lend orientations; points where only another phase (a
+        // substrate) was indexed are candidates like unindexed ones.
+        var orientation: [Mat3?] = rows.map { $0.isIndexed(as: material) ? $0.orientation : nil }
+        let candidates = rows.indices.filter {
+            (rows[$0].status == .unindexed || (rows[$0].status == .indexed && !rows[$0].isIndexed(as: material)))
+                && (rows[$0].peakCount ?? 0) >= minimumPeaks
+        }
 
         /// Indexed neighbours of point k, nearest first (then by pattern index), and their distinct
         /// orientations (only those farther than `outlierDegrees` from `unlike`, or within it of `like`,
@@ -125,14 +131,14 @@ enum NeighbourIndexing {
         var outcome = Outcome()
         // Odd ones out first, on the first pass's orientations.
         var outliers: [(Int, [Mat3])] = []
-        for k in rows.indices where rows[k].status == .indexed {
+        for k in rows.indices where rows[k].isIndexed(as: material) {
             guard let own = orientation[k] else { continue }
             let (lenders, unlike) = neighbourSeeds(k, unlike: own)
             let differing = lenders.filter { Misorientation.angle(orientation[$0]!, own, symmetry: symmetry) > options.outlierDegrees }.count
             if !unlike.isEmpty, differing >= options.minimumOutlierNeighbours, 2 * differing > lenders.count { outliers.append((k, unlike)) }
         }
         for (k, r) in process(outliers, source: .neighbour, rows: rows, manifest: manifest, processors: processors)
-        where r.record.status == .indexed && (r.record.indexedCount ?? 0) >= (rows[k].indexedCount ?? Int.max) {
+        where r.record.isIndexed(as: material) && (r.record.indexedCount ?? 0) >= (rows[k].indexedCount ?? Int.max) {
             outcome.results[k] = r
             outcome.replaced += 1
         }
@@ -141,7 +147,7 @@ enum NeighbourIndexing {
         var lent: [Int: [Int]] = [:]                   // candidate -> the neighbours it was last tried with
         while true {
             var jobs: [(Int, [Mat3])] = []
-            for k in candidates where outcome.results[k]?.record.status != .indexed {
+            for k in candidates where outcome.results[k]?.record.isIndexed(as: material) != true {
                 let (lenders, seeds) = neighbourSeeds(k)
                 guard !seeds.isEmpty, lent[k] != lenders else { continue }
                 lent[k] = lenders
@@ -149,8 +155,8 @@ enum NeighbourIndexing {
             }
             guard !jobs.isEmpty else { break }
             for (k, r) in process(jobs, source: .neighbour, rows: rows, manifest: manifest, processors: processors) {
-                record(r, for: k, source: .neighbour, rows: rows, into: &outcome)
-                if r.record.status == .indexed { orientation[k] = r.record.orientation }
+                record(r, for: k, source: .neighbour, rows: rows, material: material, into: &outcome)
+                if r.record.isIndexed(as: material) { orientation[k] = r.record.orientation }
             }
         }
         // Points that never had an indexed neighbour: the scan's orientation clusters.
@@ -159,8 +165,8 @@ enum NeighbourIndexing {
         if !clusters.isEmpty {
             let jobs = isolated.map { ($0, clusters) }
             for (k, r) in process(jobs, source: .cluster, rows: rows, manifest: manifest, processors: processors) {
-                record(r, for: k, source: .cluster, rows: rows, into: &outcome)
-                if r.record.status == .indexed { orientation[k] = r.record.orientation }
+                record(r, for: k, source: .cluster, rows: rows, material: material, into: &outcome)
+                if r.record.isIndexed(as: material) { orientation[k] = r.record.orientation }
             }
         }
         // Points indexed on another crystal than the particle (`particleShare`), which is now known
@@ -184,7 +190,7 @@ enum NeighbourIndexing {
                 }
                 guard !jobs.isEmpty else { break }
                 for (k, r) in process(jobs, source: .cluster, rows: rows, manifest: manifest, processors: processors)
-                where r.record.status == .indexed {
+                where r.record.isIndexed(as: material) {
                     var r = r
                     let before = outcome.results[k]?.record ?? rows[k]
                     let note = String(format: "another crystal also diffracts here (%d spots, %.1f deg from the particle)",
@@ -200,12 +206,15 @@ enum NeighbourIndexing {
         return outcome
     }
 
-    /// Keeps an attempt: an indexed point replaces its row; a failed attempt adds its reason to the
-    /// first pass's.
-    private static func record(_ r: PatternResult, for k: Int, source: IndexingSource, rows: [PatternRecord], into outcome: inout Outcome) {
+    /// Keeps an attempt: a point indexed as the scan's material replaces its row; a failed attempt adds
+    /// its reason to the first pass's (a point where only another phase is indexed keeps its row).
+    private static func record(_ r: PatternResult, for k: Int, source: IndexingSource, rows: [PatternRecord], material: Material,
+                               into outcome: inout Outcome) {
         var r = r
-        if r.record.status == .indexed {
+        if r.record.isIndexed(as: material) {
             outcome.indexed += 1
+        } else if r.record.status == .indexed || rows[k].status == .indexed {
+            return                                      // only another phase here: keep the first pass's row
         } else if r.record.status == .unindexed {
             let from = source == .cluster ? "from the scan's orientation clusters" : "from neighbouring orientations"
             r.record.reason = rows[k].reason + "; " + from + ": " + r.record.reason
@@ -249,7 +258,7 @@ enum NeighbourIndexing {
 
     /// Mean orientations of the most populated orientation clusters of the scratch-indexed points.
     static func clusterSeeds(rows: [PatternRecord], symmetry: [Mat3], material: Material, options: NeighbourIndexingOptions) -> [Mat3] {
-        let scratch = rows.compactMap { r in r.status == .indexed && r.indexedBy == .scratch ? r.orientation.map { (u: $0, index: r.index) } : nil }
+        let scratch = rows.compactMap { r in r.isIndexed(as: material) && r.indexedBy == .scratch ? r.orientation.map { (u: $0, index: r.index) } : nil }
         return clusters(scratch, symmetry: symmetry, options: options)
             .filter { $0.members.count >= options.minimumClusterSize }
             .prefix(options.clusterSeeds)
@@ -271,7 +280,7 @@ enum NeighbourIndexing {
             let others = indexed.filter { Misorientation.angle(orientation[$0]!, u, symmetry: symmetry) > options.outlierDegrees }
             let sample = hashOrder(others, rows: rows).prefix(options.particleSample)
             let found = process(sample.map { ($0, [u]) }, source: .cluster, rows: rows, manifest: manifest, processors: processors)
-                .filter { $0.1.record.status == .indexed }.count
+                .filter { $0.1.record.isIndexed(as: material) }.count
             let presence = Double(indexed.count - others.count) + (sample.isEmpty ? 0 : Double(found) / Double(sample.count) * Double(others.count))
             if best == nil || presence > best!.presence { best = (u, presence) }
         }
@@ -282,7 +291,7 @@ enum NeighbourIndexing {
         let members = indexed.filter { Misorientation.angle(orientation[$0]!, b.u, symmetry: symmetry) <= options.outlierDegrees }
         let check = Array(hashOrder(members, rows: rows).prefix(options.particleSample))
         let turned = process(check.map { ($0, [b.u]) }, source: .cluster, rows: rows, manifest: manifest, processors: processors)
-            .compactMap { $0.1.record.status == .indexed ? $0.1.record.orientation : nil }
+            .compactMap { $0.1.record.isIndexed(as: material) ? $0.1.record.orientation : nil }
             .filter { Misorientation.angle($0, b.u, symmetry: symmetry) > options.outlierDegrees }
         if 2 * turned.count > check.count,
            let top = clusters(turned.enumerated().map { (u: $0.element, index: $0.offset) }, symmetry: symmetry, options: options).first,
@@ -335,6 +344,12 @@ enum NeighbourIndexing {
             try out.close()
         }
     }
+}
+
+extension PatternRecord {
+    /// Whether the row's grain is of `material` (rows written before phases were recorded have none
+    /// and are of the run's material).
+    func isIndexed(as material: Material) -> Bool { status == .indexed && (phase.isEmpty || phase == material.name) }
 }
 
 /// A buffered text file writer.

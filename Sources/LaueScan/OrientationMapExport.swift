@@ -63,13 +63,22 @@ public enum OrientationMapExport {
     /// The .ctf of `records` on their raster: one line per cell (x fastest), phase 1 with the Euler
     /// angles where a pattern is indexed, phase 0 with error 3 (no solution) elsewhere.
     public static func ctf(records: [PatternRecord], material: Material, title: String, sampleTiltDegrees: Double = 0) -> String {
+        ctf(records: records, materials: [material], title: title, sampleTiltDegrees: sampleTiltDegrees)
+    }
+
+    /// The same with several phases: a row's phase number is its material's place in `materials` (from
+    /// 1; a row without a recorded phase is of the first), with that phase's lattice.
+    public static func ctf(records: [PatternRecord], materials: [Material], title: String, sampleTiltDegrees: Double = 0) -> String {
         let grid = ScanGrid(x: records.map(\.xUm), y: records.map(\.yUm))
         var byCell = [PatternRecord?](repeating: nil, count: grid.rows * grid.columns)
         for (r, c) in zip(records, grid.cells) { if let c { byCell[c.row * grid.columns + c.column] = r } }
         let step = grid.step
         let (sx, sy) = (step.x > 0 ? step.x : 1, step.y > 0 ? step.y : 1)
-        let l = material.lattice
-        let sg = material.spaceGroup.number
+        let phases = materials.map { m in
+            let l = m.lattice, sg = m.spaceGroup.number
+            return String(format: "%.4f;%.4f;%.4f\t%.4f;%.4f;%.4f", l.a, l.b, l.c, l.alpha, l.beta, l.gamma)
+                + "\t\(m.name)\t\(laueGroupCode(spaceGroup: sg))\t\(sg)"
+        }
         var out = """
             Channel Text File
             Prj\t\(title)
@@ -83,8 +92,8 @@ public enum OrientationMapExport {
             AcqE2\t0
             AcqE3\t0
             Euler angles refer to Sample Coordinate system (CS0)!\tMag\t0\tCoverage\t100\tDevice\t0\tKV\t0\tTiltAngle\t\(String(format: "%.2f", sampleTiltDegrees))\tTiltAxis\t0
-            Phases\t1
-            \(String(format: "%.4f;%.4f;%.4f\t%.4f;%.4f;%.4f", l.a, l.b, l.c, l.alpha, l.beta, l.gamma))\t\(material.name)\t\(laueGroupCode(spaceGroup: sg))\t\(sg)
+            Phases\t\(materials.count)
+            \(phases.joined(separator: "\n"))
             Phase\tX\tY\tBands\tError\tEuler1\tEuler2\tEuler3\tMAD\tBC\tBS
 
             """
@@ -92,9 +101,10 @@ public enum OrientationMapExport {
             for column in 0..<grid.columns {
                 let (x, y) = (String(format: "%.4f", Double(column) * sx), String(format: "%.4f", Double(row) * sy))
                 if let r = byCell[row * grid.columns + column], r.status == .indexed, let ub = r.orientation {
-                    let (a, b, c) = bungeAngles(sampleToCrystal(ub, lattice: l, sampleTiltDegrees: sampleTiltDegrees))
+                    let phase = materials.firstIndex { $0.name == r.phase } ?? 0
+                    let (a, b, c) = bungeAngles(sampleToCrystal(ub, lattice: materials[phase].lattice, sampleTiltDegrees: sampleTiltDegrees))
                     let quality = Int(((r.confidence ?? 0) * 255).rounded())
-                    out += "1\t\(x)\t\(y)\t\(r.indexedCount ?? 0)\t0\t" + String(format: "%.4f\t%.4f\t%.4f", a, b, c)
+                    out += "\(phase + 1)\t\(x)\t\(y)\t\(r.indexedCount ?? 0)\t0\t" + String(format: "%.4f\t%.4f\t%.4f", a, b, c)
                         + "\t0.0000\t\(quality)\t\(quality)\n"
                 } else {
                     out += "0\t\(x)\t\(y)\t0\t3\t0.0000\t0.0000\t0.0000\t0.0000\t0\t0\n"

@@ -8,7 +8,13 @@ import LaueDefects
 /// Everything the pipeline needs to turn one image into one row: calibration, material and the
 /// options of each stage.
 public struct ScanSettings: Sendable {
+    /// The scan's material: the phase its rows, classes and orientation maps are about (a particle).
     public var material: Material
+    /// Further phases indexed in every pattern (a substrate, a second phase, an inclusion), so that
+    /// their spots are explained by their own grains and never read as the scan's material. A row is
+    /// about the grain of `material` where one is found, else about the best grain of another phase
+    /// (`PatternRecord.phase`); the other grains are listed in `PatternRecord.otherGrains`.
+    public var otherPhases: [Material] = []
     public var calibration: DetectorCalibration
     public var peakOptions: PeakSearchOptions
     public var indexingOptions: IndexingOptions
@@ -27,6 +33,9 @@ public struct ScanSettings: Sendable {
         indexingOptions = ScanSettings.defaultIndexingOptions
         classifierOptions = ClassifierOptions()
     }
+
+    /// Every phase of the run, the scan's material first.
+    public var materials: [Material] { [material] + otherPhases }
 }
 
 /// One pattern's results: its row and its indexed spots.
@@ -40,14 +49,28 @@ public struct PatternResult: Sendable {
 public final class PatternProcessor {
     public let settings: ScanSettings
     let searcher: PeakSearcher
+    /// The indexer of the scan's material.
     let indexer: Indexer
-    let classifier: DefectClassifier
+    /// Every phase from scratch (nil with one material), and the other phases alone (seeded rows).
+    let phases: MultiPhaseIndexer?
+    let otherPhases: MultiPhaseIndexer?
+    /// One classifier per phase, by material name.
+    let classifiers: [String: DefectClassifier]
 
     public init(settings: ScanSettings) throws {
         self.settings = settings
         searcher = PeakSearcher(options: settings.peakOptions)
-        indexer = try Indexer(material: settings.material, calibration: settings.calibration, options: settings.indexingOptions)
-        classifier = DefectClassifier(predictor: indexer.predictor, options: settings.classifierOptions)
+        var options = settings.indexingOptions
+        if !settings.otherPhases.isEmpty {
+            options.maxGrains = max(options.maxGrains, MultiPhaseIndexer.defaultGrains(phases: settings.materials.count))
+        }
+        let indexers = try settings.materials.map { try Indexer(material: $0, calibration: settings.calibration, options: options) }
+        indexer = indexers[0]
+        phases = indexers.count > 1 ? try MultiPhaseIndexer(indexers: indexers, options: options) : nil
+        otherPhases = indexers.count > 1 ? try MultiPhaseIndexer(indexers: Array(indexers.dropFirst()), options: options) : nil
+        var classifiers: [String: DefectClassifier] = [:]
+        for i in indexers { classifiers[i.material.name] = DefectClassifier(predictor: i.predictor, options: settings.classifierOptions) }
+        self.classifiers = classifiers
     }
 
     /// Processes one pattern; never throws: an unreadable image is a `failed` row with the reason.
@@ -94,14 +117,17 @@ public final class PatternProcessor {
         record.depthTail = found.depthTail?.length
         record.depthTailAngle = found.depthTail?.angle
         let observed = found.peaks.map(ObservedSpot.init)
-        let result = seeds.map { indexer.index(observed, near: $0) } ?? indexer.index(observed)
-        guard result.status == .indexed, let grain = result.grains.first else {
+        let (grains, reason) = index(observed, seeds: seeds)
+        guard let chosen = grains.firstIndex(where: { $0.phase == settings.material.name }) ?? (grains.isEmpty ? nil : 0) else {
             record.status = .unindexed
             record.defectClass = .unindexed
-            record.reason = result.reason ?? "not indexed"
+            record.reason = reason ?? "not indexed"
             return PatternResult(record: record, spots: [])
         }
+        let grain = grains[chosen]
         record.status = .indexed
+        record.phase = grain.phase
+        record.otherGrains = grains.indices.filter { $0 != chosen }.map { "\(grains[$0].phase):\(grains[$0].indexedCount)" }.joined(separator: ";")
         record.indexedBy = seeds == nil ? .scratch : source
         record.indexedCount = grain.indexedCount
         record.meanDeviation = grain.meanDeviation
@@ -112,7 +138,7 @@ public final class PatternProcessor {
             record.strainSample = DeviatoricStrain.components(e.sample())
         }
         record.orientation = grain.orientation
-        let (a, _) = classifier.classify(found, grain: grain)
+        let (a, _) = (classifiers[grain.phase] ?? classifiers[settings.material.name]!).classify(found, grain: grain)
         record.defectClass = a.defectClass
         record.confidence = a.confidence
         record.streakExtent = a.streakExtent
@@ -142,6 +168,20 @@ public final class PatternProcessor {
                                     saturated: p.saturated, label: labels[s.peakIndex] ?? ""))
         }
         return PatternResult(record: record, spots: spots)
+    }
+
+    /// The grains of a pattern and, without any, why. From scratch: every phase (`MultiPhaseIndexer`).
+    /// From `seeds` (orientations of the scan's material): the other phases from scratch first, then
+    /// the scan's material from the seeds among the peaks they left.
+    func index(_ observed: [ObservedSpot], seeds: [Mat3]?) -> (grains: [Grain], reason: String?) {
+        guard let seeds else {
+            let r = phases?.index(observed) ?? indexer.index(observed)
+            return (r.grains, r.reason)
+        }
+        let others = otherPhases?.index(observed).grains ?? []
+        let used = Set(others.flatMap { $0.spots.map(\.peakIndex) })
+        let r = indexer.index(observed, near: seeds, excluding: used)
+        return (r.grains + others, r.grains.isEmpty ? r.reason : nil)
     }
 
     /// The point-spread sigma of the detector estimated over a scan: the lower quartile of the

@@ -63,6 +63,13 @@ public struct PatternRecord: Sendable, Equatable {
     /// Channels recorded with the scan (columns `channel_<name>` of a whole-scan patterns.csv, e.g.
     /// a BLISS fluorescence counter), by name; empty in part files and shards.
     public var channels: [String: Double] = [:]
+    /// The phase of the row's grain (the material it was indexed as; empty unless indexed). With
+    /// several materials (`ScanSettings.otherPhases`) the row is about the scan's first material where it
+    /// is found, else about the best grain of another phase.
+    public var phase: String = ""
+    /// The other grains found in the pattern, as `phase:spots` separated by `;` (a substrate under the
+    /// particle: "Si:91"), in the order they were found; empty when none.
+    public var otherGrains: String = ""
 
     public init(index: Int, file: String, xUm: Double, yUm: Double, status: Status, defectClass: DefectClass, reason: String = "") {
         self.index = index; self.file = file; self.xUm = xUm; self.yUm = yUm
@@ -77,7 +84,7 @@ public struct PatternRecord: Sendable, Equatable {
                                  "tilts_deg", "matching_rate", "psf_sigma_px", "pattern_index", "depth_tail", "depth_tail_px", "depth_tail_deg",
                                  "strain_xx", "strain_yy", "strain_zz", "strain_yz", "strain_xz", "strain_xy", "strain_equivalent",
                                  "indexed_by", "strain_sample_xx", "strain_sample_yy", "strain_sample_zz", "strain_sample_yz",
-                                 "strain_sample_xz", "strain_sample_xy"]
+                                 "strain_sample_xz", "strain_sample_xy", "phase", "other_grains"]
 
     /// Position of `pattern_index` among the columns.
     public static let patternIndexColumn = columns.firstIndex(of: "pattern_index") ?? columns.count - 1
@@ -99,6 +106,7 @@ public struct PatternRecord: Sendable, Equatable {
         f += (0..<6).map { strain.count == 6 ? String(format: "%.4e", strain[$0]) : "" }
         f += [strainEquivalent.map { String(format: "%.4e", $0) } ?? "", indexedBy?.rawValue ?? ""]
         f += (0..<6).map { strainSample.count == 6 ? String(format: "%.4e", strainSample[$0]) : "" }
+        f += [phase, otherGrains]
         return f
     }
 
@@ -138,6 +146,7 @@ public struct PatternRecord: Sendable, Equatable {
         let es = ["strain_sample_xx", "strain_sample_yy", "strain_sample_zz", "strain_sample_yz", "strain_sample_xz", "strain_sample_xy"].compactMap(d)
         if es.count == 6 { strainSample = es }
         indexedBy = IndexingSource(rawValue: s("indexed_by"))
+        phase = s("phase"); otherGrains = s("other_grains")
         for h in header where h.hasPrefix(ScanChannels.columnPrefix) {
             if let v = d(h) { channels[String(h.dropFirst(ScanChannels.columnPrefix.count))] = v }
         }

@@ -17,6 +17,7 @@ public enum Provenance {
             "scan": ["path": source.path, "layout": manifest.layout.rawValue, "options": source.options],
             "inputs": inputs(manifest),
             "material": material(settings.material),
+            "other_phases": settings.otherPhases.map(material),
             "calibration": reflect(settings.calibration),
             "settings": [
                 "peak_search": reflect(settings.peakOptions),

@@ -47,10 +47,11 @@ struct RunMetadata {
         beamSize = settings.classifierOptions.beamSize
     }
 
-    /// The settings of the run for `material` (the one it recorded by name): what `scan merge` needs to
-    /// finish merged shards exactly as one run would.
-    func settings(material: Material) -> ScanSettings {
-        var s = ScanSettings(material: material, calibration: calibration)
+    /// The settings of the run for `materials` (those it recorded by name, the scan's material first):
+    /// what `scan merge` needs to finish merged shards exactly as one run would.
+    func settings(materials: [Material]) -> ScanSettings {
+        var s = ScanSettings(material: materials[0], calibration: calibration)
+        s.otherPhases = Array(materials.dropFirst())
         s.indexingOptions = indexing
         if !scanGuided { s.neighbourIndexing = nil }
         s.classifierOptions.beamSize = beamSize

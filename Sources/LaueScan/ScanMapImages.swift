@@ -19,6 +19,10 @@ enum ScanMapImages {
         Colour(hex: 0x000000),   // failed
     ]
 
+    /// Colours of the phases in the phase map (the run's materials in order; Okabe-Ito, colour-blind safe).
+    static let phaseColours: [Colour] = [Colour(hex: 0x0072B2), Colour(hex: 0xE69F00), Colour(hex: 0x009E73), Colour(hex: 0xCC79A7),
+                                         Colour(hex: 0xD55E00), Colour(hex: 0x56B4E9), Colour(hex: 0xF0E442), Colour(hex: 0x000000)]
+
     /// The scalar maps drawn: map name, figure label, unit, lower end of the colour scale.
     static let scalarFigures: [(String, String, String, Double?)] = [
         ("streak_extent_deg", "streaking extent", "deg", 0),

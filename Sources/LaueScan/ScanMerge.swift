@@ -7,8 +7,11 @@ import LaueIO
 public enum ScanMerge {
     /// With scan-guided indexing (recorded in the shards' run.json), the merged rows get the second
     /// pass (`NeighbourIndexing`) over the whole scan, on `jobs` threads, reading the scan's images again.
-    public static func merge(_ folders: [String], into output: String, material: Material,
+    /// `material` and `otherPhases` are those the shards were run with (`ScanSettings`).
+    public static func merge(_ folders: [String], into output: String, material: Material, otherPhases: [Material] = [],
                              jobs: Int = ProcessInfo.processInfo.activeProcessorCount) throws -> [String] {
+        let materials = [material] + otherPhases
+        let names = materials.map(\.name).joined(separator: ",")
         guard !folders.isEmpty else { throw LaueError(.invalidArgument, "scan merge: no input folders") }
         var parts: [(RunMetadata, String)] = []
         for f in folders {
@@ -32,8 +35,8 @@ public enum ScanMerge {
                 throw LaueError(.invalidArgument, file: f, "was run with another \(what) than \(parts[0].1)")
             }
         }
-        guard material.name == first.material else {
-            throw LaueError(.invalidArgument, file: parts[0].1, "was run with material \(first.material), not \(material.name)")
+        guard names == first.material else {
+            throw LaueError(.invalidArgument, file: parts[0].1, "was run with material \(first.material), not \(names)")
         }
         // Coverage: contiguous, no gap, no overlap.
         var expected = 0
@@ -56,7 +59,7 @@ public enum ScanMerge {
                         indexColumn: PatternRecord.patternIndexColumn, every: true, to: patterns)
         try concatenate(parts.map { (($0.1 as NSString).appendingPathComponent("peaks.csv"), $0.0.range) }, header: PartFiles.peaksHeader,
                         indexColumn: SpotRecord.columns.firstIndex(of: "pattern_index")!, every: false, to: peaks)
-        let settings = first.settings(material: material)
+        let settings = first.settings(materials: materials)
         var (patternsSource, peaksSource) = (patterns, peaks)
         // The scan itself is needed by the second pass; without one, only for its recorded channels.
         let manifest = settings.neighbourIndexing != nil ? try ScanManifest.open(first.source) : try? ScanManifest.open(first.source)
@@ -78,7 +81,7 @@ public enum ScanMerge {
         merged.invocations = first.invocations + [["merged_shards": folders, "finished": Provenance.now()]]
         let finished = (work as NSString).appendingPathComponent("run.json.complete")
         try merged.write(finished)
-        let outputs = try ScanOutputs.writeAll(patterns: patternsSource, peaks: peaksSource, folder: output, work: work, material: material,
+        let outputs = try ScanOutputs.writeAll(patterns: patternsSource, peaks: peaksSource, folder: output, work: work, materials: materials,
                                                title: (first.scan as NSString).lastPathComponent, provenance: first.provenance)
         let finalPatterns = (output as NSString).appendingPathComponent("patterns.csv")
         let finalPeaks = (output as NSString).appendingPathComponent("peaks.csv")

@@ -33,7 +33,8 @@ public enum ScanOutputs {
     /// Writes `results.h5` and the map images of a whole scan into `work/final`, then moves them
     /// into `folder`. Files of an earlier, unfinished finalisation are removed first, and a failure
     /// (a full disk) leaves none of them in `folder`: a results.h5 or map in place is a whole one.
-    static func writeAll(patterns: String, peaks: String, folder: String, work: String, material: Material, title: String,
+    /// `materials`: the run's phases, the scan's material first.
+    static func writeAll(patterns: String, peaks: String, folder: String, work: String, materials: [Material], title: String,
                          provenance: [String: Any] = [:]) throws -> [String] {
         let fm = FileManager.default
         let stage = (work as NSString).appendingPathComponent("final")
@@ -43,11 +44,11 @@ public enum ScanOutputs {
         try? fm.removeItem(atPath: stage)
         do {
             try fm.createDirectory(atPath: stage, withIntermediateDirectories: true)
-            let written = try writeStaged(patterns: patterns, peaks: peaks, stage: stage, material: material, title: title, provenance: provenance)
-            try fm.createDirectory(atPath: path(folder, "maps"), withIntermediateDirectories: true)
+            let written = try writeStaged(patterns: patterns, peaks: peaks, stage: stage, materials: materials, title: title, provenance: provenance)
             var published: [String] = []
             for file in written {
                 let name = String(file.dropFirst(stage.count + 1))
+                try fm.createDirectory(atPath: (path(folder, name) as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
                 try fm.moveItemReplacing(file, path(folder, name))
                 published.append(path(folder, name))
             }
@@ -112,20 +113,31 @@ public enum ScanOutputs {
 
     /// Removes the results.h5 and map images a finalisation writes into `folder` (other files stay).
     static func removeFinalOutputs(in folder: String) {
-        for name in [resultsFileName, orientationsFileName, grainsFileName] + ScanMapImages.fileNames.map({ "maps/" + $0 }) {
+        for name in [resultsFileName, orientationsFileName, grainsFileName, "maps/" + phaseMapFileName, "maps/" + phaseMapsFolder]
+                + ScanMapImages.fileNames.map({ "maps/" + $0 }) {
             try? FileManager.default.removeItem(atPath: (folder as NSString).appendingPathComponent(name))
         }
     }
 
-    /// Writes results.h5 and maps/*.png into `stage`; returns their paths.
-    static func writeStaged(patterns: String, peaks: String, stage: String, material: Material, title: String,
+    /// The map of which phase each cell's row is about (runs of several phases), and the folder of the
+    /// other phases' maps (`maps/phases/<name>/`; in results.h5 `/maps/phases/<name>/`).
+    static let phaseMapFileName = "phase.png"
+    static let phaseMapsFolder = "phases"
+
+    /// Writes results.h5 and maps/*.png into `stage`; returns their paths. The maps are those of the
+    /// scan's material (`materials[0]`); with several phases, `/maps/phase` says which phase each cell's
+    /// row is about and every other phase found has the same maps of its own rows.
+    static func writeStaged(patterns: String, peaks: String, stage: String, materials: [Material], title: String,
                             provenance: [String: Any] = [:]) throws -> [String] {
+        let material = materials[0]
         var xs: [Double] = [], ys: [Double] = []
         try forEachPattern(patterns) { xs.append($0.xUm); ys.append($0.yUm) }
         let grid = ScanGrid(x: xs, y: ys)
         let count = xs.count
         xs = []; ys = []
-        var maps = ScanMaps(grid: grid)
+        var maps = ScanMaps(grid: grid, phase: material.name)
+        var phaseMaps = materials.dropFirst().map { ScanMaps(grid: grid, phase: $0.name) }
+        var phaseCodes = [Int](repeating: -1, count: grid.rows * grid.columns)
         var channels: [String: [Double]] = [:]        // recorded channels, as maps
         var channelColumns: [String: [Double]] = [:]  // and as columns of /patterns
         let h5 = (stage as NSString).appendingPathComponent(resultsFileName)
@@ -139,6 +151,8 @@ public enum ScanOutputs {
                 for (name, v) in r.channels { channelColumns[name, default: [Double](repeating: .nan, count: count)][k] = v }
                 if let cell = grid.cells[k] {
                     maps.add(r, cell: cell)
+                    for m in phaseMaps.indices { phaseMaps[m].add(r, cell: cell) }
+                    if r.status == .indexed { phaseCodes[cell.row * grid.columns + cell.column] = materials.firstIndex { $0.name == r.phase } ?? 0 }
                     for (name, v) in r.channels {
                         channels[name, default: [Double](repeating: .nan, count: grid.rows * grid.columns)][cell.row * grid.columns + cell.column] = v
                     }
@@ -147,8 +161,18 @@ public enum ScanOutputs {
             }
             try table.finish()
             maps.finish(material: material)
+            for m in phaseMaps.indices { phaseMaps[m].finish(material: materials[m + 1]) }
             try writePeaks(from: peaks, into: f)
             try writeMaps(maps, into: f)
+            if materials.count > 1 {
+                try f.write(phaseCodes.map(Int32.init), shape: [grid.rows, grid.columns], to: "/maps/phase")
+                try f.setAttribute("legend", materials.enumerated().map { "\($0.offset)=\($0.element.name)" }.joined(separator: ";") + ";-1=not indexed",
+                                   on: "/maps/phase")
+                try f.setAttribute("description", "the phase each cell's row is about (the scan's material where found)", on: "/maps/phase")
+                try f.setAttribute("axes", "y_um,x_um (rows, columns)", on: "/maps/phase")
+                try f.createGroup("/maps/" + phaseMapsFolder)
+                for m in phaseMaps { try writeMaps(m, into: f, group: "/maps/\(phaseMapsFolder)/\(m.phase!)") }
+            }
             for (name, values) in channelColumns.sorted(by: { $0.key < $1.key }) {
                 try f.write(values, to: "/patterns/" + ScanChannels.columnPrefix + name)
             }
@@ -166,37 +190,49 @@ public enum ScanOutputs {
                                    on: "/entry/provenance")
             }
         }
-        let pngs = try ScanMapImages.write(maps, folder: (stage as NSString).appendingPathComponent("maps"), title: title, material: material)
+        let mapsFolder = (stage as NSString).appendingPathComponent("maps")
+        var pngs = try ScanMapImages.write(maps, folder: mapsFolder, title: title, material: material)
+        if materials.count > 1 {
+            let figure = MapFigure(title: "\(title): phase", columns: grid.columns, rows: grid.rows, xs: grid.xs, ys: grid.ys)
+            let path = (mapsFolder as NSString).appendingPathComponent(phaseMapFileName)
+            try figure.categorical(phaseCodes, keys: materials.map(\.name), colours: ScanMapImages.phaseColours).write(to: path)
+            pngs.append(path)
+            for (m, phase) in zip(phaseMaps, materials.dropFirst()) {
+                let folder = ((mapsFolder as NSString).appendingPathComponent(phaseMapsFolder) as NSString).appendingPathComponent(phase.name)
+                pngs += try ScanMapImages.write(m, folder: folder, title: "\(title) (\(phase.name))", material: phase)
+            }
+        }
         let grainsTable = (stage as NSString).appendingPathComponent(grainsFileName)
         try AtomicFile.write(grainsCSV(maps, material: material), to: grainsTable)
         let ctf = (stage as NSString).appendingPathComponent(orientationsFileName)
-        try AtomicFile.write(OrientationMapExport.ctf(records: try readPatterns(patterns), material: material, title: title), to: ctf)
+        try AtomicFile.write(OrientationMapExport.ctf(records: try readPatterns(patterns), materials: materials, title: title), to: ctf)
         return [h5, ctf, grainsTable] + pngs
     }
 
-    static func writeMaps(_ maps: ScanMaps, into f: HDF5File) throws {
-        try f.createGroup("/maps")
-        try f.write(maps.grid.xs, to: "/maps/x_um"); try f.setAttribute("units", NeXus.Unit.micrometre, on: "/maps/x_um")
-        try f.write(maps.grid.ys, to: "/maps/y_um"); try f.setAttribute("units", NeXus.Unit.micrometre, on: "/maps/y_um")
+    /// Writes `maps` into `group` of `f` (`/maps`, or `/maps/phases/<name>` for another phase).
+    static func writeMaps(_ maps: ScanMaps, into f: HDF5File, group: String = "/maps") throws {
+        try f.createGroup(group)
+        try f.write(maps.grid.xs, to: group + "/x_um"); try f.setAttribute("units", NeXus.Unit.micrometre, on: group + "/x_um")
+        try f.write(maps.grid.ys, to: group + "/y_um"); try f.setAttribute("units", NeXus.Unit.micrometre, on: group + "/y_um")
         let shape = [maps.grid.rows, maps.grid.columns]
-        try f.write(maps.classCodes.map(Int32.init), shape: shape, to: "/maps/class")
+        try f.write(maps.classCodes.map(Int32.init), shape: shape, to: group + "/class")
         try f.setAttribute("legend", classCodes.enumerated().map { "\($0.offset)=\($0.element.rawValue)" }.joined(separator: ";") + ";-1=no pattern",
-                           on: "/maps/class")
+                           on: group + "/class")
         for (name, unit, values) in maps.scalarMaps {
             if integerMaps.contains(name) {
-                try f.write(values.map(integer), shape: shape, to: "/maps/" + name)
-                try f.setAttribute("description", "\(name) per cell; -1 where undefined", on: "/maps/" + name)
+                try f.write(values.map(integer), shape: shape, to: group + "/" + name)
+                try f.setAttribute("description", "\(name) per cell; -1 where undefined", on: group + "/" + name)
             } else {
-                try f.write(values, shape: shape, to: "/maps/" + name)
+                try f.write(values, shape: shape, to: group + "/" + name)
             }
-            if !unit.isEmpty { try f.setAttribute("units", unit, on: "/maps/" + name) }
+            if !unit.isEmpty { try f.setAttribute("units", unit, on: group + "/" + name) }
         }
-        try f.write(maps.ipf.map { $0.isFinite ? UInt8(max(0, min(255, ($0 * 255).rounded()))) : 0 }, shape: shape + [3], to: "/maps/ipf_rgb")
-        try f.setAttribute("description", "inverse pole figure colour of the lab z axis (docs/scan-pipeline.md); 0 where not indexed", on: "/maps/ipf_rgb")
-        for d in ["/maps/class", "/maps/ipf_rgb"] + maps.scalarMaps.map({ "/maps/" + $0.0 }) {
+        try f.write(maps.ipf.map { $0.isFinite ? UInt8(max(0, min(255, ($0 * 255).rounded()))) : 0 }, shape: shape + [3], to: group + "/ipf_rgb")
+        try f.setAttribute("description", "inverse pole figure colour of the lab z axis (docs/scan-pipeline.md); 0 where not indexed", on: group + "/ipf_rgb")
+        for d in [group + "/class", group + "/ipf_rgb"] + maps.scalarMaps.map({ group + "/" + $0.0 }) {
             try f.setAttribute("axes", "y_um,x_um (rows, columns)", on: d)
         }
-        if let mean = maps.meanOrientation { try f.write(mean.flat, shape: [3, 3], to: "/maps/mean_orientation_matrix") }
+        if let mean = maps.meanOrientation { try f.write(mean.flat, shape: [3, 3], to: group + "/mean_orientation_matrix") }
     }
 
     static func writePeaks(from path: String, into f: HDF5File) throws {
@@ -325,6 +361,9 @@ public struct ScanMaps: Sendable {
     public var grains: [OrientationAnalytics.Grain] = []
     /// Orientation (UB) per cell, for the mean, the misorientation and the IPF colours.
     var orientations: [Mat3?]
+    /// The phase whose rows fill the maps (nil: every row): a row indexed as another phase leaves its
+    /// cell empty; unindexed and failed rows are shown in every phase's class map.
+    public var phase: String?
 
     static let scalarNames: [(String, String)] = [("streak_extent_deg", NeXus.Unit.degree), ("mean_deviation_px", "pixel"),
         ("misorientation_deg", NeXus.Unit.degree), ("confidence", ""), ("spread_deg", NeXus.Unit.degree), ("tilt_deg", NeXus.Unit.degree),
@@ -336,8 +375,9 @@ public struct ScanMaps: Sendable {
     static let strainComponents = ["xx", "yy", "zz", "yz", "xz", "xy"]
 
     /// Empty maps on `grid`; fill with `add`, then `finish`.
-    public init(grid: ScanGrid) {
+    public init(grid: ScanGrid, phase: String? = nil) {
         self.grid = grid
+        self.phase = phase
         let n = grid.rows * grid.columns
         classCodes = [Int](repeating: -1, count: n)
         scalarMaps = ScanMaps.scalarNames.map { ($0.0, $0.1, [Double](repeating: .nan, count: n)) }
@@ -354,6 +394,7 @@ public struct ScanMaps: Sendable {
     }
 
     public mutating func add(_ r: PatternRecord, cell c: (column: Int, row: Int)) {
+        if let phase, r.status == .indexed, !r.phase.isEmpty, r.phase != phase { return }
         let i = c.row * grid.columns + c.column
         classCodes[i] = ScanOutputs.classCodes.firstIndex(of: r.defectClass) ?? -1
         let v: [Double?] = [r.streakExtent, r.meanDeviation, nil, r.confidence, r.spread, r.tilt, r.gndDensity,

@@ -134,7 +134,7 @@ public final class ScanRunner {
 
         // Previous run in the folder?
         var metadata = RunMetadata(source: source, patternCount: total, shard: options.shard, range: range,
-                                   material: settings.material.name, calibration: settings.calibration,
+                                   material: settings.materials.map(\.name).joined(separator: ","), calibration: settings.calibration,
                                    pointSpreadSigma: nil, complete: false)
         metadata.record(settings)
         if let previous = try RunMetadata.read(runFile) {
@@ -247,7 +247,7 @@ public final class ScanRunner {
             try metadata.write(finished)
             if options.writeMapsAndHDF5 && range == 0..<total {
                 outputs += try ScanOutputs.writeAll(patterns: patternsSource, peaks: peaksSource, folder: output, work: workFolder,
-                                                    material: settings.material, title: (scanPath as NSString).lastPathComponent,
+                                                    materials: settings.materials, title: (scanPath as NSString).lastPathComponent,
                                                     provenance: metadata.provenance)
             }
             try fm.moveItemReplacing(peaksSource, peaksFile)

@@ -22,8 +22,9 @@ struct IndexCommand: ParsableCommand {
                                discussion: "With several phases (e.g. GaN,Si for a film on its substrate), each grain is the best of any phase among the spots left, and reports its phase."))
     var material: String
 
-    @Option(help: "Grains to look for (of any phase).")
-    var grains: Int = 1
+    @Option(help: ArgumentHelp("Grains to look for (of any phase); default 1, with several materials one more than materials (as scan run).",
+                               discussion: "scan run looks for as many grains with several materials and reports the first material's."))
+    var grains: Int?
 
     @Option(help: "Write the result as a LaueTools .fit file.")
     var fitOut: String?
@@ -43,6 +44,7 @@ struct IndexCommand: ParsableCommand {
             let calibration = try LaueToolsCalibration.read(path: calib, frameSize: (img.width, img.height))
             let peaks = PeakSearcher().search(img).peaks
             var options = try indexing.options()
+            let grains = self.grains ?? MultiPhaseIndexer.defaultGrains(phases: materials.count)
             guard (1...100).contains(grains) else { throw LaueError(.invalidArgument, "--grains must be 1...100, not \(grains)") }
             options.maxGrains = grains
             let result = try MultiPhaseIndexer(materials: materials, calibration: calibration, options: options).index(peaks.map(ObservedSpot.init))

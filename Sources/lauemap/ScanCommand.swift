@@ -63,7 +63,9 @@ struct ScanRunCommand: ParsableCommand {
             if let maxFailed, maxFailed < 0 { throw LaueError(.invalidArgument, "--max-failed must be at least 0, not \(maxFailed)") }
             let (_, calibPath) = try input.open()
             let calibration = try LaueToolsCalibration.read(path: calibPath)
-            var settings = ScanSettings(material: try Material.load(input.material), calibration: calibration)
+            let materials = try loadMaterials(input.material)
+            var settings = ScanSettings(material: materials[0], calibration: calibration)
+            settings.otherPhases = Array(materials.dropFirst())
             settings.classifierOptions.beamSize = beamSize
             settings.indexingOptions = try input.indexing(settings.indexingOptions)
             if input.scratchOnly { settings.neighbourIndexing = nil }
@@ -115,7 +117,8 @@ struct ScanInput: ParsableArguments {
     @Option(help: "Detector calibration (.det); default: calib.det in the scan folder.")
     var calib: String?
 
-    @Option(help: "Material: built-in name or JSON material file.")
+    @Option(help: ArgumentHelp("Material: built-in name or JSON material file; several, comma-separated, for several phases.",
+                               discussion: "The first is the scan's material: rows, classes and maps are about its grain where it is found. The others (a substrate, a second phase) are indexed in every pattern so that their spots are explained by their own grains; their maps are in maps/phases/ and /maps/phases/ of results.h5."))
     var material: String
 
     @OptionGroup(title: "Indexing") var indexingArguments: IndexingArguments
@@ -226,7 +229,7 @@ struct ScanExportCommand: ParsableCommand {
     @Argument(help: "Output folder of scan run (with patterns.csv).")
     var output: String
 
-    @Option(help: "Material of the run: built-in name or JSON material file.")
+    @Option(help: "Material(s) of the run, as given to scan run: built-in names or JSON material files, comma-separated.")
     var material: String
 
     @Option(help: "The .ctf to write (default: OUT/orientations_tilt<DEG>.ctf).")
@@ -239,17 +242,18 @@ struct ScanExportCommand: ParsableCommand {
         try reportingErrors {
             guard sampleTilt.isFinite, abs(sampleTilt) <= 90 else { throw LaueError(.invalidArgument, "--sample-tilt must be within ±90 degrees") }
             let records = try ScanOutputs.readPatterns((output as NSString).appendingPathComponent("patterns.csv"))
-            let mat = try Material.load(material)
+            let materials = try loadMaterials(material)
+            let names = materials.map(\.name).joined(separator: ",")
             // The run records its material: a .ctf must not put another phase's lattice over its orientations.
             let runFile = (output as NSString).appendingPathComponent("run.json")
             if let data = FileManager.default.contents(atPath: runFile), let run = try? JSONSerialization.jsonObject(with: data) as? [String: Any] {
                 let recorded = run["material"] as? String ?? ((run["provenance"] as? [String: Any])?["material"] as? [String: Any])?["name"] as? String
-                if let recorded, recorded != mat.name {
+                if let recorded, recorded != names {
                     throw LaueError(.invalidArgument, file: runFile, item: "material", "the run used \(recorded), not --material \(material)")
                 }
             }
             let path = ctf ?? (output as NSString).appendingPathComponent(String(format: "orientations_tilt%g.ctf", sampleTilt))
-            let text = OrientationMapExport.ctf(records: records, material: mat,
+            let text = OrientationMapExport.ctf(records: records, materials: materials,
                                                 title: (output as NSString).lastPathComponent, sampleTiltDegrees: sampleTilt)
             try AtomicFile.write(text, to: path)
             emit("wrote \(path) (\(records.filter { $0.status == .indexed }.count) indexed of \(records.count) patterns)")
@@ -270,12 +274,13 @@ struct ScanMergeCommand: ParsableCommand {
     @Option(help: "Merged output folder.")
     var out: String
 
-    @Option(help: "Material (for the orientation maps): built-in name or JSON material file.")
+    @Option(help: "Material(s) of the shards, as given to scan run: built-in names or JSON material files, comma-separated.")
     var material: String
 
     func run() throws {
         try reportingErrors {
-            let outputs = try ScanMerge.merge(folders, into: out, material: try Material.load(material))
+            let materials = try loadMaterials(material)
+            let outputs = try ScanMerge.merge(folders, into: out, material: materials[0], otherPhases: Array(materials.dropFirst()))
             emit("merged \(folders.count) shards into \(out): " + outputs.map { ($0 as NSString).lastPathComponent }.joined(separator: ", "))
         }
     }
@@ -302,7 +307,7 @@ struct ScanEvaluateCommand: ParsableCommand {
             var symmetry: [Mat3]? = nil
             let run = FileManager.default.contents(atPath: (output as NSString).appendingPathComponent("run.json"))
                 .flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }
-            if let name = run?["material"] as? String, let m = try? Material.load(name) { symmetry = m.symmetryRotations }
+            if let names = run?["material"] as? String, let m = try? loadMaterials(names).first { symmetry = m.symmetryRotations }
             if truthPath == nil, let j = run, let scan = j["scan"] as? String {
                 var isDir: ObjCBool = false
                 _ = FileManager.default.fileExists(atPath: scan, isDirectory: &isDir)

@@ -22,13 +22,17 @@ struct TableCommand: ParsableCommand {
     @Option(help: "Columns: scan (one per scan plus overall) or all (overall only).")
     var by: String = "scan"
 
+    @Option(help: ArgumentHelp("Count only the patterns indexed as this phase (runs of several materials).",
+                               discussion: "Unindexed and failed patterns belong to no phase and are then left out."))
+    var phase: String?
+
     func run() throws {
         try reportingErrors {
             guard let f = DefectFractionTable.Format(rawValue: format.lowercased()) else {
                 throw LaueError(.invalidArgument, "--format must be csv, md or latex, not \"\(format)\"")
             }
             guard ["scan", "all"].contains(by) else { throw LaueError(.invalidArgument, "--by must be scan or all, not \"\(by)\"") }
-            let table = try DefectFractionTable.load(folders: folders)
+            let table = try DefectFractionTable.load(folders: folders, phase: phase)
             emit(table.render(f, perScan: by == "scan"))
         }
     }
