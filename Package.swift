@@ -20,6 +20,8 @@ let package = Package(
         .library(name: "LaueXANES", targets: ["LaueXANES"]),
         .library(name: "LaueCorrelation", targets: ["LaueCorrelation"]),
         .executable(name: "lauemap", targets: ["lauemap"]),
+        // The C interface (liblauemapc.so) under the Python package (python/, docs/python.md).
+        .library(name: "lauemapc", type: .dynamic, targets: ["LaueMapC"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -42,6 +44,8 @@ let package = Package(
         .target(name: "LaueCluster", dependencies: ["LaueCore", "LaueIO", "LaueScan"]),
         .target(name: "LaueXANES", dependencies: ["LaueCore", "LaueIO", "LaueRendering"]),
         .target(name: "LaueCorrelation", dependencies: ["LaueCore", "LaueIO", "LaueXANES", "LaueScan", "LaueRendering", "CGSL"]),
+        .target(name: "LaueMapC", dependencies: ["LaueCore", "LaueIO", "LauePeaks", "LaueIndexing", "LaueDefects", "LaueScan",
+                                                 "LaueSimulation", "LaueXANES"], exclude: ["lauemap.h"]),
         .executableTarget(
             name: "lauemap",
             dependencies: [

@@ -106,19 +106,24 @@ public struct DefectClassifier: Sendable {
 
     /// Classifies a pattern from its peak search and indexed grain, the way the scan pipeline does: the
     /// grain's sub-orientations first (`SubgrainSearch`), then the reflections read with their families.
-    public func classify(_ found: PeakSearchResult, grain: Grain,
-                         subgrainOptions: SubgrainOptions = SubgrainOptions()) -> (DefectAssessment, SubgrainAnalysis) {
+    /// `detectorPointSpread` (px) takes the place of `options.pointSpreadSigma` when given.
+    public func classify(_ found: PeakSearchResult, grain: Grain, subgrainOptions: SubgrainOptions = SubgrainOptions(),
+                         detectorPointSpread: Double? = nil) -> (DefectAssessment, SubgrainAnalysis) {
         let subgrains = SubgrainSearch.find(grain: grain, peaks: found.peaks, predictor: predictor, options: subgrainOptions)
-        return (classify(peaks: found.peaks, grain: grain, psfSigma: found.psfSigma, subgrains: subgrains), subgrains)
+        return (classify(peaks: found.peaks, grain: grain, psfSigma: found.psfSigma, subgrains: subgrains,
+                         detectorPointSpread: detectorPointSpread), subgrains)
     }
 
     /// Classifies the pattern whose peaks are `peaks` (from the peak search) and whose grain is `grain`.
     /// `psfSigma` is the point-spread sigma of the frame in pixels (the peak search's estimate);
-    /// `subgrains` the grain's sub-orientations and reflection families (`SubgrainSearch`).
-    public func classify(peaks: [Peak], grain: Grain, psfSigma: Double, subgrains: SubgrainAnalysis = SubgrainAnalysis()) -> DefectAssessment {
+    /// `subgrains` the grain's sub-orientations and reflection families (`SubgrainSearch`);
+    /// `detectorPointSpread` the detector's known point spread (px), else `options.pointSpreadSigma`.
+    public func classify(peaks: [Peak], grain: Grain, psfSigma: Double, subgrains: SubgrainAnalysis = SubgrainAnalysis(),
+                         detectorPointSpread: Double? = nil) -> DefectAssessment {
+        let known = detectorPointSpread ?? options.pointSpreadSigma
         var spots = SpotEvidence.gather(peaks: peaks, grain: grain, predictor: predictor, limit: options.maximumSpots,
                                         families: subgrains.families, incomplete: subgrains.incomplete,
-                                        psfSigma: options.pointSpreadSigma ?? psfSigma)
+                                        psfSigma: known ?? psfSigma)
         guard spots.count >= options.minimumSpots else {
             return DefectAssessment(defectClass: .unclassified, confidence: 0,
                                     reason: "only \(spots.count) usable indexed spots (need \(options.minimumSpots))")
@@ -126,7 +131,7 @@ public struct DefectClassifier: Sendable {
         let rotation = LinearAlgebra.nearestRotation(grain.orientation)
         var result = DefectAssessment(defectClass: .unclassified, confidence: 0)
         result.streakExtent = streakExtent(spots)
-        let fixedVariance = options.pointSpreadSigma.map { $0 * $0 }
+        let fixedVariance = known.map { $0 * $0 }
         guard let tensor = OrientationSpread.fit(spots, psfVariance: fixedVariance)
                 ?? OrientationSpread.fit(spots, psfVariance: psfSigma * psfSigma) else {
             result.reason = "orientation-spread fit failed"

@@ -107,9 +107,17 @@ public final class PatternProcessor {
         return process(image: image, record: record, seeds: seeds, source: source)
     }
 
-    /// Processes an image already in memory (from scratch, or from `seeds` as above).
+    /// The row `scan run` writes for a scan of this one frame (`lauemap.classify` in Python): unless the
+    /// settings fix the detector's point spread, it is the frame's own estimate, as
+    /// `estimatePointSpread` gives for a one-frame scan.
+    public func processAlone(image: LaueImage, record: PatternRecord) -> PatternResult {
+        process(image: image, record: record, pointSpreadFromFrame: settings.classifierOptions.pointSpreadSigma == nil)
+    }
+
+    /// Processes an image already in memory (from scratch, or from `seeds` as above). With
+    /// `pointSpreadFromFrame`, the frame's own point-spread estimate is the detector's (`pointSpread(of:)`).
     public func process(image: LaueImage, record base: PatternRecord, seeds: [Mat3]? = nil,
-                        source: IndexingSource = .neighbour) -> PatternResult {
+                        source: IndexingSource = .neighbour, pointSpreadFromFrame: Bool = false) -> PatternResult {
         var record = base
         let found = searcher.search(image)
         record.peakCount = found.peaks.count
@@ -138,7 +146,8 @@ public final class PatternProcessor {
             record.strainSample = DeviatoricStrain.components(e.sample())
         }
         record.orientation = grain.orientation
-        let (a, _) = (classifiers[grain.phase] ?? classifiers[settings.material.name]!).classify(found, grain: grain)
+        let (a, _) = (classifiers[grain.phase] ?? classifiers[settings.material.name]!)
+            .classify(found, grain: grain, detectorPointSpread: pointSpreadFromFrame ? PatternProcessor.pointSpread(of: found) : nil)
         record.defectClass = a.defectClass
         record.confidence = a.confidence
         record.streakExtent = a.streakExtent
@@ -198,13 +207,21 @@ public final class PatternProcessor {
             guard let image = try? read(p), image.width == settings.calibration.width, image.height == settings.calibration.height,
                   image.pixels.contains(where: \.isFinite) else { continue }
             visits += 1
-            let r = searcher.search(image)
-            if r.psfEstimated && r.peaks.count >= 8 { values.append(r.psfSigma) }
+            if let sigma = PatternProcessor.pointSpread(of: searcher.search(image)) { values.append(sigma) }
         }
         guard !values.isEmpty else { return nil }
         values.sort()
         return values[(values.count - 1) / 4]
     }
+
+    /// A frame's estimate of the detector's point spread: its search's sigma when estimated from at least
+    /// `pointSpreadMinimumPeaks` peaks, else nil.
+    static func pointSpread(of found: PeakSearchResult) -> Double? {
+        found.psfEstimated && found.peaks.count >= pointSpreadMinimumPeaks ? found.psfSigma : nil
+    }
+
+    /// Peaks a frame needs for its point-spread estimate to count (`estimatePointSpread`).
+    public static let pointSpreadMinimumPeaks = 8
 
     /// Sort key of a frame in the scan's fixed visiting order (PSF estimate, particle samples): the
     /// FNV-1a hash of its label, then its index. Independent of the scan order and of other rows.

@@ -1,5 +1,6 @@
 import Foundation
 import LaueCore
+import LaueIO
 
 /// Spectrum of the white beam, relative photons per unit energy.
 public enum SourceSpectrum: Sendable, Equatable {
@@ -85,6 +86,13 @@ public struct SimulatedDetector: Sendable {
     /// - `als`: an ALS 12.3.2-like Pilatus 1M (981 x 1043, 0.172 mm, 150 mm) with module gaps;
     /// - `medium`: 1024 x 1024, 0.2 mm, 150 mm (benchmarks, demo scans);
     /// - `small`: 512 x 512, 0.3 mm, 110 mm (fast tests).
+    /// A detector from a LaueTools calibration file (.det): its geometry, a 2 px Gaussian point spread
+    /// and the default detector effects (`lauemap simulate --calib`, Python's `lauemap.simulate`).
+    public static func fromCalibration(path: String) throws -> SimulatedDetector {
+        SimulatedDetector(name: (path as NSString).lastPathComponent, calibration: try LaueToolsCalibration.read(path: path),
+                          pointSpread: .gaussian(fwhm: 2))
+    }
+
     public static func builtin(_ name: String) throws -> SimulatedDetector {
         switch name.lowercased() {
         case "marccd":

@@ -40,6 +40,15 @@ public struct NormalizedSpectrum: Sendable {
     public var halfHeightEnergy: Double? { EdgeMetrics.crossing(energy, norm, level: 0.5) }
     /// Energy of the largest norm in [e0, e0 + window] (a grid point).
     public func whiteLineEnergy(window: Double = 30) -> Double? { EdgeMetrics.whiteLine(energy, norm, from: e0, window: window) }
+
+    /// The JSON object of `lauemap xanes normalize --json` and Python's `lauemap.xanes.normalize`, with
+    /// Larch's names (docs/xanes.md).
+    public func json() -> [String: Any] {
+        ["e0": e0, "edge_step": edgeStep, "pre1": pre1, "pre2": pre2, "norm1": norm1, "norm2": norm2, "nnorm": nnorm, "npre": npre,
+         "pre_offset": preOffset, "pre_slope": preSlope, "norm_coefs": normCoefficients,
+         "half_height_e": halfHeightEnergy ?? NSNull(), "white_line_e": whiteLineEnergy() ?? NSNull(),
+         "energy": energy, "norm": norm, "flat": flat, "pre_edge": preEdge, "post_edge": postEdge]
+    }
 }
 
 /// Larch's XANES normalisation (`larch.xafs.pre_edge`, `find_e0`), ported step for step, quirks

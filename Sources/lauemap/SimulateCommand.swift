@@ -32,8 +32,7 @@ struct DetectorOptions: ParsableArguments {
     func resolve(defaultName: String) throws -> SimulatedDetector {
         var det: SimulatedDetector
         if let calib {
-            let c = try LaueToolsCalibration.read(path: calib)
-            det = SimulatedDetector(name: (calib as NSString).lastPathComponent, calibration: c, pointSpread: .gaussian(fwhm: 2))
+            det = try SimulatedDetector.fromCalibration(path: calib)
         } else {
             det = try SimulatedDetector.builtin(detector ?? defaultName)
         }
@@ -135,63 +134,33 @@ struct SimulatePattern: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let mat = try Material.load(material)
-            var det = try detectorOptions.resolve(defaultName: "aps")
-            if !noise { det.effects = .ideal }
-            let band = try parseEnergyBand(energy)
-            let u: Mat3
+            let det = try detectorOptions.resolve(defaultName: "aps")
+            var request = PatternRequest()
             if let matrix {
-                let v = try parseNumbers(matrix, option: "--matrix")
-                guard v.count == 9 else { throw LaueError(.invalidArgument, "--matrix needs nine numbers") }
-                u = Mat3(v)
-            } else if randomOrientation {
-                var g = SeededGenerator(seed: seed)
-                u = Quaternion.random(using: &g).matrix
-            } else {
+                request.matrix = try parseNumbers(matrix, option: "--matrix")
+                guard request.matrix!.count == 9 else { throw LaueError(.invalidArgument, "--matrix needs nine numbers") }
+            } else if !randomOrientation {
                 throw LaueError(.invalidArgument, "give --matrix or --random-orientation")
             }
-            let model = try defectModel(mat)
-            try model.validate()
-            let sim = try PatternSimulator(material: mat, detector: det, energyRange: band)
-            let truth = PatternTruth(defect: model, orientation: u)
-            let image = sim.simulate(truth, seed: seed)
+            request.defect = defect
+            request.axis = try axis.map { try parseNumbers($0, option: "--axis") }
+            request.spread = spread
+            request.tilt = try parseNumbers(tilt, option: "--tilt")
+            request.orientations = orientations
+            request.weight = weight
+            request.profile = profile
+            let band = try parseEnergyBand(energy)
+            request.energy = [band.lowerBound, band.upperBound]
+            request.noise = noise
+            request.seed = seed
+            let (image, truth, spots) = try request.simulate(material: mat, detector: det)
             if out.hasSuffix(".h5") || out.hasSuffix(".hdf5") {
                 try HDF5ImageWriter.write([image], to: out, detectorFields: ["distance": det.calibration.distance])
             } else {
                 try TIFFWriter.write(image, to: out)
             }
             let ax = truth.axisLab.map { String(format: "(%.4f, %.4f, %.4f)", $0.x, $0.y, $0.z) } ?? "-"
-            emit("wrote \(out): \(image.width)x\(image.height), class \(truth.defectClass.rawValue), axis (lab) \(ax), "
-                 + "\(sim.predictor.spots(orientation: u).count) spots")
-        }
-    }
-
-    func defectModel(_ mat: Material) throws -> DefectModel {
-        let cls = try DefectClass(label: defect)
-        let axisVector: Vec3
-        if let axis {
-            let v = try parseNumbers(axis, option: "--axis")
-            let uvw: Vec3
-            switch v.count {
-            case 3: uvw = Vec3(v)
-            case 4: uvw = Lattice.threeIndexDirection(v[0], v[1], v[2], v[3])
-            default: throw LaueError(.invalidArgument, "--axis needs 3 (or 4) numbers")
-            }
-            axisVector = mat.lattice.cartesian(direction: uvw).normalized
-        } else {
-            axisVector = ScanPlanner.defaultAxes(for: mat)[0]
-        }
-        let tilts = try parseNumbers(tilt, option: "--tilt")
-        guard let prof = SpreadProfile(rawValue: profile) else { throw LaueError(.invalidArgument, "--profile: uniform or gaussian") }
-        switch cls {
-        case .noDefect: return .noDefect
-        case .gnd: return .gnd(axis: axisVector, spread: spread, profile: prof)
-        case .tiltBoundary: return .tiltBoundary(axis: axisVector, tilt: tilts[0], weight: weight)
-        case .tiltBoundaryGND: return .tiltBoundaryGND(axis: axisVector, tilt: tilts[0], spread: spread, weight: weight)
-        case .stackingTiltBoundaries:
-            let steps = tilts.count > 1 ? tilts : [Double](repeating: tilts[0], count: max(2, orientations - 1))
-            return .stackingTiltBoundaries(axis: axisVector, tilts: steps, weights: [Double](repeating: 1, count: steps.count + 1))
-        case .randomDislocations: return .randomDislocations(spread: spread)
-        default: throw LaueError(.invalidArgument, "\(cls.rawValue) is not a simulated defect")
+            emit("wrote \(out): \(image.width)x\(image.height), class \(truth.defectClass.rawValue), axis (lab) \(ax), \(spots) spots")
         }
     }
 }

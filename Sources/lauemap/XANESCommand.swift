@@ -42,7 +42,7 @@ struct XANESNormalizeCommand: ParsableCommand {
     @Option(help: "Degree of the post-edge polynomial (0-5).")
     var nnorm: Int?
 
-    @Flag(help: "JSON output with Larch's names (e0, edge_step, pre1, pre2, norm1, norm2, nnorm, half_height_e, white_line_e, energy, norm, flat).")
+    @Flag(help: "JSON output with Larch's names (e0, edge_step, pre1, pre2, norm1, norm2, nnorm, half_height_e, white_line_e, energy, norm, flat, pre_edge, post_edge).")
     var json = false
 
     func run() throws {
@@ -51,12 +51,8 @@ struct XANESNormalizeCommand: ParsableCommand {
             let r = try EdgeNormalization.normalize(s, PreEdgeRanges(e0: e0, pre1: pre1, pre2: pre2, norm1: norm1, norm2: norm2, nnorm: nnorm))
             let half = r.halfHeightEnergy, white = r.whiteLineEnergy()
             if json {
-                let object: [String: Any] = [
-                    "file": spectrum, "e0": r.e0, "edge_step": r.edgeStep, "pre1": r.pre1, "pre2": r.pre2, "norm1": r.norm1,
-                    "norm2": r.norm2, "nnorm": r.nnorm, "npre": r.npre, "pre_offset": r.preOffset, "pre_slope": r.preSlope,
-                    "norm_coefs": r.normCoefficients, "half_height_e": half ?? NSNull(), "white_line_e": white ?? NSNull(),
-                    "energy": r.energy, "norm": r.norm, "flat": r.flat,
-                ]
+                var object = r.json()
+                object["file"] = spectrum
                 let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
                 emit(String(decoding: data, as: UTF8.self))
             } else {

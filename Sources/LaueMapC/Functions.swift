@@ -1,0 +1,246 @@
+import Foundation
+import LaueCore
+import LaueIO
+import LauePeaks
+import LaueIndexing
+import LaueDefects
+import LaueScan
+import LaueSimulation
+import LaueXANES
+
+// The C interface of LaueMap (`liblauemapc.so`, declared in include/lauemap.h, documented in
+// docs/python.md): plain C types, buffers the caller owns or frees with `lauemap_free`, errors as a
+// status code plus a JSON message in the caller's buffer, never a trap. Every function is thread-safe:
+// each call builds or borrows (from a pool) its own objects.
+
+nonisolated(unsafe) private let versionText = strdup(LaueMapInfo.version)!   // written once, read only
+
+/// LaueMap's version (a static string; do not free).
+@_cdecl("lauemap_version")
+public func lauemap_version() -> UnsafePointer<CChar> { UnsafePointer(versionText) }
+
+/// Frees a buffer or string a LaueMap function returned. NULL is ignored.
+@_cdecl("lauemap_free")
+public func lauemap_free(_ pointer: UnsafeMutableRawPointer?) { free(pointer) }
+
+/// Reads a frame (TIFF, MarCCD, HDF5): a malloc'ed row-major float32 buffer of width x height values,
+/// and the `dtype` code of the file's sample type (`PixelType` order: uint8, uint16, uint32, int16,
+/// int32, float32, float64). `dataset` may be NULL (the layout's default).
+@_cdecl("lauemap_read_image")
+public func lauemap_read_image(_ path: UnsafePointer<CChar>?, _ frame: Int64, _ dataset: UnsafePointer<CChar>?,
+                               _ pixels: UnsafeMutablePointer<UnsafeMutablePointer<Float>?>?, _ width: UnsafeMutablePointer<Int64>?,
+                               _ height: UnsafeMutablePointer<Int64>?, _ dtype: UnsafeMutablePointer<Int32>?,
+                               _ error: UnsafeMutablePointer<CChar>?, _ capacity: Int64) -> Int32 {
+    guarded(error, capacity) {
+        guard let pixels, let width, let height, let dtype else { throw LaueError(.invalidArgument, "an output pointer is NULL") }
+        guard frame >= 0, frame <= Int64(Int32.max) else { throw LaueError(.invalidArgument, "frame \(frame) (0 or more)") }
+        let img = try ImageReader.read(path: try required(path, "path"), frame: Int(frame), dataset: try text(dataset, "dataset"))
+        guard let buffer = malloc(max(1, img.pixels.count) * MemoryLayout<Float>.size)?.assumingMemoryBound(to: Float.self) else {
+            throw LaueError(.numerical, "out of memory for \(img.width) x \(img.height) pixels")
+        }
+        img.pixels.withUnsafeBufferPointer { _ = memcpy(buffer, $0.baseAddress!, $0.count * MemoryLayout<Float>.size) }
+        pixels.pointee = buffer
+        width.pointee = Int64(img.width)
+        height.pointee = Int64(img.height)
+        dtype.pointee = Int32(PixelType.allCases.firstIndex(of: img.pixelType) ?? 5)
+    }
+}
+
+/// Peak search and shapes on a frame in memory: the CSV of `lauemap peaks --csv` (with the angular
+/// columns when `calibration` is a .det/.cor path, else NULL). Options (JSON, NULL for none):
+/// detection_sigma, psf_sigma, broad_spots (bool), fit ("pseudo-voigt", "gaussian", "lorentzian", "none").
+@_cdecl("lauemap_peaks")
+public func lauemap_peaks(_ pixels: UnsafeRawPointer?, _ dtype: Int32, _ width: Int64, _ height: Int64,
+                          _ calibration: UnsafePointer<CChar>?, _ optionsJSON: UnsafePointer<CChar>?,
+                          _ csv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?,
+                          _ error: UnsafeMutablePointer<CChar>?, _ capacity: Int64) -> Int32 {
+    guarded(error, capacity) {
+        let o = Options(values: try options(optionsJSON, known: ["detection_sigma", "psf_sigma", "broad_spots", "fit"]))
+        var search = PeakSearchOptions()
+        if let s = try o.double("detection_sigma") {
+            guard s > 0 && s <= 1000 else { throw LaueError(.invalidArgument, "options: detection_sigma must be in (0, 1000]") }
+            search.detectionSigma = s
+        }
+        if let s = try o.double("psf_sigma") {
+            guard s > 0 && s <= 100 else { throw LaueError(.invalidArgument, "options: psf_sigma must be in (0, 100] px") }
+            search.psfSigma = s
+        }
+        if let b = try o.bool("broad_spots") { search.detectBroadSpots = b }
+        switch try o.string("fit") ?? "pseudo-voigt" {
+        case "pseudo-voigt": search.fitModel = .pseudoVoigt
+        case "gaussian": search.fitModel = .gaussian
+        case "lorentzian": search.fitModel = .lorentzian
+        case "none": search.fitModel = nil
+        case let f: throw LaueError(.invalidArgument, "options: fit must be pseudo-voigt, gaussian, lorentzian or none, not \"\(f)\"")
+        }
+        let calib = try text(calibration, "calibration").map { try LaueToolsCalibration.read(path: $0, frameSize: (Int(width), Int(height))) }
+        // Searchers keep their frame-sized buffers and fit workspaces: reused per options.
+        var result = try withImage(pixels, dtype, width, height) { img in
+            try searchers.use(try text(optionsJSON, "options") ?? "", build: { PeakSearcher(options: search) }) { $0.search(img) }
+        }
+        if let calib { for i in result.peaks.indices { result.peaks[i].addAngles(calib) } }
+        try give(result.csvTable(withAngles: calib != nil).text, to: csv)
+    }
+}
+
+private let searchers = Pool<PeakSearcher>()
+
+/// The indexing options of a call (the options of `lauemap index`, snake case).
+private let indexingKeys = ["energy", "strain", "grains", "min_peaks", "min_indexed", "max_chance", "max_deviation",
+                            "max_deviation_deg", "min_fraction"]
+
+private func indexingOptions(_ o: Options, materials: Int) throws -> IndexingOptions {
+    var io = IndexingOptions()
+    if let e = try o.numbers("energy", count: 2) {
+        guard e[0] > 0, e[1] > e[0], e[1] <= 1000 else { throw LaueError(.invalidArgument, "options: energy needs [MIN, MAX] keV with 0 < MIN < MAX <= 1000") }
+        io.energyRange = e[0]...e[1]
+    }
+    if let s = try o.bool("strain") { io.refineStrain = s }
+    io.maxGrains = try o.int("grains", 1...100) ?? MultiPhaseIndexer.defaultGrains(phases: materials)
+    if let v = try o.int("min_peaks", 3...10_000) { io.minimumPeaks = v }
+    if let v = try o.int("min_indexed", 3...10_000) { io.minimumIndexed = v }
+    if let v = try o.double("max_chance") { guard v > 0, v <= 1 else { throw LaueError(.invalidArgument, "options: max_chance in (0, 1]") }; io.maximumChance = v }
+    if let v = try o.double("max_deviation") { guard v > 0, v <= 1000 else { throw LaueError(.invalidArgument, "options: max_deviation in (0, 1000] px") }; io.maximumMeanDeviation = v }
+    if let v = try o.double("max_deviation_deg") { guard v >= 0, v <= 10 else { throw LaueError(.invalidArgument, "options: max_deviation_deg in [0, 10]") }; io.maximumMeanDeviationDegrees = v }
+    if let v = try o.double("min_fraction") { guard v >= 0, v <= 1 else { throw LaueError(.invalidArgument, "options: min_fraction in [0, 1]") }; io.minimumFraction = v }
+    return io
+}
+
+private let indexers = Pool<MultiPhaseIndexer>()
+
+/// Indexes a peak list (x, y in LaueTools' pixel convention, intensity; n peaks) with one material or
+/// several (comma-separated): the JSON of `lauemap index --json`. Options: the indexing options of
+/// `lauemap index` (energy [MIN, MAX], strain, grains, min_peaks, min_indexed, max_chance,
+/// max_deviation, max_deviation_deg, min_fraction).
+@_cdecl("lauemap_index")
+public func lauemap_index(_ x: UnsafePointer<Double>?, _ y: UnsafePointer<Double>?, _ intensity: UnsafePointer<Double>?, _ n: Int64,
+                          _ calibration: UnsafePointer<CChar>?, _ material: UnsafePointer<CChar>?, _ optionsJSON: UnsafePointer<CChar>?,
+                          _ json: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?,
+                          _ error: UnsafeMutablePointer<CChar>?, _ capacity: Int64) -> Int32 {
+    guarded(error, capacity) {
+        guard n >= 0, n <= 1_000_000 else { throw LaueError(.invalidArgument, "\(n) peaks (0 to 1,000,000)") }
+        guard n == 0 || (x != nil && y != nil && intensity != nil) else { throw LaueError(.invalidArgument, "a peak array is NULL") }
+        var spots: [ObservedSpot] = []
+        spots.reserveCapacity(Int(n))
+        for k in 0..<Int(n) {
+            let s = ObservedSpot(x: x![k], y: y![k], intensity: intensity![k])
+            guard s.x.isFinite, s.y.isFinite, s.intensity.isFinite else { throw LaueError(.invalidArgument, "peak \(k): position or intensity is not finite") }
+            spots.append(s)
+        }
+        let calibPath = try required(calibration, "calibration"), names = try required(material, "material")
+        let optionsText = try text(optionsJSON, "options") ?? ""
+        let materials = try materialList(names)
+        let io = try indexingOptions(Options(values: try options(optionsJSON, known: indexingKeys)), materials: materials.count)
+        let result = try indexers.use([fileKey(calibPath), names, optionsText].joined(separator: "\u{1}"), build: {
+            try MultiPhaseIndexer(materials: materials, calibration: try LaueToolsCalibration.read(path: calibPath), options: io)
+        }) { $0.index(spots) }
+        try give(try jsonText(result.json()), to: json)
+    }
+}
+
+/// Materials from a comma-separated list of built-in names or JSON files (as `--material`).
+private func materialList(_ list: String) throws -> [Material] {
+    let names = list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    guard !names.isEmpty else { throw LaueError(.invalidArgument, "material: no material named") }
+    return try names.map { try Material.load($0) }
+}
+
+private let processors = Pool<PatternProcessor>()
+
+/// The whole pipeline of `scan run` on one frame in memory: peak search, indexing, classification.
+/// Returns JSON {"pattern": CSV text of patterns.csv's header and the row, "spots": CSV of peaks.csv's
+/// header and the indexed spots}; the row is what `scan run` writes for a scan of this one frame.
+/// `label` names the pattern (the file column). Options: the indexing options, beam_size (µm) and
+/// psf_sigma (px; default the frame's own estimate).
+@_cdecl("lauemap_classify")
+public func lauemap_classify(_ pixels: UnsafeRawPointer?, _ dtype: Int32, _ width: Int64, _ height: Int64,
+                             _ calibration: UnsafePointer<CChar>?, _ material: UnsafePointer<CChar>?, _ label: UnsafePointer<CChar>?,
+                             _ optionsJSON: UnsafePointer<CChar>?, _ json: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?,
+                             _ error: UnsafeMutablePointer<CChar>?, _ capacity: Int64) -> Int32 {
+    guarded(error, capacity) {
+        let o = Options(values: try options(optionsJSON, known: indexingKeys + ["beam_size", "psf_sigma"]))
+        let calibPath = try required(calibration, "calibration"), names = try required(material, "material")
+        let materials = try materialList(names)
+        let io = try indexingOptions(o, materials: 1)
+        let beam = try o.double("beam_size"), psf = try o.double("psf_sigma")
+        if let beam { guard beam > 0, beam <= 1000 else { throw LaueError(.invalidArgument, "options: beam_size in (0, 1000] µm") } }
+        if let psf { guard psf > 0, psf <= 100 else { throw LaueError(.invalidArgument, "options: psf_sigma in (0, 100] px") } }
+        let optionsText = try text(optionsJSON, "options") ?? ""
+        let record = PatternRecord(index: 0, file: try text(label, "label") ?? "frame", xUm: 0, yUm: 0, status: .failed, defectClass: .failed)
+        let key = [fileKey(calibPath), names, optionsText, "\(width)x\(height)"].joined(separator: "\u{1}")
+        let result = try withImage(pixels, dtype, width, height) { img in
+            try processors.use(key, build: {
+                try processor(calibration: calibPath, materials: materials, indexing: io, beamSize: beam, pointSpread: psf, size: (img.width, img.height))
+            }) { $0.processAlone(image: img, record: record) }
+        }
+        let pattern = CSVTable.line(PatternRecord.columns) + "\n" + result.record.csvLine + "\n"
+        let spots = ([CSVTable.line(SpotRecord.columns)] + result.spots.map(\.csvLine)).joined(separator: "\n") + "\n"
+        try give(try jsonText(["pattern": pattern, "spots": spots]), to: json)
+    }
+}
+
+/// The pattern processor of `lauemap_classify`: the settings of `scan run` on one frame (no second pass).
+private func processor(calibration path: String, materials: [Material], indexing: IndexingOptions, beamSize: Double?, pointSpread: Double?,
+                       size: (width: Int, height: Int)) throws -> PatternProcessor {
+    let calib = try LaueToolsCalibration.read(path: path, frameSize: size)
+    guard calib.width == size.width, calib.height == size.height else {
+        throw LaueError(.invalidArgument, file: path, "the calibration's detector is \(calib.width) x \(calib.height) px, the frame \(size.width) x \(size.height)")
+    }
+    var settings = ScanSettings(material: materials[0], calibration: calib)
+    settings.otherPhases = Array(materials.dropFirst())
+    settings.indexingOptions = indexing
+    if let beamSize { settings.classifierOptions.beamSize = beamSize }
+    settings.classifierOptions.pointSpreadSigma = pointSpread
+    settings.neighbourIndexing = nil
+    return try PatternProcessor(settings: settings)
+}
+
+/// Simulates one pattern (`lauemap simulate pattern`): `detector` is a built-in detector name or a
+/// .det path; `material` a built-in name or JSON file; options (JSON) those of `PatternRequest`
+/// (matrix, defect, axis, spread, tilt, orientations, weight, profile, energy, noise, seed). Returns a
+/// malloc'ed float32 frame and JSON of its truth (class, orientation, axis, spot count).
+@_cdecl("lauemap_simulate")
+public func lauemap_simulate(_ detector: UnsafePointer<CChar>?, _ material: UnsafePointer<CChar>?, _ optionsJSON: UnsafePointer<CChar>?,
+                             _ pixels: UnsafeMutablePointer<UnsafeMutablePointer<Float>?>?, _ width: UnsafeMutablePointer<Int64>?,
+                             _ height: UnsafeMutablePointer<Int64>?, _ truth: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?,
+                             _ error: UnsafeMutablePointer<CChar>?, _ capacity: Int64) -> Int32 {
+    guarded(error, capacity) {
+        guard let pixels, let width, let height else { throw LaueError(.invalidArgument, "an output pointer is NULL") }
+        let request = try PatternRequest(json: try text(optionsJSON, "options") ?? "")
+        let name = try required(detector, "detector")
+        let det = FileManager.default.fileExists(atPath: name) ? try SimulatedDetector.fromCalibration(path: name) : try SimulatedDetector.builtin(name)
+        let mat = try Material.load(try required(material, "material"))
+        let (img, t, spots) = try request.simulate(material: mat, detector: det)
+        guard let buffer = malloc(max(1, img.pixels.count) * MemoryLayout<Float>.size)?.assumingMemoryBound(to: Float.self) else {
+            throw LaueError(.numerical, "out of memory for \(img.width) x \(img.height) pixels")
+        }
+        img.pixels.withUnsafeBufferPointer { _ = memcpy(buffer, $0.baseAddress!, $0.count * MemoryLayout<Float>.size) }
+        let object: [String: Any] = ["class": t.defectClass.rawValue, "orientation_matrix": t.orientation.rows, "spots": spots,
+                                     "axis_lab": t.axisLab.map { [$0.x, $0.y, $0.z] as Any } ?? NSNull()]
+        do { try give(try jsonText(object), to: truth) } catch { free(buffer); throw error }
+        pixels.pointee = buffer
+        width.pointee = Int64(img.width)
+        height.pointee = Int64(img.height)
+    }
+}
+
+/// Larch's XANES normalisation (`pre_edge`) of one spectrum (n energies in eV and absorbances):
+/// the JSON of `lauemap xanes normalize --json` (e0, edge_step, ranges, norm, flat, pre_edge,
+/// post_edge...). Options: Larch's keywords e0, pre1, pre2, norm1, norm2, nnorm (null: Larch's default).
+@_cdecl("lauemap_xanes_normalize")
+public func lauemap_xanes_normalize(_ energy: UnsafePointer<Double>?, _ mu: UnsafePointer<Double>?, _ n: Int64,
+                                    _ optionsJSON: UnsafePointer<CChar>?, _ json: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?,
+                                    _ error: UnsafeMutablePointer<CChar>?, _ capacity: Int64) -> Int32 {
+    guarded(error, capacity) {
+        guard n >= 0, n <= 10_000_000 else { throw LaueError(.invalidArgument, "\(n) points (0 to 10,000,000)") }
+        guard n == 0 || (energy != nil && mu != nil) else { throw LaueError(.invalidArgument, "an array is NULL") }
+        let o = Options(values: try options(optionsJSON, known: ["e0", "pre1", "pre2", "norm1", "norm2", "nnorm"]))
+        let ranges = PreEdgeRanges(e0: try o.double("e0"), pre1: try o.double("pre1"), pre2: try o.double("pre2"),
+                                   norm1: try o.double("norm1"), norm2: try o.double("norm2"), nnorm: try o.int("nnorm", 0...5))
+        let count = Int(n)
+        let e = count == 0 ? [] : Array(UnsafeBufferPointer(start: energy!, count: count))
+        let m = count == 0 ? [] : Array(UnsafeBufferPointer(start: mu!, count: count))
+        let r = try EdgeNormalization.normalize(try Spectrum(energy: e, mu: m), ranges)
+        try give(try jsonText(r.json()), to: json)
+    }
+}
