@@ -69,6 +69,7 @@ let package = Package(
         .testTarget(name: "LaueCorrelationTests", dependencies: ["LaueCorrelation", "LaueScan", "LaueXANES", "LaueSimulation", "LaueIO", "LaueCore", "LaueTestSupport"]),
         .testTarget(name: "LaueClusterTests", dependencies: ["LaueCluster", "LaueScan", "LaueSimulation", "LaueIO", "LaueCore", "LaueTestSupport"]),
         .testTarget(name: "LaueScanTests", dependencies: ["LaueScan", "LaueSimulation", "LaueIndexing", "LauePeaks", "LaueIO", "LaueCore", "LaueTestSupport"]),
+        .testTarget(name: "LaueRenderingTests", dependencies: ["LaueRendering"]),
         .testTarget(name: "LaueSimulationTests", dependencies: ["LaueSimulation", "LaueIO", "LaueCore", "LaueTestSupport"]),
     ]
 )

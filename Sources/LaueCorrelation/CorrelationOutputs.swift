@@ -152,14 +152,23 @@ enum Plots {
         let toY = { (v: Double) in top + Int((1 - (v - low) / (high - low)) * Double(plotHeight)) }
         line(&c, left, top, left, height - bottom, .black)
         line(&c, left, height - bottom, width - right, height - bottom, .black)
-        for k in 0...4 {
-            let v = low + Double(k) / 4 * (high - low)
+        let ticks = NiceTicks(low: low, high: high, count: 5)
+        for (v, label) in zip(ticks.values, ticks.labels) {
             let y = toY(v)
             line(&c, left - 4, y, left, y, .black)
-            c.text(String(format: "%.2f", v), x: 4, y: y - Canvas.lineHeight / 2)
+            c.text(label, x: left - 6 - Canvas.textWidth(label), y: y - Canvas.lineHeight / 2)
         }
         c.text(yLabel, x: 4, y: top - Canvas.lineHeight - 2)
         return toY
+    }
+
+    /// `text` in lines of at most `width` pixels, broken at spaces (a word wider than that alone on its line).
+    static func wrap(_ text: String, width: Int) -> [String] {
+        var lines: [String] = []
+        for word in text.split(separator: " ").map(String.init) {
+            if let last = lines.last, Canvas.textWidth(last + " " + word) <= width { lines[lines.count - 1] = last + " " + word } else { lines.append(word) }
+        }
+        return lines
     }
 
     static func range(_ values: [Double]) -> (Double, Double) {
@@ -191,10 +200,11 @@ enum Plots {
             line(&c, x, toY(highWhisker), x, q3, .black)
             line(&c, x, q1, x, toY(lowWhisker), .black)
             for v in values where v < lowWhisker || v > highWhisker { c.fill(x: x - 1, y: toY(v) - 1, width: 3, height: 3, .black) }
-            let name = s.defectClass.rawValue.replacingOccurrences(of: "_", with: " ")
-            let label = String(name.prefix(max(3, slot / max(Canvas.textWidth("x"), 1) - 2)))
-            c.text(label, x: x - Canvas.textWidth(label) / 2, y: height - bottom + 6)
-            c.text("n=\(values.count)", x: x - Canvas.textWidth("n=\(values.count)") / 2, y: height - bottom + 8 + Canvas.lineHeight)
+            // The class name whole, wrapped at spaces into the slot (never cut).
+            let lines = wrap(s.defectClass.rawValue.replacingOccurrences(of: "_", with: " "), width: slot - 4) + ["n=\(values.count)"]
+            for (k, text) in lines.enumerated() {
+                c.text(text, x: x - Canvas.textWidth(text) / 2, y: height - bottom + 6 + k * (Canvas.lineHeight + 1))
+            }
         }
         return c
     }
@@ -206,9 +216,10 @@ enum Plots {
         let (xLow, xHigh) = range(points.map { r.streakExtent[$0] })
         let toY = axes(&c, title: title, yLabel: "shift (eV)", low: low, high: high)
         let toX = { (v: Double) in left + Int((v - xLow) / (xHigh - xLow) * Double(width - left - right)) }
-        for k in 0...4 {
-            let v = xLow + Double(k) / 4 * (xHigh - xLow)
-            c.text(String(format: "%.2f", v), x: toX(v) - 12, y: height - bottom + 6)
+        let ticks = NiceTicks(low: xLow, high: xHigh, count: 5)
+        for (v, label) in zip(ticks.values, ticks.labels) {
+            line(&c, toX(v), height - bottom, toX(v), height - bottom + 4, .black)
+            c.text(label, x: toX(v) - Canvas.textWidth(label) / 2, y: height - bottom + 6)
         }
         c.text("streaking extent (deg)", x: (width - Canvas.textWidth("streaking extent (deg)")) / 2, y: height - bottom + 8 + Canvas.lineHeight)
         for p in points {

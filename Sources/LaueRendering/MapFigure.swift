@@ -32,38 +32,44 @@ public struct MapFigure: Sendable {
         return (canvas, Layout(left: left, top: top, mapWidth: mapW, mapHeight: mapH))
     }
 
+    /// Smallest gap between neighbouring tick labels, pixels.
+    public static let labelGap = 8
+
+    /// Nice ticks over cell centres `values` (equally spaced) on an axis of `length` pixels: as many as
+    /// fit with labels `labelGap` apart (at most 5), each with its pixel offset from the first centre.
+    public static func axisTicks(_ values: [Double], cell: Int, labelSize: (String) -> Int) -> [(offset: Int, label: String)] {
+        guard let first = values.first, let last = values.last else { return [] }
+        guard values.count > 1, last != first else { return [(cell / 2, NiceTicks.format(first))] }
+        let span = Double((values.count - 1) * cell)
+        for count in stride(from: 5, through: 2, by: -1) {
+            let t = NiceTicks(low: first, high: last, count: count)
+            let offsets = t.values.map { Int(((($0 - first) / (last - first)) * span).rounded()) + cell / 2 }
+            let fits = zip(offsets.dropFirst(), zip(offsets, zip(t.labels, t.labels.dropFirst()))).allSatisfy { next, pair in
+                next - pair.0 >= (labelSize(pair.1.0) + labelSize(pair.1.1)) / 2 + labelGap
+            }
+            if fits && t.values.count >= 2 { return zip(offsets, t.labels).map { ($0, $1) } }
+        }
+        // Not even two labels fit side by side: the first centre only.
+        return [(cell / 2, NiceTicks.format(first))]
+    }
+
     func drawAxes(_ canvas: inout Canvas, _ l: Layout) {
         canvas.rectangle(x: l.left - 1, y: l.top - 1, width: l.mapWidth + 2, height: l.mapHeight + 2)
-        func ticks(_ values: [Double], count: Int) -> [Int] {
-            guard values.count > 1 else { return values.isEmpty ? [] : [0] }
-            let n = min(count, values.count)
-            return (0..<n).map { $0 * (values.count - 1) / max(n - 1, 1) }
-        }
-        for i in ticks(xs, count: 5) {
-            let x = l.left + i * cell + cell / 2
+        for (offset, label) in MapFigure.axisTicks(xs, cell: cell, labelSize: Canvas.textWidth) {
+            let x = l.left + offset
             canvas.fill(x: x, y: l.top + l.mapHeight + 1, width: 1, height: 4, .black)
-            let label = MapFigure.format(xs[i])
             canvas.text(label, x: x - Canvas.textWidth(label) / 2, y: l.top + l.mapHeight + 5)
         }
         let xl = "x (\(unit))"
         canvas.text(xl, x: l.left + l.mapWidth / 2 - Canvas.textWidth(xl) / 2, y: l.top + l.mapHeight + 5 + Canvas.lineHeight)
-        for i in ticks(ys, count: 5) {
-            let y = l.top + i * cell + cell / 2
+        for (offset, label) in MapFigure.axisTicks(ys, cell: cell, labelSize: { _ in Canvas.lineHeight }) {
+            let y = l.top + offset
             canvas.fill(x: l.left - 5, y: y, width: 4, height: 1, .black)
-            let label = MapFigure.format(ys[i])
             canvas.text(label, x: l.left - 7 - Canvas.textWidth(label), y: y - Canvas.lineHeight / 2)
         }
         canvas.text("y (\(unit))", x: 2, y: l.top - Canvas.lineHeight - 2)
     }
 
-    static func format(_ v: Double) -> String {
-        if !v.isFinite { return "-" }
-        let a = abs(v)
-        if a != 0 && (a >= 1e4 || a < 1e-2) { return String(format: "%.2e", v) }
-        if a >= 100 { return String(format: "%.0f", v) }
-        if a >= 10 { return String(format: "%.1f", v) }
-        return String(format: "%.2f", v)
-    }
 
     /// A scalar map (row-major, NaN undefined) with a viridis colour bar from `low` to `high`
     /// (default: 2nd and 98th percentiles of the defined values).
@@ -88,11 +94,11 @@ public struct MapFigure: Sendable {
         canvas.text(label, x: bx, y: l.top)
         for i in 0..<bh { canvas.fill(x: bx, y: by + i, width: 20, height: 1, ColourMap.viridis(1 - Double(i) / Double(bh - 1))) }
         canvas.rectangle(x: bx - 1, y: by - 1, width: 22, height: bh + 2)
-        for k in 0...4 {
-            let v = hi - (hi - lo) * Double(k) / 4
-            let y = by + (bh - 1) * k / 4
+        let ticks = NiceTicks(low: lo, high: hi, count: 5)
+        for (v, label) in zip(ticks.values, ticks.labels) {
+            let y = by + Int(((hi - v) / (hi - lo) * Double(bh - 1)).rounded())
             canvas.fill(x: bx + 21, y: y, width: 4, height: 1, .black)
-            canvas.text(MapFigure.format(v), x: bx + 28, y: y - Canvas.lineHeight / 2)
+            canvas.text(label, x: bx + 28, y: y - Canvas.lineHeight / 2)
         }
         canvas.fill(x: bx, y: by + bh + 10, width: 12, height: 12, .lightGrey)
         canvas.text("undefined", x: bx + 18, y: by + bh + 8)
