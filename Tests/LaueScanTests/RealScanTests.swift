@@ -172,4 +172,59 @@ import LaueTestSupport
             #expect(try String(contentsOfFile: resumed + "/" + f, encoding: .utf8) == String(contentsOfFile: whole + "/" + f, encoding: .utf8), "\(f)")
         }
     }
+
+    /// Real frames summed (semi-real, truth known): the real Ge crystal of `Ge_blanc_0000.mccd` under the
+    /// real dense multi-grain MarCCD frame `SS_0171.mccd` (hundreds of other crystals' spots, 744-2,748
+    /// peaks a frame), as an APS-style stack of 4 x 3 points, every other point overlaid:
+    /// - Ge at full strength under the dense frame at 0.5-1x: indexed from scratch as the same crystal,
+    ///   `no_defect` (crowded real neighbours make no false defect);
+    /// - Ge at 12 % under the dense frame at full strength: from scratch the overlaid points are
+    ///   unindexed; scan-guided indexing recovers the crystal from the clean neighbours (`neighbour`).
+    @Test(arguments: [false, true]) func realCrystalUnderADenseRealFrame(faint: Bool) throws {
+        let ge = try ImageReader.read(path: Fixtures.path("lauetools/Ge_blanc_0000.mccd"))
+        let dense = try ImageReader.read(path: Fixtures.path("real/SS_0171.mccd"))
+        let calibration = try LaueToolsCalibration.read(path: Fixtures.path("lauetools/calibGe111.det"))
+        let germanium = try Material.builtin("Ge")
+        let clean = try #require(try Indexer(material: germanium, calibration: calibration)
+            .index(PeakSearcher().search(ge).peaks.map(ObservedSpot.init)).grains.first)
+        let sample = stride(from: 0, to: ge.pixels.count, by: 97).map { ge.pixels[$0] }.sorted()
+        let background = sample[sample.count / 2]
+        let (columns, rows) = (4, 3)
+        var stack: [UInt16] = []
+        stack.reserveCapacity(columns * rows * ge.pixels.count)
+        for k in 0..<(columns * rows) {
+            let overlaid = (k % columns + k / columns) % 2 == 0
+            let (own, other): (Float, Float) = !overlaid ? (1, 0) : faint ? (0.12, 1) : (1, 0.5 + 0.25 * Float(k / columns))
+            for (g, d) in zip(ge.pixels, dense.pixels) {
+                stack.append(UInt16(max(0, min(65535, (background + (g - background) * own + d * other).rounded()))))
+            }
+        }
+        let dir = Fixtures.temporaryFolder("dense-overlay")
+        try HDF5File.create(atomically: dir + "/stack.h5") { f in
+            try f.write(stack, shape: [columns * rows, ge.height, ge.width], to: "/entry1/data/data", chunk: [1, ge.height, ge.width])
+            try f.write((0..<(columns * rows)).map { 0.5 * Double($0 % columns) }, to: "/entry1/sample/sampleX")
+            try f.write((0..<(columns * rows)).map { 0.5 * Double($0 / columns) }, to: "/entry1/sample/sampleY")
+        }
+        stack = []
+        let out = Fixtures.temporaryFolder("dense-overlay-run")
+        var options = ScanRunOptions(); options.jobs = 2
+        _ = try ScanRunner(scan: dir + "/stack.h5", settings: ScanSettings(material: germanium, calibration: calibration), output: out, options: options).run()
+        let records = try ScanOutputs.readPatterns(out + "/patterns.csv")
+        #expect(records.count == columns * rows)
+        for r in records {
+            let overlaid = (r.index % columns + r.index / columns) % 2 == 0
+            #expect(r.status == .indexed && r.defectClass == .noDefect, "point \(r.index): \(r.defectClass.rawValue) \(r.reason)")
+            if let u = r.orientation { #expect(germanium.misorientation(u, clean.orientation) < 0.005, "point \(r.index)") }
+            if overlaid {
+                #expect((r.peakCount ?? 0) >= 700, "point \(r.index): \(r.peakCount ?? 0) peaks")
+                if faint {
+                    #expect(r.indexedBy == .neighbour && (r.indexedCount ?? 0) >= 15, "point \(r.index): \(r.indexedBy?.rawValue ?? "-") \(r.indexedCount ?? 0)")
+                } else {
+                    #expect(r.indexedBy == .scratch && Double(r.indexedCount ?? 0) >= 0.7 * Double(clean.indexedCount), "point \(r.index): \(r.indexedCount ?? 0)")
+                }
+            } else {
+                #expect(r.indexedBy == .scratch && r.indexedCount == clean.indexedCount)
+            }
+        }
+    }
 }
