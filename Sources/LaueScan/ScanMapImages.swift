@@ -41,7 +41,10 @@ enum ScanMapImages {
     }
 
     /// Every file `write` may create in its folder.
-    static var fileNames: [String] { ["class.png"] + scalarFigures.map { fileName(scalar: $0.0) } + ["orientation_ipf.png"] }
+    static var fileNames: [String] {
+        ["class.png"] + scalarFigures.map { fileName(scalar: $0.0) } + ["orientation_ipf.png", "orientation_ipf_x.png", "orientation_ipf_y.png"]
+            + PoleFigure.fileNames
+    }
 
     static func write(_ maps: ScanMaps, folder: String, title: String, material: Material) throws -> [String] {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
@@ -62,6 +65,17 @@ enum ScanMapImages {
         }
         let key = ipfKey(material)
         try save(figure("orientation (IPF of lab z)").rgb(maps.ipf, legend: ["IPF colour of the", "lab z axis in the", "crystal frame"], key: key), "orientation_ipf.png")
+        for (axis, values) in [("x", maps.ipfX), ("y", maps.ipfY)] {
+            try save(figure("orientation (IPF of lab \(axis))").rgb(values, legend: ["IPF colour of the", "lab \(axis) axis in the", "crystal frame"], key: key),
+                     "orientation_ipf_\(axis).png")
+        }
+        // Pole figures of the indexed cells' orientations.
+        let present = maps.orientations.compactMap { $0 }
+        for family in PoleFigure.families(material) where !present.isEmpty {
+            let poles = PoleFigure.poles(present, family: family, material: material)
+            try save(PoleFigure.draw(poles, title: "\(title): {\(PoleFigure.label(family, material))} poles, lab frame (z at the centre)",
+                                     count: present.count), PoleFigure.fileName(family, material))
+        }
         return written
     }
 

@@ -107,7 +107,9 @@ public enum ScanOutputs {
     static func nexusMaps(_ maps: ScanMaps, channels: [String]) -> [NeXus.Map] {
         [NeXus.Map(name: "class", dataset: "/maps/class", interpretation: .categories, title: "defect class")]
             + maps.scalarMaps.map { NeXus.Map(name: $0.0, dataset: "/maps/" + $0.0) }
-            + [NeXus.Map(name: "ipf_rgb", dataset: "/maps/ipf_rgb", interpretation: .rgb, title: "IPF colour of the lab z axis")]
+            + [NeXus.Map(name: "ipf_rgb", dataset: "/maps/ipf_rgb", interpretation: .rgb, title: "IPF colour of the lab z axis"),
+               NeXus.Map(name: "ipf_x_rgb", dataset: "/maps/ipf_x_rgb", interpretation: .rgb, title: "IPF colour of the lab x axis"),
+               NeXus.Map(name: "ipf_y_rgb", dataset: "/maps/ipf_y_rgb", interpretation: .rgb, title: "IPF colour of the lab y axis")]
             + channels.map { NeXus.Map(name: ScanChannels.columnPrefix + $0, dataset: "/maps/" + ScanChannels.columnPrefix + $0) }
     }
 
@@ -227,9 +229,12 @@ public enum ScanOutputs {
             }
             if !unit.isEmpty { try f.setAttribute("units", unit, on: group + "/" + name) }
         }
-        try f.write(maps.ipf.map { $0.isFinite ? UInt8(max(0, min(255, ($0 * 255).rounded()))) : 0 }, shape: shape + [3], to: group + "/ipf_rgb")
-        try f.setAttribute("description", "inverse pole figure colour of the lab z axis (docs/scan-pipeline.md); 0 where not indexed", on: group + "/ipf_rgb")
-        for d in [group + "/class", group + "/ipf_rgb"] + maps.scalarMaps.map({ group + "/" + $0.0 }) {
+        for (name, values, axis) in [("ipf_rgb", maps.ipf, "z"), ("ipf_x_rgb", maps.ipfX, "x"), ("ipf_y_rgb", maps.ipfY, "y")] {
+            try f.write(values.map { $0.isFinite ? UInt8(max(0, min(255, ($0 * 255).rounded()))) : 0 }, shape: shape + [3], to: group + "/" + name)
+            try f.setAttribute("description", "inverse pole figure colour of the lab \(axis) axis (docs/scan-pipeline.md); 0 where not indexed",
+                               on: group + "/" + name)
+        }
+        for d in [group + "/class", group + "/ipf_rgb", group + "/ipf_x_rgb", group + "/ipf_y_rgb"] + maps.scalarMaps.map({ group + "/" + $0.0 }) {
             try f.setAttribute("axes", "y_um,x_um (rows, columns)", on: d)
         }
         if let mean = maps.meanOrientation { try f.write(mean.flat, shape: [3, 3], to: group + "/mean_orientation_matrix") }
@@ -354,8 +359,11 @@ public struct ScanMaps: Sendable {
     public var classCodes: [Int]
     /// (name, unit, values) row-major, NaN where undefined.
     public var scalarMaps: [(String, String, [Double])]
-    /// IPF colours, row-major RGB triples (0...1), NaN where not indexed.
+    /// IPF colours of the lab z axis, row-major RGB triples (0...1), NaN where not indexed; `ipfX`,
+    /// `ipfY` those of the lab x and y axes.
     public var ipf: [Double]
+    public var ipfX: [Double]
+    public var ipfY: [Double]
     public var meanOrientation: Mat3?
     /// Grains by misorientation (`OrientationAnalytics`), after `finish`.
     public var grains: [OrientationAnalytics.Grain] = []
@@ -382,6 +390,8 @@ public struct ScanMaps: Sendable {
         classCodes = [Int](repeating: -1, count: n)
         scalarMaps = ScanMaps.scalarNames.map { ($0.0, $0.1, [Double](repeating: .nan, count: n)) }
         ipf = [Double](repeating: .nan, count: n * 3)
+        ipfX = ipf
+        ipfY = ipf
         orientations = [Mat3?](repeating: nil, count: n)
     }
 
@@ -421,8 +431,14 @@ public struct ScanMaps: Sendable {
         for (i, u) in orientations.enumerated() {
             guard let u else { continue }
             scalarMaps[2].2[i] = material.misorientation(LinearAlgebra.nearestRotation(u), mean)
-            let (r, g, b) = OrientationStatistics.ipfColour(u, material: material)
-            ipf[3 * i] = r; ipf[3 * i + 1] = g; ipf[3 * i + 2] = b
+            for (axis, direction) in [(0, Vec3(1, 0, 0)), (1, Vec3(0, 1, 0)), (2, Vec3(0, 0, 1))] {
+                let (r, g, b) = OrientationStatistics.ipfColour(u, direction: direction, material: material)
+                switch axis {
+                case 0: ipfX[3 * i] = r; ipfX[3 * i + 1] = g; ipfX[3 * i + 2] = b
+                case 1: ipfY[3 * i] = r; ipfY[3 * i + 1] = g; ipfY[3 * i + 2] = b
+                default: ipf[3 * i] = r; ipf[3 * i + 1] = g; ipf[3 * i + 2] = b
+                }
+            }
         }
     }
 

@@ -59,4 +59,32 @@ import LaueTestSupport
             }
         }
     }
+
+    /// Pole figures: the {100} poles of an unrotated cubic crystal are the centre and the ends of the x
+    /// and y axes; a turn of 30 deg about lab x moves the centre pole to (0, -tan 15 deg) (independent
+    /// trigonometry); a trigonal {0001} pole of an unrotated crystal is the centre alone.
+    @Test func poleFigures() throws {
+        let si = try Material.builtin("Si")
+        let p = PoleFigure.poles([Mat3.identity], family: HKL(1, 0, 0), material: si).map(PoleFigure.project)
+        // One pole per plane: (100), (010), (001); on the rim a pole and its opposite are the same plane.
+        #expect(p.count == 3, "\(p)")
+        for e in [(0.0, 0.0), (1.0, 0.0), (0.0, 1.0)] {
+            #expect(p.contains { abs(abs($0.x) - e.0) < 1e-9 && abs(abs($0.y) - e.1) < 1e-9 }, "\(e) in \(p)")
+        }
+        let t = 30.0 * Double.pi / 180
+        let rx = Mat3([1, 0, 0, 0, cos(t), -sin(t), 0, sin(t), cos(t)])
+        let turned = PoleFigure.poles([rx], family: HKL(0, 0, 1), material: si).map(PoleFigure.project)
+        #expect(turned.contains { abs($0.x) < 1e-9 && abs($0.y + tan(t / 2)) < 1e-9 }, "\(turned)")
+        #expect(turned.allSatisfy { $0.x * $0.x + $0.y * $0.y <= 1 + 1e-9 })
+        let c = PoleFigure.poles([Mat3.identity], family: HKL(0, 0, 1), material: TestScans.lco).map(PoleFigure.project)
+        #expect(c.count == 1 && abs(c[0].x) < 1e-9 && abs(c[0].y) < 1e-9, "\(c)")
+        #expect(PoleFigure.poles([Mat3.identity], family: HKL(1, 1, 1), material: si).count == 4)
+        #expect(PoleFigure.label(HKL(1, 1, 0), TestScans.lco) == "11-20" && PoleFigure.label(HKL(1, 1, 1), si) == "111")
+        // A scan run writes them, with the IPF maps of lab x and y.
+        for name in ["pole_figure_0001.png", "pole_figure_10-10.png", "pole_figure_11-20.png", "orientation_ipf_x.png", "orientation_ipf_y.png"] {
+            #expect(FileManager.default.fileExists(atPath: TestScans.reference + "/maps/" + name), "\(name)")
+        }
+        let f = try HDF5File(path: TestScans.reference + "/results.h5")
+        #expect(try f.shape(of: "/maps/ipf_x_rgb") == [20, 20, 3] && f.exists("/maps/ipf_y_rgb"))
+    }
 }
