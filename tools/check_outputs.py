@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Independent checks of LaueMap's outputs, with the Python tools users open them in.
 
-    check_outputs.py nexus FILE.h5 ...      silx finds a valid default NXdata (2-D signal, or RGB) whose
-                                            axes are in um, and every NXdata of /entry is valid
+    check_outputs.py nexus FILE.h5 ...      silx finds a valid default NXdata (2-D signal, RGB, or a XANES
+                                            stack on eV, um, um) whose axes are in um, and every NXdata of
+                                            /entry is valid
     check_outputs.py ctf FILE.ctf PATTERNS [TILT]
                                             orix reads the .ctf; every indexed point's orientation agrees
                                             with the orientation matrix of patterns.csv within 1e-3 deg
@@ -40,11 +41,14 @@ def check_nexus(path):
         if default is None or not default.is_valid:
             fail(f"{path}: silx finds no valid default NXdata")
         signal = default.signal
-        if signal.ndim != 2 and not (signal.ndim == 3 and default.interpretation == "rgb-image"):
-            fail(f"{path}: default signal {default.signal_name} has {signal.ndim} dimensions")
         units = [text(a.attrs.get("units", "")) if a is not None else "" for a in default.axes]
+        stack = signal.ndim == 3 and units == ["eV", "um", "um"]          # a XANES stack [energy, y, x]
+        if signal.ndim != 2 and not (signal.ndim == 3 and default.interpretation == "rgb-image") and not stack:
+            fail(f"{path}: default signal {default.signal_name} has {signal.ndim} dimensions")
         if units[-2:] != ["um", "um"]:
             fail(f"{path}: default axes units {units}, expected um")
+        if stack and [len(a) for a in default.axes] != list(signal.shape):
+            fail(f"{path}: stack axes of lengths {[len(a) for a in default.axes]} for a signal of shape {signal.shape}")
         groups = [name for name, g in f["entry"].items()
                   if isinstance(g, h5py.Group) and text(g.attrs.get("NX_class", "")) == "NXdata"]
         invalid = [name for name in groups if not nxdata.is_valid_nxdata(f["entry"][name])]

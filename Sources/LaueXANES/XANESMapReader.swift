@@ -85,6 +85,11 @@ public enum XANESMapReader {
             try f.setAttribute("step_um", [map.grid.stepX, map.grid.stepY], on: "/xanes/data")
             try f.setAttribute("origin_um", [map.grid.originX, map.grid.originY], on: "/xanes/data")
             try f.setAttribute("axes", "energy,y,x", on: "/xanes/data")
+            // NeXus: the stack with its energy and µm axes (silx shows it as a 3-D stack).
+            try f.write((0..<map.grid.columns).map { map.grid.originX + Double($0) * map.grid.stepX }, to: "/xanes/x_um")
+            try f.write((0..<map.grid.rows).map { map.grid.originY + Double($0) * map.grid.stepY }, to: "/xanes/y_um")
+            try NeXus.describeStack(f, title: (path as NSString).lastPathComponent, stack: "/xanes/data", energy: "/xanes/energy",
+                                    x: "/xanes/x_um", y: "/xanes/y_um")
         }
     }
 

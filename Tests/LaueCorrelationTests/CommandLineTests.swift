@@ -16,6 +16,12 @@ import Testing
         let dir = Fixtures.temporaryFolder("xanes-cli")
         let (s1, _) = try run(["simulate", "xanes", "--out", dir, "--rotation-deg", "7", "--seed", "4"])
         #expect(s1 == 0)
+        // The simulated stacks are NeXus: silx shows each as a stack on energy (eV) and µm axes.
+        if let check = try Fixtures.checkOutputs(["nexus", dir + "/before.h5", dir + "/after.h5"]) {
+            #expect(check.status == 0, "\(check.stdout) \(check.stderr)")
+        } else {
+            print("skipped: silx check of the XANES stacks (no Python checker: tools/install-deps --test)")
+        }
         let (s2, text) = try run(["correlate", "--defects", dir + "/defects", "--before", dir + "/before.h5", "--after", dir + "/after.h5",
                                   "--out", dir + "/corr", "--permutations", "199"])
         #expect(s2 == 0, "\(text)")

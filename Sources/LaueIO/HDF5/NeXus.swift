@@ -77,4 +77,36 @@ public enum NeXus {
             if map.interpretation == .categories { try f.setAttribute("colormap", "categorical", on: map.dataset) }
         }
     }
+
+    /// Makes `/entry` an NXentry whose default NXdata `stack` shows the 3-D `stack` [energy, rows,
+    /// columns] (a XANES map stack) with its axes linked: `energy` (eV), `y` and `x` (cell centres, µm).
+    public static func describeStack(_ f: HDF5File, title: String, stack: String, energy: String, x: String, y: String,
+                                     entry: String = "/entry") throws {
+        try f.setAttribute("NX_class", "NXroot")
+        try f.setAttribute("default", String(entry.dropFirst()))
+        try f.createGroup(entry)
+        try f.setAttribute("NX_class", "NXentry", on: entry)
+        try f.setAttribute("default", "stack", on: entry)
+        try f.writeStrings([title], to: entry + "/title")
+        try f.writeStrings(["LaueMap"], to: entry + "/program_name")
+        try f.setAttribute("version", LaueMapInfo.version, on: entry + "/program_name")
+        try f.setAttribute("units", Unit.electronvolt, on: energy)
+        for axis in [x, y] { try f.setAttribute("units", Unit.micrometre, on: axis) }
+        try f.setAttribute("long_name", "x (um)", on: x)
+        try f.setAttribute("long_name", "y (um)", on: y)
+        try f.setAttribute("long_name", "energy (eV)", on: energy)
+        let group = entry + "/stack"
+        try f.createGroup(group)
+        try f.setAttribute("NX_class", "NXdata", on: group)
+        try f.setAttribute("signal", "data", on: group)
+        try f.setAttribute("title", title, on: group)
+        try f.link(stack, as: group + "/data")
+        try f.link(energy, as: group + "/energy")
+        try f.link(y, as: group + "/y")
+        try f.link(x, as: group + "/x")
+        try f.setAttribute("axes", strings: ["energy", "y", "x"], on: group)
+        try f.setAttribute("energy_indices", integers: [0], on: group)
+        try f.setAttribute("y_indices", integers: [1], on: group)
+        try f.setAttribute("x_indices", integers: [2], on: group)
+    }
 }
