@@ -34,9 +34,10 @@ public enum PoleFigure {
         ["100", "110", "111", "0001", "10-10", "11-20", "010", "001"].map { "pole_figure_\($0).png" }
     }
 
-    /// Unit lab-frame plane normals of `family` for each orientation (LaueTools UB; its nearest
-    /// rotation is used), every symmetry equivalent once, on the upper hemisphere.
-    public static func poles(_ orientations: [Mat3], family: HKL, material: Material) -> [Vec3] {
+    /// Unit plane normals of `family` for each orientation (LaueTools UB; its nearest rotation is used),
+    /// every symmetry equivalent once, on the upper hemisphere, in the lab frame or, with `frame` (the
+    /// sample-to-lab rotation, `DeviatoricStrain.sampleToLab`), in the sample frame.
+    public static func poles(_ orientations: [Mat3], family: HKL, material: Material, frame: Mat3 = .identity) -> [Vec3] {
         let n = (material.B0 * family.vector).normalized
         var normals: [Vec3] = []
         for s in material.symmetryRotations {
@@ -46,8 +47,9 @@ public enum PoleFigure {
         }
         var out: [Vec3] = []
         out.reserveCapacity(orientations.count * normals.count)
+        let toFrame = frame.transposed
         for u in orientations {
-            let r = LinearAlgebra.nearestRotation(u)
+            let r = toFrame * LinearAlgebra.nearestRotation(u)
             for c in normals {
                 let v = r * c
                 out.append(v.z < 0 ? v * -1 : v)
@@ -62,7 +64,7 @@ public enum PoleFigure {
     /// Radius of the projection circle in the figure, pixels.
     static let radius = 150
 
-    /// The figure: the unit circle with its lab axes, one dot per pole.
+    /// The figure: the unit circle with its axes, one dot per pole.
     static func draw(_ poles: [Vec3], title: String, count: Int) -> Canvas {
         let r = radius, margin = 30
         let size = 2 * r + 2 * margin

@@ -218,11 +218,12 @@ struct ScanInspectCommand: ParsableCommand {
 struct ScanExportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
-        abstract: "Write a run's orientation map as an Oxford .ctf (MTEX, orix, Channel 5), in the lab or a tilted sample frame.",
+        abstract: "Write a run's orientation map as an Oxford .ctf (MTEX, orix, Channel 5), IPF maps and pole figures, in the lab or a tilted sample frame.",
         discussion: """
             scan run writes OUT/orientations.ctf in the lab frame; this writes one in the sample frame of a tilted \
             sample (e.g. --sample-tilt 40 at BM32, 45 at 34-ID-E): Bunge Euler angles of the rotation from the \
-            sample frame to the crystal frame (x || a, z || c*), docs/scan-pipeline.md.
+            sample frame to the crystal frame (x || a, z || c*), and OUT/maps/sample_tilt<DEG>/ with IPF maps of the \
+            sample x, y and z axes and pole figures projected along sample z, docs/scan-pipeline.md.
             """
     )
 
@@ -257,6 +258,12 @@ struct ScanExportCommand: ParsableCommand {
                                                 title: (output as NSString).lastPathComponent, sampleTiltDegrees: sampleTilt)
             try AtomicFile.write(text, to: path)
             emit("wrote \(path) (\(records.filter { $0.status == .indexed }.count) indexed of \(records.count) patterns)")
+            // IPF maps of the sample axes and pole figures in the same frame (the scan's material's rows).
+            let own = records.filter { $0.status != .indexed || $0.phase.isEmpty || $0.phase == materials[0].name }
+            let folder = (output as NSString).appendingPathComponent(String(format: "maps/sample_tilt%g", sampleTilt))
+            let figures = try SampleFrameFigures.write(records: own, material: materials[0], tiltDegrees: sampleTilt, folder: folder,
+                                                      title: (output as NSString).lastPathComponent)
+            emit("wrote \(figures.count) figures in \(folder): " + figures.map { ($0 as NSString).lastPathComponent }.joined(separator: ", "))
         }
     }
 }

@@ -80,6 +80,16 @@ import LaueTestSupport
         #expect(c.count == 1 && abs(c[0].x) < 1e-9 && abs(c[0].y) < 1e-9, "\(c)")
         #expect(PoleFigure.poles([Mat3.identity], family: HKL(1, 1, 1), material: si).count == 4)
         #expect(PoleFigure.label(HKL(1, 1, 0), TestScans.lco) == "11-20" && PoleFigure.label(HKL(1, 1, 1), si) == "111")
+        // In a sample frame tilted by 40 deg about lab y, the lab z pole of an unrotated crystal moves to
+        // (tan 20 deg, 0): P^T z = (sin t, 0, cos t).
+        let tilted = PoleFigure.poles([Mat3.identity], family: HKL(0, 0, 1), material: si, frame: DeviatoricStrain.sampleToLab(tiltDegrees: 40))
+            .map(PoleFigure.project)
+        #expect(tilted.contains { abs($0.x - tan(20 * Double.pi / 180)) < 1e-9 && abs($0.y) < 1e-9 }, "\(tilted)")
+        let folder = Fixtures.temporaryFolder("sample-frame")
+        let figures = try SampleFrameFigures.write(records: try ScanOutputs.readPatterns(TestScans.reference + "/patterns.csv"), material: TestScans.lco,
+                                                   tiltDegrees: 40, folder: folder, title: "tilt")
+        #expect(figures.map { ($0 as NSString).lastPathComponent }
+            == ["ipf_x.png", "ipf_y.png", "ipf_z.png", "pole_figure_0001.png", "pole_figure_10-10.png", "pole_figure_11-20.png"])
         // A scan run writes them, with the IPF maps of lab x and y.
         for name in ["pole_figure_0001.png", "pole_figure_10-10.png", "pole_figure_11-20.png", "orientation_ipf_x.png", "orientation_ipf_y.png"] {
             #expect(FileManager.default.fileExists(atPath: TestScans.reference + "/maps/" + name), "\(name)")
