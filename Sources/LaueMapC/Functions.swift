@@ -92,7 +92,9 @@ private let indexingKeys = ["energy", "strain", "grains", "min_peaks", "min_inde
 private func indexingOptions(_ o: Options, materials: Int) throws -> IndexingOptions {
     var io = IndexingOptions()
     if let e = try o.numbers("energy", count: 2) {
-        guard e[0] > 0, e[1] > e[0], e[1] <= 1000 else { throw LaueError(.invalidArgument, "options: energy needs [MIN, MAX] keV with 0 < MIN < MAX <= 1000") }
+        guard e[0] > 0, e[1] > e[0], e[1] <= LaueScattering.maximumBandEnergy else {
+            throw LaueError(.invalidArgument, "options: energy needs [MIN, MAX] keV with 0 < MIN < MAX <= \(LaueScattering.maximumBandEnergy)")
+        }
         io.energyRange = e[0]...e[1]
     }
     if let s = try o.bool("strain") { io.refineStrain = s }

@@ -120,8 +120,12 @@ struct Options {
 final class Pool<T>: @unchecked Sendable {
     private let lock = NSLock()
     private var free: [String: [T]] = [:]
-    /// At most this many idle objects per key.
+    /// Keys in order of last use (the least recently used first).
+    private var recent: [String] = []
+    /// At most this many idle objects per key, and idle objects of at most `keys` keys (calls with
+    /// ever new options or frame sizes must not hold every object they built).
     static var limit: Int { 4 }
+    static var keys: Int { 6 }
 
     func use<R>(_ key: String, build: () throws -> T, _ body: (T) throws -> R) throws -> R {
         lock.lock()
@@ -130,7 +134,10 @@ final class Pool<T>: @unchecked Sendable {
         let object = try taken ?? build()
         defer {
             lock.lock()
+            recent.removeAll { $0 == key }
+            recent.append(key)
             if free[key, default: []].count < Pool.limit { free[key, default: []].append(object) }
+            while recent.count > Pool.keys { free[recent.removeFirst()] = nil }
             lock.unlock()
         }
         return try body(object)

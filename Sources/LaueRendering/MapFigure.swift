@@ -78,7 +78,8 @@ public struct MapFigure: Sendable {
         var lo = low ?? (defined.isEmpty ? 0 : defined[Int(0.02 * Double(defined.count - 1))])
         var hi = high ?? (defined.isEmpty ? 1 : defined[Int((0.98 * Double(defined.count - 1)).rounded(.up))])
         if !(hi > lo) { hi = lo + (lo == 0 ? 1 : abs(lo) * 0.1); if low == nil { lo -= 0 } }
-        let legendWidth = max(Canvas.textWidth(label), 24 + 8 + Canvas.textWidth("-0.00e+00"))
+        let ticks = NiceTicks(low: lo, high: hi, count: 5)
+        let legendWidth = max(Canvas.textWidth(label), 24 + 8 + (ticks.labels.map(Canvas.textWidth).max() ?? 0), 24 + 8 + Canvas.textWidth("undefined"))
         var (canvas, l) = layout(legendWidth: legendWidth)
         for r in 0..<rows {
             for c in 0..<columns {
@@ -94,7 +95,6 @@ public struct MapFigure: Sendable {
         canvas.text(label, x: bx, y: l.top)
         for i in 0..<bh { canvas.fill(x: bx, y: by + i, width: 20, height: 1, ColourMap.viridis(1 - Double(i) / Double(bh - 1))) }
         canvas.rectangle(x: bx - 1, y: by - 1, width: 22, height: bh + 2)
-        let ticks = NiceTicks(low: lo, high: hi, count: 5)
         for (v, label) in zip(ticks.values, ticks.labels) {
             let y = by + Int(((hi - v) / (hi - lo) * Double(bh - 1)).rounded())
             canvas.fill(x: bx + 21, y: y, width: 4, height: 1, .black)

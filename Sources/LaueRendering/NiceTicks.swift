@@ -22,22 +22,32 @@ public struct NiceTicks: Sendable, Equatable {
         guard low.isFinite, high.isFinite else { self.init(values: [], step: 0); return }
         let (lo, hi) = (min(low, high), max(low, high))
         guard hi > lo else { self.init(values: [lo], step: 0); return }
-        let step = NiceTicks.step(low: lo, high: hi, count: count)
+        // Ranges no step can divide (wider than the largest double, or a few denormals): the ends.
+        let step = NiceTicks.step(low: lo, high: hi, count: max(2, min(count, NiceTicks.maximumCount)))
         let first = (lo / step).rounded(.up), last = (hi / step).rounded(.down)
+        guard step > 0, step.isFinite, first.isFinite, last.isFinite, last >= first, last - first <= Double(NiceTicks.maximumCount) else {
+            self.init(values: [lo, hi], step: 0); return
+        }
         var values: [Double] = []
-        if last >= first {
-            for k in 0...Int(min(last - first, 1000)) {
-                let v = (first + Double(k)) * step
-                values.append(abs(v) < step * 1e-9 ? 0 : v)       // exact zero, never -0
-            }
+        for k in 0...Int(last - first) {
+            let v = (first + Double(k)) * step
+            values.append(abs(v) < step * 1e-9 ? 0 : v)           // exact zero, never -0
         }
         self.init(values: values, step: step)
     }
 
+    /// Most ticks ever made.
+    public static let maximumCount = 50
+
+    /// Ticks whose labels read alike (doubles too close to tell apart at large offsets) are dropped.
     init(values: [Double], step: Double) {
-        self.values = values
+        var kept: [Double] = [], labels: [String] = []
+        for (v, label) in zip(values, NiceTicks.labels(values, step: step)) where labels.last != label && !kept.contains(v) {
+            kept.append(v); labels.append(label)
+        }
+        self.values = kept
         self.step = step
-        labels = NiceTicks.labels(values, step: step)
+        self.labels = labels
     }
 
     /// The 1-2-5 step whose ticks inside [low, high] come closest to `count` (at least 2 where the
@@ -46,16 +56,19 @@ public struct NiceTicks: Sendable, Equatable {
         let target = max(2, count)
         let base = floor(log10(niceNumber((high - low) / Double(target - 1), round: true)))
         var best: (step: Double, miss: Int)? = nil
+        guard base.isFinite else { return 0 }
         for exponent in [base - 1, base, base + 1] {
             for m in [5.0, 2.0, 1.0] {
                 let step = m * pow(10, exponent)
-                let n = Int((high / step).rounded(.down) - (low / step).rounded(.up)) + 1
+                let span = (high / step).rounded(.down) - (low / step).rounded(.up)
+                guard step > 0, span.isFinite, span < 1e6 else { continue }
+                let n = Int(span) + 1
                 guard n >= 2 else { continue }
                 let miss = abs(n - target)
                 if best == nil || miss < best!.miss || (miss == best!.miss && step > best!.step) { best = (step, miss) }
             }
         }
-        return best?.step ?? niceNumber(high - low, round: false)
+        return best?.step ?? 0
     }
 
     /// Heckbert's nice number near `x` (> 0): 1, 2, 5 or 10 times a power of ten; rounded to the
@@ -84,7 +97,7 @@ public struct NiceTicks: Sendable, Equatable {
         }
         if step == 0 { return values.map { format($0) } }
         // Scientific: enough significant digits that the step shows.
-        let digits = max(0, min(12, Int(floor(log10(max(largest, step)))) - Int(floor(log10(step)))))
+        let digits = max(0, min(16, Int(floor(log10(max(largest, step)))) - Int(floor(log10(step)))))
         return values.map { $0 == 0 ? "0" : String(format: "%.\(digits)e", $0) }
     }
 

@@ -69,27 +69,38 @@ public struct DefectFractionTable: Sendable {
     /// materials; unindexed and failed rows belong to no phase).
     public static func load(folders: [String], phase: String? = nil) throws -> DefectFractionTable {
         var columns: [Column] = []
+        var rowPhases = Set<String>(), otherGrainPhases = Set<String>()
         for f in folders {
             let path = (f as NSString).appendingPathComponent("patterns.csv")
             guard FileManager.default.fileExists(atPath: path) else {
                 throw LaueError(.missingData, file: f, "no patterns.csv: not a finished scan run (run or merge it first)")
             }
             var counts: [DefectClass: Int] = [:]
-            var classIndex: Int? = nil, phaseIndex: Int? = nil
+            var classIndex: Int? = nil, phaseIndex: Int? = nil, otherIndex: Int? = nil
             try LineReader.forEachLine(path) { line, number in
                 let fields = CSVTable.fields(of: Substring(line))
                 if number == 0 {
                     classIndex = fields.firstIndex(of: "class")
                     phaseIndex = fields.firstIndex(of: "phase")
+                    otherIndex = fields.firstIndex(of: "other_grains")
                     guard classIndex != nil else { throw LaueError(.invalidFormat, file: path, "no class column") }
                     if phase != nil, phaseIndex == nil { throw LaueError(.invalidFormat, file: path, "no phase column (a run before phases were recorded)") }
                     return
                 }
                 guard let ci = classIndex, ci < fields.count else { throw LaueError(.invalidFormat, file: path, item: "line \(number + 1)", "too few fields") }
+                if let pi = phaseIndex, pi < fields.count, !fields[pi].isEmpty { rowPhases.insert(fields[pi]) }
+                if let oi = otherIndex, oi < fields.count {
+                    for g in fields[oi].split(separator: ";") { otherGrainPhases.insert(String(g.split(separator: ":").first ?? "")) }
+                }
                 if let phase, let pi = phaseIndex, pi >= fields.count || fields[pi] != phase { return }
                 counts[try DefectClass(label: fields[ci]), default: 0] += 1
             }
             columns.append(Column(name: (URL(fileURLWithPath: f).standardizedFileURL.lastPathComponent), counts: counts))
+        }
+        if let phase, !rowPhases.contains(phase) {
+            let others = otherGrainPhases.subtracting(rowPhases).sorted()
+            throw LaueError(.invalidArgument, "--phase \(phase): no pattern is about that phase (phases of the rows: \(rowPhases.sorted().joined(separator: ", ")))"
+                            + (others.isEmpty ? "" : "; found only beside them (other_grains): \(others.joined(separator: ", "))"))
         }
         return DefectFractionTable(scans: columns)
     }

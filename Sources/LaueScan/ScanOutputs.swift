@@ -140,6 +140,7 @@ public enum ScanOutputs {
         var maps = ScanMaps(grid: grid, phase: material.name)
         var phaseMaps = materials.dropFirst().map { ScanMaps(grid: grid, phase: $0.name) }
         var phaseCodes = [Int](repeating: -1, count: grid.rows * grid.columns)
+        var rowPhases = Set<String>()                 // phases some row is about
         var channels: [String: [Double]] = [:]        // recorded channels, as maps
         var channelColumns: [String: [Double]] = [:]  // and as columns of /patterns
         let h5 = (stage as NSString).appendingPathComponent(resultsFileName)
@@ -151,6 +152,7 @@ public enum ScanOutputs {
             try forEachPattern(patterns) { r in
                 try table.append(r)
                 for (name, v) in r.channels { channelColumns[name, default: [Double](repeating: .nan, count: count)][k] = v }
+                if r.status == .indexed { rowPhases.insert(r.phase) }
                 if let cell = grid.cells[k] {
                     maps.add(r, cell: cell)
                     for m in phaseMaps.indices { phaseMaps[m].add(r, cell: cell) }
@@ -162,10 +164,13 @@ public enum ScanOutputs {
                 k += 1
             }
             try table.finish()
+            // Other phases get maps where some row is about them (a phase found only beside the scan's
+            // material is listed in other_grains, and its maps would be empty).
+            phaseMaps.removeAll { !rowPhases.contains($0.phase!) }
             maps.finish(material: material)
-            for m in phaseMaps.indices { phaseMaps[m].finish(material: materials[m + 1]) }
+            for m in phaseMaps.indices { phaseMaps[m].finish(material: materials.first { $0.name == phaseMaps[m].phase }!) }
             try writePeaks(from: peaks, into: f)
-            try writeMaps(maps, into: f)
+            try writeMaps(maps, into: f, severalPhases: materials.count > 1)
             if materials.count > 1 {
                 try f.write(phaseCodes.map(Int32.init), shape: [grid.rows, grid.columns], to: "/maps/phase")
                 try f.setAttribute("legend", materials.enumerated().map { "\($0.offset)=\($0.element.name)" }.joined(separator: ";") + ";-1=not indexed",
@@ -173,7 +178,7 @@ public enum ScanOutputs {
                 try f.setAttribute("description", "the phase each cell's row is about (the scan's material where found)", on: "/maps/phase")
                 try f.setAttribute("axes", "y_um,x_um (rows, columns)", on: "/maps/phase")
                 try f.createGroup("/maps/" + phaseMapsFolder)
-                for m in phaseMaps { try writeMaps(m, into: f, group: "/maps/\(phaseMapsFolder)/\(m.phase!)") }
+                for m in phaseMaps { try writeMaps(m, into: f, group: "/maps/\(phaseMapsFolder)/\(m.phase!)", severalPhases: true) }
             }
             for (name, values) in channelColumns.sorted(by: { $0.key < $1.key }) {
                 try f.write(values, to: "/patterns/" + ScanChannels.columnPrefix + name)
@@ -199,7 +204,8 @@ public enum ScanOutputs {
             let path = (mapsFolder as NSString).appendingPathComponent(phaseMapFileName)
             try figure.categorical(phaseCodes, keys: materials.map(\.name), colours: ScanMapImages.phaseColours).write(to: path)
             pngs.append(path)
-            for (m, phase) in zip(phaseMaps, materials.dropFirst()) {
+            for m in phaseMaps {
+                let phase = materials.first { $0.name == m.phase }!
                 let folder = ((mapsFolder as NSString).appendingPathComponent(phaseMapsFolder) as NSString).appendingPathComponent(phase.name)
                 pngs += try ScanMapImages.write(m, folder: folder, title: "\(title) (\(phase.name))", material: phase)
             }
@@ -212,14 +218,15 @@ public enum ScanOutputs {
     }
 
     /// Writes `maps` into `group` of `f` (`/maps`, or `/maps/phases/<name>` for another phase).
-    static func writeMaps(_ maps: ScanMaps, into f: HDF5File, group: String = "/maps") throws {
+    /// With `severalPhases`, a cell of a row about another phase is -1 too (the legend says so).
+    static func writeMaps(_ maps: ScanMaps, into f: HDF5File, group: String = "/maps", severalPhases: Bool = false) throws {
         try f.createGroup(group)
         try f.write(maps.grid.xs, to: group + "/x_um"); try f.setAttribute("units", NeXus.Unit.micrometre, on: group + "/x_um")
         try f.write(maps.grid.ys, to: group + "/y_um"); try f.setAttribute("units", NeXus.Unit.micrometre, on: group + "/y_um")
         let shape = [maps.grid.rows, maps.grid.columns]
         try f.write(maps.classCodes.map(Int32.init), shape: shape, to: group + "/class")
-        try f.setAttribute("legend", classCodes.enumerated().map { "\($0.offset)=\($0.element.rawValue)" }.joined(separator: ";") + ";-1=no pattern",
-                           on: group + "/class")
+        try f.setAttribute("legend", classCodes.enumerated().map { "\($0.offset)=\($0.element.rawValue)" }.joined(separator: ";")
+                           + (severalPhases ? ";-1=no pattern, or a pattern about another phase (/maps/phase)" : ";-1=no pattern"), on: group + "/class")
         for (name, unit, values) in maps.scalarMaps {
             if integerMaps.contains(name) {
                 try f.write(values.map(integer), shape: shape, to: group + "/" + name)
@@ -395,10 +402,10 @@ public struct ScanMaps: Sendable {
         orientations = [Mat3?](repeating: nil, count: n)
     }
 
-    /// Maps of `records` (all in memory).
-    public init(records: [PatternRecord], material: Material) {
+    /// Maps of `records` (all in memory); with `phase`, of the rows about that phase on the grid of all.
+    public init(records: [PatternRecord], material: Material, phase: String? = nil) {
         let g = ScanGrid(x: records.map(\.xUm), y: records.map(\.yUm))
-        self.init(grid: g)
+        self.init(grid: g, phase: phase)
         for (r, cell) in zip(records, g.cells) { if let cell { add(r, cell: cell) } }
         finish(material: material)
     }

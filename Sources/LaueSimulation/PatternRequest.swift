@@ -75,10 +75,10 @@ public struct PatternRequest: Sendable, Equatable, Codable {
         return Quaternion.random(using: &g).matrix
     }
 
-    /// The energy band, checked (finite, 0 < MIN < MAX <= 1000 keV).
+    /// The energy band, checked (finite, 0 < MIN < MAX <= `LaueScattering.maximumBandEnergy` keV).
     public func band() throws -> ClosedRange<Double> {
-        guard energy.count == 2, energy.allSatisfy(\.isFinite), energy[0] > 0, energy[1] > energy[0], energy[1] <= 1000 else {
-            throw LaueError(.invalidArgument, "the energy band needs MIN,MAX keV with 0 < MIN < MAX <= 1000, not \(energy)")
+        guard energy.count == 2, energy.allSatisfy(\.isFinite), energy[0] > 0, energy[1] > energy[0], energy[1] <= LaueScattering.maximumBandEnergy else {
+            throw LaueError(.invalidArgument, "the energy band needs MIN,MAX keV with 0 < MIN < MAX <= \(LaueScattering.maximumBandEnergy), not \(energy)")
         }
         return energy[0]...energy[1]
     }

@@ -259,9 +259,8 @@ struct ScanExportCommand: ParsableCommand {
             try AtomicFile.write(text, to: path)
             emit("wrote \(path) (\(records.filter { $0.status == .indexed }.count) indexed of \(records.count) patterns)")
             // IPF maps of the sample axes and pole figures in the same frame (the scan's material's rows).
-            let own = records.filter { $0.status != .indexed || $0.phase.isEmpty || $0.phase == materials[0].name }
             let folder = (output as NSString).appendingPathComponent(String(format: "maps/sample_tilt%g", sampleTilt))
-            let figures = try SampleFrameFigures.write(records: own, material: materials[0], tiltDegrees: sampleTilt, folder: folder,
+            let figures = try SampleFrameFigures.write(records: records, material: materials[0], tiltDegrees: sampleTilt, folder: folder,
                                                       title: (output as NSString).lastPathComponent)
             emit("wrote \(figures.count) figures in \(folder): " + figures.map { ($0 as NSString).lastPathComponent }.joined(separator: ", "))
         }

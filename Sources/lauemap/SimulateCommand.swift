@@ -57,11 +57,11 @@ func parseNumbers(_ s: String, option: String) throws -> [Double] {
     return v.map { $0! }
 }
 
-/// An energy band option "MIN,MAX" in keV (finite, 0 < MIN < MAX <= 1000).
+/// An energy band option "MIN,MAX" in keV (finite, 0 < MIN < MAX <= `LaueScattering.maximumBandEnergy`).
 func parseEnergyBand(_ s: String, option: String = "--energy") throws -> ClosedRange<Double> {
     let band = try parseNumbers(s, option: option)
-    guard band.count == 2, band.allSatisfy(\.isFinite), band[0] > 0, band[1] > band[0], band[1] <= 1000 else {
-        throw LaueError(.invalidArgument, "\(option) needs MIN,MAX keV with 0 < MIN < MAX <= 1000, not \"\(s)\"")
+    guard band.count == 2, band.allSatisfy(\.isFinite), band[0] > 0, band[1] > band[0], band[1] <= LaueScattering.maximumBandEnergy else {
+        throw LaueError(.invalidArgument, "\(option) needs MIN,MAX keV with 0 < MIN < MAX <= \(LaueScattering.maximumBandEnergy), not \"\(s)\"")
     }
     return band[0]...band[1]
 }

@@ -44,6 +44,19 @@ import LaueRendering
         #expect(NiceTicks.format(7722.34) == "7722" && NiceTicks.format(0.01234) == "0.0123" && NiceTicks.format(2.5e-6) == "2.50e-06")
     }
 
+    /// Found by a review: ranges no step divides trapped the process; tiny spans at large offsets
+    /// repeated labels.
+    @Test func extremeRanges() {
+        for (lo, hi) in [(-1e308, 1e308), (Double.leastNonzeroMagnitude, 2 * Double.leastNonzeroMagnitude), (-Double.greatestFiniteMagnitude, 0), (1e9, 1e9 + 1e-3), (100, 100 + 1e-11), (1e16, 1e16 + 4)] {
+            let t = NiceTicks(low: lo, high: hi)
+            #expect(!t.values.isEmpty && t.values.count == t.labels.count, "\(lo)...\(hi): \(t.values)")
+            #expect(Set(t.labels).count == t.labels.count, "\(lo)...\(hi): \(t.labels)")
+            #expect(t.values.allSatisfy { $0 >= lo && $0 <= hi }, "\(lo)...\(hi): \(t.values)")
+        }
+        #expect(NiceTicks(low: 0, high: 1, count: Int.max).values.count <= NiceTicks.maximumCount + 1)
+        #expect(NiceTicks(low: 1e9, high: 1e9 + 1e-3).values.count >= 2)
+    }
+
     @Test func degenerateRanges() {
         #expect(NiceTicks(low: 3, high: 3).values == [3])
         #expect(NiceTicks(low: .nan, high: 1).values.isEmpty)

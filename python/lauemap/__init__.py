@@ -55,6 +55,10 @@ def _frame(image: np.ndarray) -> Tuple[np.ndarray, int]:
     if array.ndim != 2:
         raise LaueMapError(5, {"message": f"image: a 2-D array is needed, not {array.ndim}-D {array.shape}",
                                "reason": "not a 2-D array"})
+    if array.dtype.kind == "c":
+        raise LaueMapError(5, {"message": f"image: complex pixels ({array.dtype}) are not a detector frame", "reason": "complex pixels"})
+    if not array.dtype.isnative:
+        array = array.astype(array.dtype.newbyteorder("="))     # swapped bytes would reach C as they are
     if array.dtype.name not in DTYPES:
         array = array.astype(np.float32)
     return np.ascontiguousarray(array), DTYPES.index(array.dtype.name)

@@ -90,7 +90,9 @@ for name, args in {
 
 def encode(value: Optional[Any]) -> Optional[bytes]:
     """A str or path as a C string (None stays NULL)."""
-    return None if value is None else os.fsencode(os.fspath(value)) if isinstance(value, os.PathLike) else str(value).encode()
+    if value is None or isinstance(value, bytes):
+        return value
+    return os.fsencode(os.fspath(value)) if isinstance(value, os.PathLike) else str(value).encode()
 
 
 def options(values: dict) -> bytes:

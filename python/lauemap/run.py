@@ -56,8 +56,8 @@ def _dataset(group) -> "object":
     for name, item in group.items():
         if name in ("x_um", "y_um", "phases") or not hasattr(item, "shape") or len(item.shape) < 2:
             continue
-        if item.shape[:2] != (len(y), len(x)):
-            continue
+        if item.shape[:2] != (len(y), len(x)) or not _text(item.attrs.get("axes", "")).startswith("y_um,x_um"):
+            continue                                           # not a map (e.g. the 3x3 mean orientation)
         dims = ("y_um", "x_um") + (("rgb",) if len(item.shape) == 3 else ())
         attrs = {k: _text(v) for k, v in item.attrs.items() if k in ("units", "legend", "description")}
         variables[name] = xr.DataArray(item[()], dims=dims, attrs=attrs)

@@ -2,6 +2,11 @@ import Foundation
 
 /// White-beam Laue scattering in the LaueTools frame (incident beam along +x).
 public enum LaueScattering {
+    /// Highest photon energy of a band LaueMap accepts, keV. White-beam micro-Laue uses up to ~30 keV
+    /// (34-ID-E); the reflection lists grow as the cube of the band's top, and 1,000 keV took gigabytes
+    /// and minutes (found by a review), so bands end here.
+    public static let maximumBandEnergy = 50.0
+
     /// hc in keV * angstrom (CODATA). LaueTools uses 12.398 (3e-5 relative difference).
     public static let hc = 12.398419843320026
 
