@@ -1,14 +1,7 @@
 #!/usr/bin/env bash
 # Peak search + shape, single-threaded, in one run beside LaueTools' PeakSearch on the same real images.
 # Usage: tools/bench/peaks_vs_lauetools.sh [REPEAT]   (needs the peer venv: tools/peers/setup.sh)
-set -euo pipefail
-cd "$(dirname "$0")/../.."
-repeat=${1:-7}
-peers=${LAUEMAP_PEERS:-$(pwd)/../peers-venv}
-py=$peers/lt/bin/python
-shared=${LAUEMAP_SHARED:-$(pwd)/../shared}
-data=$shared/data/lauetools
-driver=$shared/peers/lauetools/run_lauetools.py
+source "$(dirname "$0")/peers.sh"
 swift build -c release --product lauemap-bench >/dev/null 2>&1
 swift build -c release --product lauemap >/dev/null 2>&1
 bin=$(swift build -c release --show-bin-path)
