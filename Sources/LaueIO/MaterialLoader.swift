@@ -12,4 +12,12 @@ extension Material {
         }
         return try builtin(nameOrPath)
     }
+
+    /// Materials from a comma-separated list of built-in names or JSON files (`--material A,B`: the
+    /// phases of a run, the first the scan's own); blank entries are skipped.
+    public static func loadList(_ list: String) throws -> [Material] {
+        let names = list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        guard !names.isEmpty else { throw LaueError(.invalidArgument, "--material: no material named") }
+        return try names.map { try load($0) }
+    }
 }

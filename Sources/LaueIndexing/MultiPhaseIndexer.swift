@@ -11,14 +11,12 @@ public final class MultiPhaseIndexer {
     public let indexers: [Indexer]
     public let options: IndexingOptions
 
-    public init(materials: [Material], calibration: DetectorCalibration, options: IndexingOptions = IndexingOptions()) throws {
-        guard !materials.isEmpty else { throw LaueError(.invalidArgument, "no material to index with") }
+    public convenience init(materials: [Material], calibration: DetectorCalibration, options: IndexingOptions = IndexingOptions()) throws {
         var names = Set<String>()
         for m in materials where !names.insert(m.name).inserted {
             throw LaueError(.invalidArgument, "material \(m.name) is given twice")
         }
-        indexers = try materials.map { try Indexer(material: $0, calibration: calibration, options: options) }
-        self.options = options
+        try self.init(indexers: materials.map { try Indexer(material: $0, calibration: calibration, options: options) }, options: options)
     }
 
     /// Over indexers already built (one per material, names distinct; their own options apply to each

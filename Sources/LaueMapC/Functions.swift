@@ -35,10 +35,7 @@ public func lauemap_read_image(_ path: UnsafePointer<CChar>?, _ frame: Int64, _ 
         guard let pixels, let width, let height, let dtype else { throw LaueError(.invalidArgument, "an output pointer is NULL") }
         guard frame >= 0, frame <= Int64(Int32.max) else { throw LaueError(.invalidArgument, "frame \(frame) (0 or more)") }
         let img = try ImageReader.read(path: try required(path, "path"), frame: Int(frame), dataset: try text(dataset, "dataset"))
-        guard let buffer = malloc(max(1, img.pixels.count) * MemoryLayout<Float>.size)?.assumingMemoryBound(to: Float.self) else {
-            throw LaueError(.numerical, "out of memory for \(img.width) x \(img.height) pixels")
-        }
-        img.pixels.withUnsafeBufferPointer { _ = memcpy(buffer, $0.baseAddress!, $0.count * MemoryLayout<Float>.size) }
+        let buffer = try mallocCopy(img)
         pixels.pointee = buffer
         width.pointee = Int64(img.width)
         height.pointee = Int64(img.height)
@@ -85,18 +82,22 @@ public func lauemap_peaks(_ pixels: UnsafeRawPointer?, _ dtype: Int32, _ width: 
 
 private let searchers = Pool<PeakSearcher>()
 
+/// A malloc'ed copy of a frame's pixels for an out-parameter (freed by the caller with `lauemap_free`).
+private func mallocCopy(_ img: LaueImage) throws -> UnsafeMutablePointer<Float> {
+    guard let buffer = malloc(max(1, img.pixels.count) * MemoryLayout<Float>.size)?.assumingMemoryBound(to: Float.self) else {
+        throw LaueError(.numerical, "out of memory for \(img.width) x \(img.height) pixels")
+    }
+    img.pixels.withUnsafeBufferPointer { _ = memcpy(buffer, $0.baseAddress!, $0.count * MemoryLayout<Float>.size) }
+    return buffer
+}
+
 /// The indexing options of a call (the options of `lauemap index`, snake case).
 private let indexingKeys = ["energy", "strain", "grains", "min_peaks", "min_indexed", "max_chance", "max_deviation",
                             "max_deviation_deg", "min_fraction"]
 
 private func indexingOptions(_ o: Options, materials: Int) throws -> IndexingOptions {
     var io = IndexingOptions()
-    if let e = try o.numbers("energy", count: 2) {
-        guard e[0] > 0, e[1] > e[0], e[1] <= LaueScattering.maximumBandEnergy else {
-            throw LaueError(.invalidArgument, "options: energy needs [MIN, MAX] keV with 0 < MIN < MAX <= \(LaueScattering.maximumBandEnergy)")
-        }
-        io.energyRange = e[0]...e[1]
-    }
+    if let e = try o.numbers("energy", count: 2) { io.energyRange = try LaueScattering.band(e[0], e[1], what: "options: energy") }
     if let s = try o.bool("strain") { io.refineStrain = s }
     io.maxGrains = try o.int("grains", 1...100) ?? MultiPhaseIndexer.defaultGrains(phases: materials)
     if let v = try o.int("min_peaks", 3...10_000) { io.minimumPeaks = v }
@@ -131,7 +132,7 @@ public func lauemap_index(_ x: UnsafePointer<Double>?, _ y: UnsafePointer<Double
         }
         let calibPath = try required(calibration, "calibration"), names = try required(material, "material")
         let optionsText = try text(optionsJSON, "options") ?? ""
-        let materials = try materialList(names)
+        let materials = try Material.loadList(names)
         let io = try indexingOptions(Options(values: try options(optionsJSON, known: indexingKeys)), materials: materials.count)
         let result = try indexers.use([fileKey(calibPath), names, optionsText].joined(separator: "\u{1}"), build: {
             try MultiPhaseIndexer(materials: materials, calibration: try LaueToolsCalibration.read(path: calibPath), options: io)
@@ -140,12 +141,6 @@ public func lauemap_index(_ x: UnsafePointer<Double>?, _ y: UnsafePointer<Double
     }
 }
 
-/// Materials from a comma-separated list of built-in names or JSON files (as `--material`).
-private func materialList(_ list: String) throws -> [Material] {
-    let names = list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-    guard !names.isEmpty else { throw LaueError(.invalidArgument, "material: no material named") }
-    return try names.map { try Material.load($0) }
-}
 
 private let processors = Pool<PatternProcessor>()
 
@@ -162,7 +157,7 @@ public func lauemap_classify(_ pixels: UnsafeRawPointer?, _ dtype: Int32, _ widt
     guarded(error, capacity) {
         let o = Options(values: try options(optionsJSON, known: indexingKeys + ["beam_size", "psf_sigma"]))
         let calibPath = try required(calibration, "calibration"), names = try required(material, "material")
-        let materials = try materialList(names)
+        let materials = try Material.loadList(names)
         let io = try indexingOptions(o, materials: 1)
         let beam = try o.double("beam_size"), psf = try o.double("psf_sigma")
         if let beam { guard beam > 0, beam <= 1000 else { throw LaueError(.invalidArgument, "options: beam_size in (0, 1000] µm") } }
@@ -213,10 +208,7 @@ public func lauemap_simulate(_ detector: UnsafePointer<CChar>?, _ material: Unsa
         let det = FileManager.default.fileExists(atPath: name) ? try SimulatedDetector.fromCalibration(path: name) : try SimulatedDetector.builtin(name)
         let mat = try Material.load(try required(material, "material"))
         let (img, t, spots) = try request.simulate(material: mat, detector: det)
-        guard let buffer = malloc(max(1, img.pixels.count) * MemoryLayout<Float>.size)?.assumingMemoryBound(to: Float.self) else {
-            throw LaueError(.numerical, "out of memory for \(img.width) x \(img.height) pixels")
-        }
-        img.pixels.withUnsafeBufferPointer { _ = memcpy(buffer, $0.baseAddress!, $0.count * MemoryLayout<Float>.size) }
+        let buffer = try mallocCopy(img)
         let object: [String: Any] = ["class": t.defectClass.rawValue, "orientation_matrix": t.orientation.rows, "spots": spots,
                                      "axis_lab": t.axisLab.map { [$0.x, $0.y, $0.z] as Any } ?? NSNull()]
         do { try give(try jsonText(object), to: truth) } catch { free(buffer); throw error }

@@ -61,6 +61,18 @@ public enum PoleFigure {
     /// Stereographic projection of an upper-hemisphere unit vector (the unit disk; z = 1 at the centre).
     public static func project(_ v: Vec3) -> (x: Double, y: Double) { (v.x / (1 + v.z), v.y / (1 + v.z)) }
 
+    /// The pole figure of each of the material's `families` (file name, figure) of `orientations` in
+    /// `frame` (named `frameName` in the titles); none without orientations.
+    static func figures(_ orientations: [Mat3], material: Material, frame: Mat3 = .identity, frameName: String,
+                        title: String) -> [(name: String, canvas: Canvas)] {
+        guard !orientations.isEmpty else { return [] }
+        return families(material).map { family in
+            let poles = poles(orientations, family: family, material: material, frame: frame)
+            return (fileName(family, material),
+                    draw(poles, title: "\(title): {\(label(family, material))} poles, \(frameName) (z at the centre)", count: orientations.count))
+        }
+    }
+
     /// Radius of the projection circle in the figure, pixels.
     static let radius = 150
 

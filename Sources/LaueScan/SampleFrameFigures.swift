@@ -24,21 +24,13 @@ public enum SampleFrameFigures {
         }
         let key = ScanMapImages.ipfKey(material)
         for (k, axis) in ["x", "y", "z"].enumerated() {
-            let direction = Vec3(frame[0, k], frame[1, k], frame[2, k])      // the sample axis in the lab frame
-            var colours = [Double](repeating: .nan, count: 3 * maps.orientations.count)
-            for (i, u) in maps.orientations.enumerated() {
-                guard let u else { continue }
-                let (r, gg, b) = OrientationStatistics.ipfColour(u, direction: direction, material: material)
-                colours[3 * i] = r; colours[3 * i + 1] = gg; colours[3 * i + 2] = b
-            }
+            let colours = maps.ipfColours(of: Vec3(frame[0, k], frame[1, k], frame[2, k]), material: material)   // the sample axis in the lab frame
             let figure = MapFigure(title: "\(title): orientation (IPF of sample \(axis), \(frameName))", columns: g.columns, rows: g.rows, xs: g.xs, ys: g.ys)
             try save(figure.rgb(colours, legend: ["IPF colour of the", "sample \(axis) axis in", "the crystal frame"], key: key), "ipf_\(axis).png")
         }
-        let present = maps.orientations.compactMap { $0 }
-        for family in PoleFigure.families(material) where !present.isEmpty {
-            let poles = PoleFigure.poles(present, family: family, material: material, frame: frame)
-            try save(PoleFigure.draw(poles, title: "\(title): {\(PoleFigure.label(family, material))} poles, \(frameName) (z at the centre)",
-                                     count: present.count), PoleFigure.fileName(family, material))
+        for (name, canvas) in PoleFigure.figures(maps.orientations.compactMap { $0 }, material: material, frame: frame,
+                                                 frameName: frameName, title: title) {
+            try save(canvas, name)
         }
         return written
     }

@@ -69,12 +69,8 @@ enum ScanMapImages {
             try save(figure("orientation (IPF of lab \(axis))").rgb(values, legend: ["IPF colour of the", "lab \(axis) axis in the", "crystal frame"], key: key),
                      "orientation_ipf_\(axis).png")
         }
-        // Pole figures of the indexed cells' orientations.
-        let present = maps.orientations.compactMap { $0 }
-        for family in PoleFigure.families(material) where !present.isEmpty {
-            let poles = PoleFigure.poles(present, family: family, material: material)
-            try save(PoleFigure.draw(poles, title: "\(title): {\(PoleFigure.label(family, material))} poles, lab frame (z at the centre)",
-                                     count: present.count), PoleFigure.fileName(family, material))
+        for (name, canvas) in PoleFigure.figures(maps.orientations.compactMap { $0 }, material: material, frameName: "lab frame", title: title) {
+            try save(canvas, name)
         }
         return written
     }

@@ -438,15 +438,21 @@ public struct ScanMaps: Sendable {
         for (i, u) in orientations.enumerated() {
             guard let u else { continue }
             scalarMaps[2].2[i] = material.misorientation(LinearAlgebra.nearestRotation(u), mean)
-            for (axis, direction) in [(0, Vec3(1, 0, 0)), (1, Vec3(0, 1, 0)), (2, Vec3(0, 0, 1))] {
-                let (r, g, b) = OrientationStatistics.ipfColour(u, direction: direction, material: material)
-                switch axis {
-                case 0: ipfX[3 * i] = r; ipfX[3 * i + 1] = g; ipfX[3 * i + 2] = b
-                case 1: ipfY[3 * i] = r; ipfY[3 * i + 1] = g; ipfY[3 * i + 2] = b
-                default: ipf[3 * i] = r; ipf[3 * i + 1] = g; ipf[3 * i + 2] = b
-                }
-            }
         }
+        ipfX = ipfColours(of: Vec3(1, 0, 0), material: material)
+        ipfY = ipfColours(of: Vec3(0, 1, 0), material: material)
+        ipf = ipfColours(of: Vec3(0, 0, 1), material: material)
+    }
+
+    /// IPF colours of the lab direction `direction` per cell (row-major RGB triples, NaN where not indexed).
+    public func ipfColours(of direction: Vec3, material: Material) -> [Double] {
+        var colours = [Double](repeating: .nan, count: 3 * orientations.count)
+        for (i, u) in orientations.enumerated() {
+            guard let u else { continue }
+            let (r, g, b) = OrientationStatistics.ipfColour(u, direction: direction, material: material)
+            colours[3 * i] = r; colours[3 * i + 1] = g; colours[3 * i + 2] = b
+        }
+        return colours
     }
 
     public func scalar(_ name: String) -> [Double]? { scalarMaps.first { $0.0 == name }?.2 }

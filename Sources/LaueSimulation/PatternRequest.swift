@@ -77,10 +77,8 @@ public struct PatternRequest: Sendable, Equatable, Codable {
 
     /// The energy band, checked (finite, 0 < MIN < MAX <= `LaueScattering.maximumBandEnergy` keV).
     public func band() throws -> ClosedRange<Double> {
-        guard energy.count == 2, energy.allSatisfy(\.isFinite), energy[0] > 0, energy[1] > energy[0], energy[1] <= LaueScattering.maximumBandEnergy else {
-            throw LaueError(.invalidArgument, "the energy band needs MIN,MAX keV with 0 < MIN < MAX <= \(LaueScattering.maximumBandEnergy), not \(energy)")
-        }
-        return energy[0]...energy[1]
+        guard energy.count == 2 else { throw LaueError(.invalidArgument, "the energy band needs MIN,MAX keV, not \(energy)") }
+        return try LaueScattering.band(energy[0], energy[1], what: "the energy band")
     }
 
     /// The defect model for `material`, validated.

@@ -69,7 +69,7 @@ struct ScanSubmitCommand: ParsableCommand {
             }
             let (manifest, calibPath) = try input.open()
             _ = try LaueToolsCalibration.read(path: calibPath)
-            _ = try loadMaterials(input.material)
+            _ = try Material.loadList(input.material)
             var plan = ClusterPlan(scan: input.scan, calibration: calibPath, material: input.material, output: out,
                                    patternCount: manifest.patterns.count, shards: shards, lauemap: lauemap ?? currentExecutable())
             plan.scheduler = kind

@@ -40,7 +40,7 @@ struct IndexCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let img = try ImageReader.read(path: image, frame: frame)
-            let materials = try loadMaterials(material)
+            let materials = try Material.loadList(material)
             let calibration = try LaueToolsCalibration.read(path: calib, frameSize: (img.width, img.height))
             let peaks = PeakSearcher().search(img).peaks
             var options = try indexing.options()
@@ -68,9 +68,3 @@ struct IndexCommand: ParsableCommand {
     }
 }
 
-/// Materials from a comma-separated list of built-in names or JSON files.
-func loadMaterials(_ list: String) throws -> [Material] {
-    let names = list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-    guard !names.isEmpty else { throw LaueError(.invalidArgument, "--material: no material named") }
-    return try names.map { try Material.load($0) }
-}

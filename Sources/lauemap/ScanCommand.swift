@@ -63,7 +63,7 @@ struct ScanRunCommand: ParsableCommand {
             if let maxFailed, maxFailed < 0 { throw LaueError(.invalidArgument, "--max-failed must be at least 0, not \(maxFailed)") }
             let (_, calibPath) = try input.open()
             let calibration = try LaueToolsCalibration.read(path: calibPath)
-            let materials = try loadMaterials(input.material)
+            let materials = try Material.loadList(input.material)
             var settings = ScanSettings(material: materials[0], calibration: calibration)
             settings.otherPhases = Array(materials.dropFirst())
             settings.classifierOptions.beamSize = beamSize
@@ -243,7 +243,7 @@ struct ScanExportCommand: ParsableCommand {
         try reportingErrors {
             guard sampleTilt.isFinite, abs(sampleTilt) <= 90 else { throw LaueError(.invalidArgument, "--sample-tilt must be within ±90 degrees") }
             let records = try ScanOutputs.readPatterns((output as NSString).appendingPathComponent("patterns.csv"))
-            let materials = try loadMaterials(material)
+            let materials = try Material.loadList(material)
             let names = materials.map(\.name).joined(separator: ",")
             // The run records its material: a .ctf must not put another phase's lattice over its orientations.
             let runFile = (output as NSString).appendingPathComponent("run.json")
@@ -285,7 +285,7 @@ struct ScanMergeCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let materials = try loadMaterials(material)
+            let materials = try Material.loadList(material)
             let outputs = try ScanMerge.merge(folders, into: out, material: materials[0], otherPhases: Array(materials.dropFirst()))
             emit("merged \(folders.count) shards into \(out): " + outputs.map { ($0 as NSString).lastPathComponent }.joined(separator: ", "))
         }
@@ -313,7 +313,7 @@ struct ScanEvaluateCommand: ParsableCommand {
             var symmetry: [Mat3]? = nil
             let run = FileManager.default.contents(atPath: (output as NSString).appendingPathComponent("run.json"))
                 .flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }
-            if let names = run?["material"] as? String, let m = try? loadMaterials(names).first { symmetry = m.symmetryRotations }
+            if let names = run?["material"] as? String, let m = try? Material.loadList(names).first { symmetry = m.symmetryRotations }
             if truthPath == nil, let j = run, let scan = j["scan"] as? String {
                 var isDir: ObjCBool = false
                 _ = FileManager.default.fileExists(atPath: scan, isDirectory: &isDir)

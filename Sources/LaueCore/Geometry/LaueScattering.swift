@@ -7,6 +7,15 @@ public enum LaueScattering {
     /// and minutes (found by a review), so bands end here.
     public static let maximumBandEnergy = 50.0
 
+    /// The band [low, high] keV, checked: finite, 0 < low < high <= `maximumBandEnergy`; the error
+    /// names `what` (an option, a key).
+    public static func band(_ low: Double, _ high: Double, what: String) throws -> ClosedRange<Double> {
+        guard low.isFinite, high.isFinite, low > 0, high > low, high <= maximumBandEnergy else {
+            throw LaueError(.invalidArgument, "\(what) needs MIN,MAX keV with 0 < MIN < MAX <= \(maximumBandEnergy), not \(low),\(high)")
+        }
+        return low...high
+    }
+
     /// hc in keV * angstrom (CODATA). LaueTools uses 12.398 (3e-5 relative difference).
     public static let hc = 12.398419843320026
 
