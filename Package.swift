@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "LaueCluster", targets: ["LaueCluster"]),
         .library(name: "LaueXANES", targets: ["LaueXANES"]),
         .library(name: "LaueCorrelation", targets: ["LaueCorrelation"]),
+        .library(name: "LaueReport", targets: ["LaueReport"]),
         .executable(name: "lauemap", targets: ["lauemap"]),
         // The C interface (liblauemapc.so) under the Python package (python/, docs/python.md).
         .library(name: "lauemapc", type: .dynamic, targets: ["LaueMapC"]),
@@ -32,6 +33,7 @@ let package = Package(
         .systemLibrary(name: "CGSL", pkgConfig: "gsl", providers: [.apt(["libgsl-dev"])]),
         .systemLibrary(name: "CHDF5", pkgConfig: "hdf5-serial", providers: [.apt(["libhdf5-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CCairo", pkgConfig: "pangocairo", providers: [.apt(["libcairo2-dev", "libpango1.0-dev"])]),
 
         .target(name: "LaueCore", dependencies: ["CGSL"]),
         .target(name: "LaueIO", dependencies: ["LaueCore", "CTIFF", "CHDF5", "CZlib"]),
@@ -39,17 +41,19 @@ let package = Package(
         .target(name: "LauePeaks", dependencies: ["LaueCore", "LaueIO", "CGSL"]),
         .target(name: "LaueIndexing", dependencies: ["LaueCore", "LaueIO", "LauePeaks", "CGSL"]),
         .target(name: "LaueDefects", dependencies: ["LaueCore", "LauePeaks", "LaueIndexing"]),
-        .target(name: "LaueRendering", dependencies: ["LaueIO"]),
+        .target(name: "LaueRendering", dependencies: ["LaueCore", "LaueIO", "CCairo"]),
         .target(name: "LaueScan", dependencies: ["LaueCore", "LaueIO", "LauePeaks", "LaueIndexing", "LaueDefects", "LaueRendering"]),
         .target(name: "LaueCluster", dependencies: ["LaueCore", "LaueIO", "LaueScan"]),
         .target(name: "LaueXANES", dependencies: ["LaueCore", "LaueIO", "LaueRendering"]),
         .target(name: "LaueCorrelation", dependencies: ["LaueCore", "LaueIO", "LaueXANES", "LaueScan", "LaueRendering", "CGSL"]),
+        .target(name: "LaueReport", dependencies: ["LaueCore", "LaueIO", "LaueScan", "LaueRendering"]),
         .target(name: "LaueMapC", dependencies: ["LaueCore", "LaueIO", "LauePeaks", "LaueIndexing", "LaueDefects", "LaueScan",
                                                  "LaueSimulation", "LaueXANES"], exclude: ["lauemap.h"]),
         .executableTarget(
             name: "lauemap",
             dependencies: [
                 "LaueCore", "LaueIO", "LaueSimulation", "LauePeaks", "LaueIndexing", "LaueDefects", "LaueScan", "LaueCluster", "LaueXANES", "LaueCorrelation",
+                "LaueRendering", "LaueReport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -69,7 +73,8 @@ let package = Package(
         .testTarget(name: "LaueCorrelationTests", dependencies: ["LaueCorrelation", "LaueScan", "LaueXANES", "LaueSimulation", "LaueIO", "LaueCore", "LaueTestSupport"]),
         .testTarget(name: "LaueClusterTests", dependencies: ["LaueCluster", "LaueScan", "LaueSimulation", "LaueIO", "LaueCore", "LaueTestSupport"]),
         .testTarget(name: "LaueScanTests", dependencies: ["LaueScan", "LaueSimulation", "LaueIndexing", "LauePeaks", "LaueIO", "LaueCore", "LaueTestSupport"]),
-        .testTarget(name: "LaueRenderingTests", dependencies: ["LaueRendering"]),
+        .testTarget(name: "LaueRenderingTests", dependencies: ["LaueRendering", "LaueTestSupport"]),
+        .testTarget(name: "LaueReportTests", dependencies: ["LaueReport", "LaueScan", "LaueSimulation", "LaueIO", "LaueCore", "LaueTestSupport"]),
         .testTarget(name: "LaueSimulationTests", dependencies: ["LaueSimulation", "LaueIO", "LaueCore", "LaueTestSupport"]),
     ]
 )

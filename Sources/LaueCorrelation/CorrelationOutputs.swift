@@ -79,7 +79,7 @@ public enum CorrelationOutputs {
 
         // Plots.
         let figure = { (name: String) in MapFigure(title: "\(title): \(name)", columns: g.columns, rows: g.rows, xs: g.xs, ys: g.ys) }
-        try figure("edge shift after - before").scalar(r.shift, label: "eV").write(to: path("shift.png"))
+        try figure("edge shift after - before").scalar(r.shift, label: "eV").writeFigure(to: path("shift.png"))
         let registered = xanesStepBefore.resampled(onto: g, transform: r.registrationBefore.transform).values
         let top = registered.filter(\.isFinite).max() ?? 1
         var rgb = [Double](repeating: .nan, count: 3 * g.count)
@@ -88,10 +88,10 @@ public enum CorrelationOutputs {
             let colour = codes[p] >= 0 ? ScanOutputs.classColours[codes[p]] : Colour(1, 1, 1)
             rgb[3 * p] = colour.r * brightness; rgb[3 * p + 1] = colour.g * brightness; rgb[3 * p + 2] = colour.b * brightness
         }
-        try figure("overlay").rgb(rgb, legend: ["colour: Laue defect class", "brightness: XANES edge step", "(registered); dark where", "the maps disagree"]).write(to: path("overlay.png"))
-        try Plots.boxPlot(r, title: "\(title): edge shift per class").write(to: path("shift_by_class.png"))
-        try Plots.scatter(r, title: "\(title): streaking extent vs edge shift").write(to: path("extent_vs_shift.png"))
-        written += ["shift.png", "overlay.png", "shift_by_class.png", "extent_vs_shift.png"].map(path)
+        try figure("overlay").rgb(rgb, legend: ["colour: Laue defect class", "brightness: XANES edge step", "(registered); dark where", "the maps disagree"]).writeFigure(to: path("overlay.png"))
+        try Plots.boxPlot(r, title: "\(title): edge shift per class").writeFigure(to: path("shift_by_class.png"))
+        try Plots.scatter(r, title: "\(title): streaking extent vs edge shift").writeFigure(to: path("extent_vs_shift.png"))
+        written += ["shift.png", "overlay.png", "shift_by_class.png", "extent_vs_shift.png"].map(path).flatMap(Canvas.figurePaths)
         return written
     }
 
@@ -221,7 +221,7 @@ enum Plots {
             line(&c, toX(v), height - bottom, toX(v), height - bottom + 4, .black)
             c.text(label, x: toX(v) - Canvas.textWidth(label) / 2, y: height - bottom + 6)
         }
-        c.text("streaking extent (deg)", x: (width - Canvas.textWidth("streaking extent (deg)")) / 2, y: height - bottom + 8 + Canvas.lineHeight)
+        c.text("streaking extent (°)", x: (width - Canvas.textWidth("streaking extent (°)")) / 2, y: height - bottom + 8 + Canvas.lineHeight)
         for p in points {
             let colour = ScanOutputs.classColours[ScanOutputs.classCodes.firstIndex(of: r.classes[p]!) ?? 0]
             c.fill(x: toX(r.streakExtent[p]) - 1, y: toY(r.shift[p]) - 1, width: 3, height: 3, colour)

@@ -1,4 +1,5 @@
 import Foundation
+import LaueCore
 import LaueIO
 
 /// An RGB colour, components 0...1.
@@ -9,70 +10,138 @@ public struct Colour: Sendable, Equatable {
         self.init(Double((hex >> 16) & 0xFF) / 255, Double((hex >> 8) & 0xFF) / 255, Double(hex & 0xFF) / 255)
     }
     public static let white = Colour(1, 1, 1), black = Colour(0, 0, 0), lightGrey = Colour(0.85, 0.85, 0.85)
-    var bytes: (UInt8, UInt8, UInt8) {
+    /// 8-bit components.
+    public var bytes: (UInt8, UInt8, UInt8) {
         func c(_ v: Double) -> UInt8 { UInt8(max(0, min(255, (v * 255).rounded()))) }
         return (c(r), c(g), c(b))
     }
 }
 
-/// A drawing surface over an `RGBImage`: rectangles, lines and text in a built-in bitmap font
-/// (DejaVu Sans Mono, 7 x 15 px cells).
+/// A figure as a list of drawing operations on a surface of `width` x `height` units (one unit is one
+/// pixel of the PNG, 1/96 inch in PDF and SVG): rectangles, lines, circles, rasters and text in a
+/// system font laid out by Pango. Nothing is drawn until the figure is written (`write(to:)`: PNG,
+/// PDF or SVG by the file's extension) or rasterised (`image`), so each format is drawn natively:
+/// lines stay lines in PDF and SVG, text stays searchable text in PDF (glyph outlines in SVG), and
+/// map cells are embedded rasters that no viewer smooths.
 public struct Canvas: Sendable {
-    public var image: RGBImage
+    public let width: Int
+    public let height: Int
+    public var background: Colour
+
+    enum Operation: Sendable {
+        case fill(x: Int, y: Int, width: Int, height: Int, Colour)
+        case line(x0: Double, y0: Double, x1: Double, y1: Double, Colour, lineWidth: Double)
+        case circle(x: Double, y: Double, radius: Double, Colour, filled: Bool)
+        case text(String, x: Int, y: Int, Colour)
+        /// `image` drawn with its top-left corner at (x, y), each pixel a `scale` x `scale` block.
+        case raster(RGBImage, x: Int, y: Int, scaleX: Int, scaleY: Int)
+        case canvas(Canvas, x: Int, y: Int)
+    }
+    var operations: [Operation] = []
 
     public init(width: Int, height: Int, background: Colour = .white) {
-        image = RGBImage(width: width, height: height, fill: background.bytes)
+        self.width = max(1, width); self.height = max(1, height); self.background = background
     }
-
-    public var width: Int { image.width }
-    public var height: Int { image.height }
 
     public mutating func fill(x: Int, y: Int, width w: Int, height h: Int, _ c: Colour) {
-        let b = c.bytes
-        for yy in max(0, y)..<min(height, y + h) { for xx in max(0, x)..<min(width, x + w) { image[xx, yy] = b } }
+        guard w > 0, h > 0 else { return }
+        operations.append(.fill(x: x, y: y, width: w, height: h, c))
     }
 
+    /// A one-unit outline along the inside of the rectangle.
     public mutating func rectangle(x: Int, y: Int, width w: Int, height h: Int, _ c: Colour = .black) {
         fill(x: x, y: y, width: w, height: 1, c); fill(x: x, y: y + h - 1, width: w, height: 1, c)
         fill(x: x, y: y, width: 1, height: h, c); fill(x: x + w - 1, y: y, width: 1, height: h, c)
     }
 
-    /// Width in pixels of `text` in the built-in font.
-    public static func textWidth(_ text: String) -> Int { text.count * FontGlyphs.width }
-    public static let lineHeight = FontGlyphs.height
+    /// A straight line between pixel centres (x0, y0) and (x1, y1).
+    public mutating func line(x0: Double, y0: Double, x1: Double, y1: Double, _ c: Colour = .black, lineWidth: Double = 1) {
+        operations.append(.line(x0: x0, y0: y0, x1: x1, y1: y1, c, lineWidth: lineWidth))
+    }
 
-    /// Draws `text` with its top-left corner at (x, y), blending glyph coverage over the background.
+    /// A circle centred on (x, y): its outline (one unit wide) or, `filled`, a disc.
+    public mutating func circle(x: Double, y: Double, radius: Double, _ c: Colour = .black, filled: Bool = false) {
+        operations.append(.circle(x: x, y: y, radius: radius, c, filled: filled))
+    }
+
+    /// `image` with its top-left corner at (x, y), every pixel a `scale` x `scale` block (no smoothing
+    /// in any format: map cells stay sharp squares).
+    public mutating func raster(_ image: RGBImage, x: Int, y: Int, scale: Int = 1) {
+        operations.append(.raster(image, x: x, y: y, scaleX: max(1, scale), scaleY: max(1, scale)))
+    }
+
+    /// `image` stretched to `width` units wide, each row `scale` units high (a colour bar).
+    public mutating func raster(_ image: RGBImage, x: Int, y: Int, scale: Int, width: Int) {
+        operations.append(.raster(image, x: x, y: y, scaleX: max(1, width / max(1, image.width)), scaleY: max(1, scale)))
+    }
+
+    /// Another figure drawn with its top-left corner at (x, y).
+    public mutating func draw(_ other: Canvas, x: Int, y: Int) {
+        operations.append(.canvas(other, x: x, y: y))
+    }
+
+    /// Width of `text` in the figure font, units (rounded up).
+    public static func textWidth(_ text: String) -> Int { Int(TextLayout.size(text).width.rounded(.up)) }
+    /// Height of one line of text in the figure font, units.
+    public static let lineHeight = Int(TextLayout.size("Åµg°").height.rounded(.up))
+
+    /// Draws `text` (UTF-8: µ, °, ⁻² and the like are drawn from the font) with the top-left corner of
+    /// its line box at (x, y).
     public mutating func text(_ text: String, x: Int, y: Int, _ c: Colour = .black) {
-        let glyphs = BitmapFont.shared
-        var cx = x
-        for ch in text.unicodeScalars {
-            let code = Int(ch.value)
-            let index = (32...126).contains(code) ? code - 32 : Int(("?" as Unicode.Scalar).value) - 32
-            let w = FontGlyphs.width, h = FontGlyphs.height
-            for gy in 0..<h {
-                for gx in 0..<w {
-                    let a = Double(glyphs.coverage[(index * h + gy) * w + gx]) / 255
-                    guard a > 0 else { continue }
-                    let px = cx + gx, py = y + gy
-                    guard px >= 0, py >= 0, px < width, py < height else { continue }
-                    let old = image[px, py]
-                    func mix(_ o: UInt8, _ n: Double) -> UInt8 { UInt8(max(0, min(255, (Double(o) * (1 - a) + n * 255 * a).rounded()))) }
-                    image[px, py] = (mix(old.0, c.r), mix(old.1, c.g), mix(old.2, c.b))
-                }
-            }
-            cx += FontGlyphs.width
+        guard !text.isEmpty else { return }
+        operations.append(.text(text, x: x, y: y, c))
+    }
+
+    /// The figure rasterised (one pixel per unit).
+    public var image: RGBImage { CairoRenderer.rasterise(self) }
+
+    /// Writes the figure atomically as PNG, PDF or SVG, by the extension of `path`.
+    public func write(to path: String) throws {
+        guard let format = FigureFormat(path: path) else {
+            throw LaueError(.invalidArgument, file: path, "figures are written as .png, .pdf or .svg")
+        }
+        try write(to: path, format: format)
+    }
+
+    /// The formats every figure of a run is written in (`writeFigure`): PNG to look at, PDF (vector
+    /// lines and text, embedded map rasters) for papers.
+    public static let figureFormats: [FigureFormat] = [.png, .pdf]
+
+    /// Writes the figure at `path` (a `.png` path) and beside it in every other of `figureFormats`
+    /// (`class.png`, `class.pdf`); returns the paths written.
+    @discardableResult
+    public func writeFigure(to path: String) throws -> [String] {
+        let base = (path as NSString).deletingPathExtension
+        return try Canvas.figureFormats.map { format in
+            let file = base + "." + format.rawValue
+            try write(to: file, format: format)
+            return file
         }
     }
 
-    public func write(to path: String) throws { try PNGWriter.write(image, to: path) }
+    /// The paths `writeFigure(to: path)` writes.
+    public static func figurePaths(_ path: String) -> [String] {
+        let base = (path as NSString).deletingPathExtension
+        return figureFormats.map { base + "." + $0.rawValue }
+    }
+
+    public func write(to path: String, format: FigureFormat) throws {
+        try AtomicFile.write(try data(format), to: path)
+    }
+
+    /// The figure encoded in `format`.
+    public func data(_ format: FigureFormat) throws -> Data { try CairoRenderer.encode(self, format: format) }
+
+    /// The figure as an SVG document whose element ids all start with `idPrefix` (to inline several
+    /// figures in one HTML page).
+    public func svg(idPrefix: String) throws -> String {
+        String(decoding: try CairoRenderer.encode(self, format: .svg, svgPrefix: idPrefix), as: UTF8.self)
+    }
 }
 
-/// Decoded glyph coverage of the built-in font.
-final class BitmapFont: Sendable {
-    static let shared = BitmapFont()
-    let coverage: [UInt8]
-    private init() {
-        let text = FontGlyphs.base64.filter { !$0.isWhitespace }
-        coverage = [UInt8](Data(base64Encoded: text) ?? Data())
-    }
+/// The file formats figures are written in.
+public enum FigureFormat: String, Sendable, CaseIterable {
+    case png, pdf, svg
+    /// The format named by the extension of `path` (case-insensitive), nil for other extensions.
+    public init?(path: String) { self.init(rawValue: (path as NSString).pathExtension.lowercased()) }
 }

@@ -12,7 +12,7 @@ public struct MapFigure: Sendable {
     public var ys: [Double]
     public var unit: String
 
-    public init(title: String, columns: Int, rows: Int, xs: [Double], ys: [Double], unit: String = "um") {
+    public init(title: String, columns: Int, rows: Int, xs: [Double], ys: [Double], unit: String = "µm") {
         self.title = title; self.columns = columns; self.rows = rows; self.xs = xs; self.ys = ys; self.unit = unit
     }
 
@@ -71,6 +71,13 @@ public struct MapFigure: Sendable {
     }
 
 
+    /// One pixel per map cell, coloured by `colour(index)` (row-major index).
+    func cells(_ colour: (Int) -> Colour) -> RGBImage {
+        var image = RGBImage(width: columns, height: rows)
+        for r in 0..<rows { for c in 0..<columns { image[c, r] = colour(r * columns + c).bytes } }
+        return image
+    }
+
     /// A scalar map (row-major, NaN undefined) with a viridis colour bar from `low` to `high`
     /// (default: 2nd and 98th percentiles of the defined values).
     public func scalar(_ values: [Double], label: String, low: Double? = nil, high: Double? = nil) -> Canvas {
@@ -81,19 +88,15 @@ public struct MapFigure: Sendable {
         let ticks = NiceTicks(low: lo, high: hi, count: 5)
         let legendWidth = max(Canvas.textWidth(label), 24 + 8 + (ticks.labels.map(Canvas.textWidth).max() ?? 0), 24 + 8 + Canvas.textWidth("undefined"))
         var (canvas, l) = layout(legendWidth: legendWidth)
-        for r in 0..<rows {
-            for c in 0..<columns {
-                let v = values[r * columns + c]
-                let colour = v.isFinite ? ColourMap.viridis((v - lo) / (hi - lo)) : .lightGrey
-                canvas.fill(x: l.left + c * cell, y: l.top + r * cell, width: cell, height: cell, colour)
-            }
-        }
+        canvas.raster(cells { values[$0].isFinite ? ColourMap.viridis((values[$0] - lo) / (hi - lo)) : .lightGrey }, x: l.left, y: l.top, scale: cell)
         drawAxes(&canvas, l)
         // Colour bar.
         let bx = l.left + l.mapWidth + 16, by = l.top + Canvas.lineHeight + 4
         let bh = max(80, min(l.mapHeight, 240) - Canvas.lineHeight)
         canvas.text(label, x: bx, y: l.top)
-        for i in 0..<bh { canvas.fill(x: bx, y: by + i, width: 20, height: 1, ColourMap.viridis(1 - Double(i) / Double(bh - 1))) }
+        var bar = RGBImage(width: 1, height: bh)
+        for i in 0..<bh { bar[0, i] = ColourMap.viridis(1 - Double(i) / Double(bh - 1)).bytes }
+        canvas.raster(bar, x: bx, y: by, scale: 1, width: 20)
         canvas.rectangle(x: bx - 1, y: by - 1, width: 22, height: bh + 2)
         for (v, label) in zip(ticks.values, ticks.labels) {
             let y = by + Int(((hi - v) / (hi - lo) * Double(bh - 1)).rounded())
@@ -115,13 +118,7 @@ public struct MapFigure: Sendable {
         let texts = entries.map { String(format: "%@ %d (%.1f%%)", keys[$0], counts[$0], 100 * Double(counts[$0]) / Double(total)) }
         let legendWidth = 20 + (texts.map(Canvas.textWidth).max() ?? 0)
         var (canvas, l) = layout(legendWidth: legendWidth)
-        for r in 0..<rows {
-            for c in 0..<columns {
-                let k = codes[r * columns + c]
-                canvas.fill(x: l.left + c * cell, y: l.top + r * cell, width: cell, height: cell,
-                            k >= 0 && k < colours.count ? colours[k] : .lightGrey)
-            }
-        }
+        canvas.raster(cells { codes[$0] >= 0 && codes[$0] < colours.count ? colours[codes[$0]] : .lightGrey }, x: l.left, y: l.top, scale: cell)
         drawAxes(&canvas, l)
         let bx = l.left + l.mapWidth + 16
         for (n, (i, t)) in zip(entries, texts).enumerated() {
@@ -137,19 +134,14 @@ public struct MapFigure: Sendable {
     public func rgb(_ values: [Double], legend: [String], key: Canvas? = nil) -> Canvas {
         let legendWidth = max(key?.width ?? 0, legend.map(Canvas.textWidth).max() ?? 0)
         var (canvas, l) = layout(legendWidth: legendWidth)
-        for r in 0..<rows {
-            for c in 0..<columns {
-                let k = (r * columns + c) * 3
-                let colour = values[k].isFinite ? Colour(values[k], values[k + 1], values[k + 2]) : .lightGrey
-                canvas.fill(x: l.left + c * cell, y: l.top + r * cell, width: cell, height: cell, colour)
-            }
-        }
+        canvas.raster(cells { values[3 * $0].isFinite ? Colour(values[3 * $0], values[3 * $0 + 1], values[3 * $0 + 2]) : .lightGrey },
+                      x: l.left, y: l.top, scale: cell)
         drawAxes(&canvas, l)
         let bx = l.left + l.mapWidth + 16
         for (n, t) in legend.enumerated() { canvas.text(t, x: bx, y: l.top + n * Canvas.lineHeight) }
         if let key {
             let y0 = l.top + legend.count * Canvas.lineHeight + 6
-            for y in 0..<key.height { for x in 0..<key.width where y0 + y < canvas.height { canvas.image[bx + x, y0 + y] = key.image[x, y] } }
+            canvas.draw(key, x: bx, y: y0)
         }
         return canvas
     }

@@ -27,6 +27,11 @@ public enum PoleFigure {
         }
     }
 
+    /// `label` as printed in figures: a negative index overlined (10-10 -> 101̅0).
+    static func overlined(_ label: String) -> String {
+        label.replacingOccurrences(of: #"-(\d)"#, with: "$1\u{305}", options: .regularExpression)
+    }
+
     static func fileName(_ family: HKL, _ material: Material) -> String { "pole_figure_\(label(family, material)).png" }
 
     /// Every file name `ScanMapImages` may write for a pole figure (for clean-up).
@@ -69,7 +74,7 @@ public enum PoleFigure {
         return families(material).map { family in
             let poles = poles(orientations, family: family, material: material, frame: frame)
             return (fileName(family, material),
-                    draw(poles, title: "\(title): {\(label(family, material))} poles, \(frameName) (z at the centre)", count: orientations.count))
+                    draw(poles, title: "\(title): {\(overlined(label(family, material)))} poles, \(frameName) (z at the centre)", count: orientations.count))
         }
     }
 
@@ -84,10 +89,7 @@ public enum PoleFigure {
         var canvas = Canvas(width: max(size, Canvas.textWidth(title) + 16, Canvas.textWidth(caption) + 16), height: size + 3 * Canvas.lineHeight + 8)
         canvas.text(title, x: 8, y: 6)
         let cx = margin + r, cy = 2 * Canvas.lineHeight + 8 + margin + r
-        for k in 0..<720 {
-            let a = Double(k) * Double.pi / 360
-            canvas.fill(x: cx + Int((Double(r) * cos(a)).rounded()), y: cy - Int((Double(r) * sin(a)).rounded()), width: 1, height: 1, .black)
-        }
+        canvas.circle(x: Double(cx), y: Double(cy), radius: Double(r))
         canvas.fill(x: cx - r, y: cy, width: 2 * r, height: 1, Colour(0.8, 0.8, 0.8))
         canvas.fill(x: cx, y: cy - r, width: 1, height: 2 * r, Colour(0.8, 0.8, 0.8))
         canvas.text("x", x: cx + r + 6, y: cy - Canvas.lineHeight / 2)
@@ -95,7 +97,7 @@ public enum PoleFigure {
         let dot = Colour(hex: 0x0072B2)
         for p in poles {
             let (x, y) = project(p)
-            canvas.fill(x: cx + Int((x * Double(r)).rounded()) - 1, y: cy - Int((y * Double(r)).rounded()) - 1, width: 3, height: 3, dot)
+            canvas.circle(x: Double(cx) + x * Double(r), y: Double(cy) - y * Double(r), radius: 1.5, dot, filled: true)
         }
         canvas.text(caption, x: 8, y: cy + r + margin / 2)
         return canvas

@@ -49,6 +49,20 @@ public enum Provenance {
         ]
     }
 
+    /// The material a run recorded (`material(_:)`'s object, run.json `provenance.material`), read back.
+    public static func material(from object: [String: Any], source: String) throws -> Material {
+        let l = object["lattice"] as? [String: Any] ?? [:]
+        let lattice = ["a_angstrom", "b_angstrom", "c_angstrom", "alpha_deg", "beta_deg", "gamma_deg"].map { l[$0] ?? NSNull() }
+        let group = object["space_group"] as? [String: Any] ?? [:]
+        let atoms = (object["atoms"] as? [[String: Any]] ?? []).map { a -> [String: Any] in
+            ["element": a["element"] ?? NSNull(), "xyz": [a["x"] ?? NSNull(), a["y"] ?? NSNull(), a["z"] ?? NSNull()],
+             "occupancy": a["occupancy"] ?? 1, "b_iso": a["b_iso"] ?? 0]
+        }
+        let file: [String: Any] = ["name": object["name"] ?? "material", "lattice": lattice,
+                                   "space_group": group["hermann_mauguin"] ?? group["number"] ?? NSNull(), "atoms": atoms]
+        return try Material(json: try JSONSerialization.data(withJSONObject: file), source: source)
+    }
+
     /// A settings value as JSON: numbers, booleans and text as they are, ranges as [low, high],
     /// optionals as the value or null, structures as objects of their stored properties (by name),
     /// anything else as its description. Non-finite numbers become text.

@@ -8,19 +8,18 @@ import LaueRendering
 /// frame turned by -tilt about lab y (`DeviatoricStrain.sampleToLab`: LaueTools' sample2 frame at 40°,
 /// 34-ID-E's at 45°). The run's own maps are in the lab frame (tilt 0).
 public enum SampleFrameFigures {
-    /// Writes `ipf_x.png`, `ipf_y.png`, `ipf_z.png` and `pole_figure_<hkl>.png` of the rows of
+    /// Writes `ipf_x`, `ipf_y`, `ipf_z` and `pole_figure_<hkl>` (PNG and PDF) of the rows of
     /// `records` about `material` (all rows on the run's grid) into `folder`; returns their paths.
     public static func write(records: [PatternRecord], material: Material, tiltDegrees: Double, folder: String, title: String) throws -> [String] {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let frame = DeviatoricStrain.sampleToLab(tiltDegrees: tiltDegrees)
         let maps = ScanMaps(records: records, material: material, phase: material.name)
         let g = maps.grid
-        let frameName = String(format: "sample frame, tilt %g deg", tiltDegrees)
+        let frameName = String(format: "sample frame, tilt %g°", tiltDegrees)
         var written: [String] = []
         func save(_ canvas: Canvas, _ name: String) throws {
             let path = (folder as NSString).appendingPathComponent(name)
-            try canvas.write(to: path)
-            written.append(path)
+            written += try canvas.writeFigure(to: path)
         }
         let key = ScanMapImages.ipfKey(material)
         for (k, axis) in ["x", "y", "z"].enumerated() {

@@ -25,25 +25,25 @@ enum ScanMapImages {
 
     /// The scalar maps drawn: map name, figure label, unit, lower end of the colour scale.
     static let scalarFigures: [(String, String, String, Double?)] = [
-        ("streak_extent_deg", "streaking extent", "deg", 0),
+        ("streak_extent_deg", "streaking extent", "°", 0),
         ("mean_deviation_px", "mean pixel deviation", "px", 0),
-        ("misorientation_deg", "misorientation to the mean orientation", "deg", 0),
-        ("spread_deg", "spread (GND band / random FWHM)", "deg", 0),
-        ("tilt_deg", "tilt between sub-orientations", "deg", 0),
+        ("misorientation_deg", "misorientation to the mean orientation", "°", 0),
+        ("spread_deg", "spread (GND band / random FWHM)", "°", 0),
+        ("tilt_deg", "tilt between sub-orientations", "°", 0),
         ("confidence", "classification confidence", "", 0),
         ("strain_equivalent", "deviatoric strain (von Mises equivalent)", "", 0),
-        ("kam_deg", "kernel average misorientation (4 neighbours, < 5 deg)", "deg", 0),
-        ("grod_deg", "grain reference orientation deviation", "deg", 0),
+        ("kam_deg", "kernel average misorientation (4 neighbours, < 5°)", "°", 0),
+        ("grod_deg", "grain reference orientation deviation", "°", 0),
     ]
 
     static func fileName(scalar name: String) -> String {
         name.replacingOccurrences(of: "_deg", with: "").replacingOccurrences(of: "_px", with: "") + ".png"
     }
 
-    /// Every file `write` may create in its folder.
+    /// Every file `write` may create in its folder (each figure as PNG and PDF).
     static var fileNames: [String] {
-        ["class.png"] + scalarFigures.map { fileName(scalar: $0.0) } + ["orientation_ipf.png", "orientation_ipf_x.png", "orientation_ipf_y.png"]
-            + PoleFigure.fileNames
+        (["class.png"] + scalarFigures.map { fileName(scalar: $0.0) } + ["orientation_ipf.png", "orientation_ipf_x.png", "orientation_ipf_y.png"]
+            + PoleFigure.fileNames).flatMap(Canvas.figurePaths)
     }
 
     static func write(_ maps: ScanMaps, folder: String, title: String, material: Material) throws -> [String] {
@@ -53,8 +53,7 @@ enum ScanMapImages {
         var written: [String] = []
         func save(_ canvas: Canvas, _ name: String) throws {
             let path = (folder as NSString).appendingPathComponent(name)
-            try canvas.write(to: path)
-            written.append(path)
+            written += try canvas.writeFigure(to: path)
         }
         try save(figure("defect class").categorical(maps.classCodes, keys: ScanOutputs.classCodes.map(\.rawValue), colours: classColours), "class.png")
         for (name, label, unit, low) in scalarFigures {
@@ -81,6 +80,8 @@ enum ScanMapImages {
         var canvas = Canvas(width: size + 60, height: size + 2 * Canvas.lineHeight + 8)
         let ox = 8, oy = size + 4
         let lat = material.lattice
+        // The coloured triangle, one pixel per unit, (0, 0) at its lower-left corner (the origin pole).
+        var triangle = RGBImage(width: size + 1, height: size + 1)
         switch material.spaceGroup.crystalSystem {
         case .cubic:
             // [001] at the origin, [101] along +X (stereographic X = tan(22.5 deg)), [111] up-right.
@@ -91,8 +92,9 @@ enum ScanMapImages {
                 let d = Vec3(2 * X / n, 2 * Y / n, (1 - X * X - Y * Y) / n)
                 guard d.x >= d.y - 1e-9, d.y >= 0, d.z >= d.x - 1e-9 else { continue }
                 let (r, g, b) = OrientationStatistics.ipfColour(crystalDirection: d, material: material)
-                canvas.fill(x: ox + px, y: oy - py, width: 1, height: 1, Colour(r, g, b))
+                triangle[px, size - py] = Colour(r, g, b).bytes
             } }
+            canvas.raster(triangle, x: ox, y: oy - size)
             canvas.text("001", x: 0, y: oy + 2)
             canvas.text("101", x: ox + size - 14, y: oy + 2)
             let t = tan(acos(1 / 3.0.squareRoot()) / 2) / 2.0.squareRoot() * scale
@@ -108,11 +110,12 @@ enum ScanMapImages {
                 guard theta <= Double.pi / 2 + 1e-9, phi <= Double.pi / 6 + 1e-9 else { continue }
                 let d = a1 * (sin(theta) * cos(phi)) + a2 * (sin(theta) * sin(phi)) + c * cos(theta)
                 let (r, g, b) = OrientationStatistics.ipfColour(crystalDirection: d, material: material)
-                canvas.fill(x: ox + px, y: oy - py, width: 1, height: 1, Colour(r, g, b))
+                triangle[px, size - py] = Colour(r, g, b).bytes
             } }
+            canvas.raster(triangle, x: ox, y: oy - size)
             canvas.text("0001", x: 0, y: oy + 2)
-            canvas.text("2-1-10", x: ox + size - 28, y: oy + 2)
-            canvas.text("10-10", x: ox + Int(Double(size) * cos(Double.pi / 6)) - 10, y: oy - Int(Double(size) * sin(Double.pi / 6)) - Canvas.lineHeight - 2)
+            canvas.text("21\u{305}1\u{305}0", x: ox + size - 28, y: oy + 2)
+            canvas.text("101\u{305}0", x: ox + Int(Double(size) * cos(Double.pi / 6)) - 10, y: oy - Int(Double(size) * sin(Double.pi / 6)) - Canvas.lineHeight - 2)
         default:
             return nil
         }

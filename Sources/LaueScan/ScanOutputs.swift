@@ -10,6 +10,8 @@ public enum ScanOutputs {
                                                    .randomDislocations, .unclassified, .unindexed, .failed]
     /// The colour of each class in `classCodes` order (the class maps' palette, colour-blind safe).
     public static var classColours: [Colour] { ScanMapImages.classColours }
+    /// The colour key of the orientation (IPF) maps of `material`'s crystal system (nil: none drawn).
+    public static func ipfKey(_ material: Material) -> Canvas? { ScanMapImages.ipfKey(material) }
 
     /// Reads a `patterns.csv` (or part file) into records, in file order.
     public static func readPatterns(_ path: String) throws -> [PatternRecord] {
@@ -115,7 +117,7 @@ public enum ScanOutputs {
 
     /// Removes the results.h5 and map images a finalisation writes into `folder` (other files stay).
     static func removeFinalOutputs(in folder: String) {
-        for name in [resultsFileName, orientationsFileName, grainsFileName, "maps/" + phaseMapFileName, "maps/" + phaseMapsFolder]
+        for name in [resultsFileName, orientationsFileName, grainsFileName, "maps/" + phaseMapsFolder] + Canvas.figurePaths("maps/" + phaseMapFileName)
                 + ScanMapImages.fileNames.map({ "maps/" + $0 }) {
             try? FileManager.default.removeItem(atPath: (folder as NSString).appendingPathComponent(name))
         }
@@ -202,8 +204,7 @@ public enum ScanOutputs {
         if materials.count > 1 {
             let figure = MapFigure(title: "\(title): phase", columns: grid.columns, rows: grid.rows, xs: grid.xs, ys: grid.ys)
             let path = (mapsFolder as NSString).appendingPathComponent(phaseMapFileName)
-            try figure.categorical(phaseCodes, keys: materials.map(\.name), colours: ScanMapImages.phaseColours).write(to: path)
-            pngs.append(path)
+            pngs += try figure.categorical(phaseCodes, keys: materials.map(\.name), colours: ScanMapImages.phaseColours).writeFigure(to: path)
             for m in phaseMaps {
                 let phase = materials.first { $0.name == m.phase }!
                 let folder = ((mapsFolder as NSString).appendingPathComponent(phaseMapsFolder) as NSString).appendingPathComponent(phase.name)

@@ -67,8 +67,7 @@ public enum EdgeMapOutputs {
         }
         for layer in layers where layer.values(map).contains(where: \.isFinite) {
             let path = (folder as NSString).appendingPathComponent(layer.name + ".png")
-            try figure(layer.label).scalar(layer.values(map), label: layer.unit.isEmpty ? layer.label : layer.unit).write(to: path)
-            written.append(path)
+            written += try figure(layer.label).scalar(layer.values(map), label: layer.unit.isEmpty ? layer.label : layer.unit).writeFigure(to: path)
         }
         return written
     }

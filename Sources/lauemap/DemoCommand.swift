@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LaueCore
 import LaueIO
+import LaueReport
 import LaueScan
 import LaueSimulation
 
@@ -77,6 +78,9 @@ struct DemoCommand: ParsableCommand {
             text += "\nAgreement with the simulation's ground truth (macro-F1 over the six classes): "
             text += evaluations.enumerated().map { String(format: "particle %d %.3f", $0.offset + 1, $0.element.macroF1) }.joined(separator: ", ")
             text += "\nResults, maps and results.h5 under \(out)/particle-NN/; details: lauemap scan evaluate \(folders[0])\n"
+            let report = try HTMLReport(runs: try folders.map { try ReportedRun(folder: $0) }, title: "LaueMap demo: \(particles) simulated LiCoO2 particle(s)")
+                .write(to: (out as NSString).appendingPathComponent("report"))
+            text += "Report (open in a browser): \(report)\n"
             emit(text)
         }
     }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LaueCore
 import LaueIO
+import LaueRendering
 import LaueSimulation
 
 struct SimulateGallery: ParsableCommand {
@@ -50,15 +51,15 @@ struct SimulateGallery: ParsableCommand {
             for (row, model) in models.enumerated() {
                 let image = sim.simulate(PatternTruth(defect: model, orientation: u), seed: seed)
                 let name = model.defectClass.rawValue
-                try PNGWriter.write(image, to: out + "/pattern_\(name).png", low: 80, high: 3000, logarithmic: true)
+                try RGBImage.grey(image, low: 80, high: 3000, logarithmic: true).write(to: out + "/pattern_\(name).png")
                 for (col, s) in chosen.enumerated() {
                     let view = RGBImage.crop(image, x: Int(s.x) - 1 - crop / 2, y: Int(s.y) - 1 - crop / 2, width: crop, height: crop,
                                              scale: scale, low: 100, high: Float(image.pixels.max() ?? 1000) * 0.6)
-                    try PNGWriter.write(view, to: out + "/spot_\(name)_\(col).png")
+                    try view.write(to: out + "/spot_\(name)_\(col).png")
                     sheet.paste(view, x: pad + col * (crop * scale + pad), y: pad + row * (crop * scale + pad))
                 }
             }
-            try PNGWriter.write(sheet, to: out + "/gallery.png")
+            try sheet.write(to: out + "/gallery.png")
             emit("wrote \(out)/gallery.png: rows " + models.map { $0.defectClass.rawValue }.joined(separator: ", ")
                  + "; columns hkl " + chosen.map { "(\($0.hkl))" }.joined(separator: " "))
         }

@@ -9,7 +9,7 @@ struct LaueMapCommand: ParsableCommand {
         abstract: "Laue X-ray microdiffraction defect mapping.",
         discussion: "Every command reads LaueTools-compatible inputs; see docs/getting-started.md.",
         version: LaueMapInfo.version,
-        subcommands: [InfoCommand.self, PredictCommand.self, PeaksCommand.self, IndexCommand.self, SimulateCommand.self, ScanCommand.self, ImportCommand.self, TableCommand.self, XANESCommand.self, CorrelateCommand.self, DemoCommand.self]
+        subcommands: [InfoCommand.self, PredictCommand.self, PeaksCommand.self, IndexCommand.self, SimulateCommand.self, ScanCommand.self, ImportCommand.self, TableCommand.self, ReportCommand.self, XANESCommand.self, CorrelateCommand.self, DemoCommand.self]
     )
 
     /// `--config FILE` is replaced by the file's options before parsing (`ConfigFile`).

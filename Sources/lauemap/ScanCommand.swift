@@ -3,6 +3,7 @@ import Foundation
 import LaueCore
 import LaueIO
 import LaueIndexing
+import LaueReport
 import LaueScan
 
 struct ScanCommand: ParsableCommand {
@@ -58,6 +59,9 @@ struct ScanRunCommand: ParsableCommand {
     @Flag(help: "No progress output.")
     var quiet = false
 
+    @Flag(help: "Do not write the HTML report (OUT/report/index.html, as lauemap report OUT writes it).")
+    var noReport = false
+
     func run() throws {
         try reportingErrors {
             if let maxFailed, maxFailed < 0 { throw LaueError(.invalidArgument, "--max-failed must be at least 0, not \(maxFailed)") }
@@ -94,6 +98,7 @@ struct ScanRunCommand: ParsableCommand {
                 if s.neighbourReplaced > 0 { lines.append("\(s.neighbourReplaced) scratch orientations replaced: odd ones out by their neighbours', other crystals by the particle's") }
                 if s.failed > 0 || s.unindexed > 0 { lines.append("\(s.failed) failed, \(s.unindexed) unindexed (reasons in patterns.csv)") }
                 lines.append("outputs in \(out): " + s.outputs.map { ($0 as NSString).lastPathComponent }.joined(separator: ", "))
+                if !noReport && options.shard == nil { lines.append(writeReport()) }
             } else {
                 lines.append("stopped after \(s.processed) patterns; continue with --resume")
             }
@@ -263,6 +268,21 @@ struct ScanExportCommand: ParsableCommand {
             let figures = try SampleFrameFigures.write(records: records, material: materials[0], tiltDegrees: sampleTilt, folder: folder,
                                                       title: (output as NSString).lastPathComponent)
             emit("wrote \(figures.count) figures in \(folder): " + figures.map { ($0 as NSString).lastPathComponent }.joined(separator: ", "))
+        }
+    }
+}
+
+extension ScanRunCommand {
+    /// The run's HTML report (OUT/report/index.html); a report that cannot be written is a warning (the
+    /// results are complete without it).
+    func writeReport() -> String {
+        let folder = (out as NSString).appendingPathComponent("report")
+        do {
+            let run = try ReportedRun(folder: out)
+            return "report: " + (try HTMLReport(runs: [run], title: "LaueMap report: \(run.name)").write(to: folder))
+        } catch {
+            FileHandle.standardError.write(Data("lauemap: warning: no report written: \(error)\n".utf8))
+            return "no report (see the warning)"
         }
     }
 }

@@ -89,7 +89,7 @@ import LaueTestSupport
         let figures = try SampleFrameFigures.write(records: try ScanOutputs.readPatterns(TestScans.reference + "/patterns.csv"), material: TestScans.lco,
                                                    tiltDegrees: 40, folder: folder, title: "tilt")
         #expect(figures.map { ($0 as NSString).lastPathComponent }
-            == ["ipf_x.png", "ipf_y.png", "ipf_z.png", "pole_figure_0001.png", "pole_figure_10-10.png", "pole_figure_11-20.png"])
+            == ["ipf_x", "ipf_y", "ipf_z", "pole_figure_0001", "pole_figure_10-10", "pole_figure_11-20"].flatMap { [$0 + ".png", $0 + ".pdf"] })
         // A scan run writes them, with the IPF maps of lab x and y.
         for name in ["pole_figure_0001.png", "pole_figure_10-10.png", "pole_figure_11-20.png", "orientation_ipf_x.png", "orientation_ipf_y.png"] {
             #expect(FileManager.default.fileExists(atPath: TestScans.reference + "/maps/" + name), "\(name)")
