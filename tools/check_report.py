@@ -184,6 +184,10 @@ def main():
                 fail(f"pattern view after clicking {row['file']}: {name} {seen!r}, expected {expected!r}")
         if view["thumbnail"] != 1 or (spot_count > 0 and view["crops"] < 1):
             fail(f"pattern view shows {view['thumbnail']} frame thumbnails and {view['crops']} spot crops")
+        smoothed = dt.evaluate("""Array.from(document.querySelectorAll('.figure svg image'))
+            .filter(i => !['pixelated', 'crisp-edges'].includes(getComputedStyle(i).imageRendering)).length""")
+        if smoothed:
+            fail(f"{smoothed} map rasters in the figures would be smoothed by the browser (image-rendering)")
         errors = [e for e in dt.events if e.get("method") == "Runtime.exceptionThrown"]
         if errors:
             fail(f"script errors: {errors[:2]}")

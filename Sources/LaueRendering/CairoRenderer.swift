@@ -61,7 +61,14 @@ enum CairoRenderer {
         guard status == CAIRO_STATUS_SUCCESS else {
             throw LaueError(.numerical, "cairo could not write the \(format.rawValue.uppercased()) figure: \(String(cString: cairo_status_to_string(status)))")
         }
-        return format == .svg ? Data(renumberIDs(String(decoding: sink.data, as: UTF8.self), prefix: svgPrefix).utf8) : sink.data
+        guard format == .svg else { return sink.data }
+        return Data(pixelated(renumberIDs(String(decoding: sink.data, as: UTF8.self), prefix: svgPrefix)).utf8)
+    }
+
+    /// The SVG with every embedded raster marked `image-rendering: pixelated`: cairo 1.16 does not say
+    /// that a pattern is drawn with the nearest filter, and browsers would smooth map cells into blurs.
+    static func pixelated(_ svg: String) -> String {
+        svg.replacingOccurrences(of: "<image ", with: "<image style=\"image-rendering:pixelated;image-rendering:crisp-edges\" ")
     }
 
     /// The SVG with its element ids (cairo numbers glyphs and surfaces by process-wide counters)

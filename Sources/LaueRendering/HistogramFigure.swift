@@ -10,12 +10,22 @@ public struct HistogramFigure: Sendable {
 
     public init(title: String, label: String, groups: [(name: String, values: [Double], colour: Colour)]) {
         self.title = title; self.label = label
-        self.groups = groups.map { ($0.name, $0.values.filter(\.isFinite), $0.colour) }.filter { !$0.1.isEmpty }
+        self.groups = groups.map { ($0.name, $0.values.filter(\.isFinite), HistogramFigure.visible($0.colour)) }.filter { !$0.1.isEmpty }
     }
+
+    /// A colour that shows as a line on white: very light ones (relative luminance above
+    /// `lightestLine`, such as the light grey of no_defect) are darkened.
+    static func visible(_ c: Colour) -> Colour {
+        let luminance = 0.2126 * c.r + 0.7152 * c.g + 0.0722 * c.b
+        guard luminance > lightestLine else { return c }
+        let f = lightestLine * 0.8 / luminance
+        return Colour(c.r * f, c.g * f, c.b * f)
+    }
+    static let lightestLine = 0.75
 
     /// Number of bins across the range of all values.
     public static let binCount = 24
-    static let plotWidth = 360, plotHeight = 180, left = 56, top = 30
+    static let plotWidth = 360, plotHeight = 180, left = 56, top = 46
 
     /// Bin edges (binCount + 1) over the 0th to 100th percentile of every value, widened when all are equal.
     public var edges: [Double] {

@@ -19,8 +19,9 @@ public struct ReportedRun: Sendable {
     /// Provenance lines shown in the summary (name, value).
     public var provenance: [(String, String)]
 
-    /// Reads the run in `folder` (patterns.csv, peaks.csv, run.json).
-    public init(folder: String) throws {
+    /// Reads the run in `folder` (patterns.csv, peaks.csv, run.json). The material is the one run.json
+    /// records, else `material` (a folder holding only a patterns.csv).
+    public init(folder: String, material fallback: Material? = nil) throws {
         self.folder = folder
         name = URL(fileURLWithPath: folder).standardizedFileURL.lastPathComponent
         let patterns = (folder as NSString).appendingPathComponent("patterns.csv")
@@ -41,8 +42,10 @@ public struct ReportedRun: Sendable {
             material = try Provenance.material(from: m, source: runFile + " (provenance.material)")
         } else if let name = run["material"] as? String, let first = try Material.loadList(name).first {
             material = first
+        } else if let fallback {
+            material = fallback
         } else {
-            throw LaueError(.missingData, file: runFile, item: "material", "the run's material is not recorded")
+            throw LaueError(.missingData, file: runFile, item: "material", "the run's material is not recorded (give it with --material)")
         }
         spots = try ScanOutputs.readSpots((folder as NSString).appendingPathComponent("peaks.csv"))
         let name = material.name, rows = records

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LaueCore
+import LaueIO
 import LaueReport
 
 struct ReportCommand: ParsableCommand {
@@ -34,10 +35,14 @@ struct ReportCommand: ParsableCommand {
     @Option(help: "Output folder of lauemap correlate to include (repeatable).")
     var correlation: [String] = []
 
+    @Option(help: "Material of runs whose run.json does not record it (a folder with only patterns.csv): a built-in name or a JSON material file.")
+    var material: String?
+
     func run() throws {
         try reportingErrors {
             guard frames >= 0, frames <= 100_000 else { throw LaueError(.invalidArgument, "--frames must be within 0...100000, not \(frames)") }
-            let runs = try folders.map { try ReportedRun(folder: $0) }
+            let fallback = try material.map { try Material.load($0) }
+            let runs = try folders.map { try ReportedRun(folder: $0, material: fallback) }
             let path = try HTMLReport(runs: runs, title: title, framesPerRun: frames, correlations: correlation).write(to: out)
             emit("wrote \(path) (\(runs.count) run\(runs.count == 1 ? "" : "s"), \(runs.map(\.records.count).reduce(0, +)) patterns)")
         }

@@ -35,6 +35,15 @@ import Testing
                   "before/edge_map.h5", "after/edge_map.csv"] {
             #expect(FileManager.default.fileExists(atPath: dir + "/corr/" + f), "missing \(f)")
         }
+        // The report shows the correlation's figures as they were written, and its summary.
+        let (reportStatus, reported) = try run(["report", dir + "/defects", "--material", "LiCoO2", "--correlation", dir + "/corr", "--out", dir + "/report"])
+        #expect(reportStatus == 0, "\(reported)")
+        let page = try String(contentsOfFile: dir + "/report/index.html", encoding: .utf8)
+        for f in ["overlay.png", "shift.png", "shift_by_class.png", "extent_vs_shift.png"] {
+            let data = try Data(contentsOf: URL(fileURLWithPath: dir + "/corr/" + f))
+            #expect(page.contains("data:image/png;base64," + data.base64EncodedString()), "\(f) not in the report")
+        }
+        #expect(page.contains("Laue defects and XANES: corr") && page.contains("<pre class=\"summary\">"))
         // NeXus: silx finds each file's default map with its axes in um (edge energy, edge shift).
         let corr = try HDF5File(path: dir + "/corr/correlation.h5")
         #expect(corr.stringAttribute("default", of: "/entry") == "shift" && corr.stringAttribute("signal", of: "/entry/shift") == "shift")

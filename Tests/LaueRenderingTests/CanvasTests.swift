@@ -98,6 +98,12 @@ import LaueTestSupport
         #expect(String(decoding: try a.data(.pdf).prefix(5), as: UTF8.self) == "%PDF-")
         let svg = String(decoding: try a.data(.svg), as: UTF8.self)
         #expect(svg.contains("<svg") && svg.contains("width=\"\(a.width)px\""), "\(svg.prefix(300))")
+        // Map cells are rasters that browsers must not smooth.
+        #expect(svg.contains("<image style=\"image-rendering:pixelated"))
+        // Inlined with distinct prefixes, two figures share no element id.
+        let ids = { (text: String) in Set(text.matches(of: /id="([^"]+)"/).map { String($0.output.1) }) }
+        let x = ids(try a.svg(idPrefix: "x-")), y = ids(try a.svg(idPrefix: "y-"))
+        #expect(!x.isEmpty && x.allSatisfy { $0.hasPrefix("x-") } && x.isDisjoint(with: y))
     }
 
     /// Map cells are squares of one colour up to their edge: no smoothing between neighbours.
