@@ -31,6 +31,13 @@ int32_t lauemap_peaks(const void *pixels, int32_t dtype, int64_t width, int64_t 
                       const char *calibration, const char *options, char **csv,
                       char *error, int64_t error_capacity);
 
+/* The same table as numbers, column after column (`rows` values each, full precision, NaN where the
+   CSV is empty); columns: JSON {"names": [...], "digits": [CSV decimals or null], "models": [names of
+   the model column's values]}. Free values and columns with lauemap_free. */
+int32_t lauemap_peaks_columns(const void *pixels, int32_t dtype, int64_t width, int64_t height,
+                              const char *calibration, const char *options, double **values, int64_t *rows,
+                              char **columns, char *error, int64_t error_capacity);
+
 /* JSON of `lauemap index --json`; material: one name/JSON file or several, comma-separated. */
 int32_t lauemap_index(const double *x, const double *y, const double *intensity, int64_t n,
                       const char *calibration, const char *material, const char *options, char **json,

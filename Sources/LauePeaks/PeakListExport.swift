@@ -10,21 +10,39 @@ extension PeakSearchResult {
             + (withAngles ? ["two_theta", "chi", "streak_deg"] : [])
     }
 
+    /// Names of the `model` column's values (`numericRows` holds their index).
+    public static let modelNames = ["gaussian", "lorentzian", "pseudo_voigt", "moments"]
+
+    /// Decimals the CSV writes in each column of `csvHeader` (nil: an integer, or the model's name).
+    public static func csvDigits(withAngles: Bool) -> [Int?] {
+        [3, 3, 1, 2, 3, 3, 2, nil, 3, 3, 3, 3, 2, 2, nil, nil, 3, nil, nil] + (withAngles ? [5, 5, 5] : [])
+    }
+
+    /// The table as numbers at full precision, one row per peak in the order of `csvHeader` (`model`:
+    /// its index in `modelNames`; NaN where the CSV is empty).
+    public func numericRows(withAngles: Bool) -> [[Double]] {
+        peaks.map { p in
+            let c = p.core
+            var row = [p.x, p.y, p.intensity, p.background, c.fwhmMajor, c.fwhmMinor, c.angle,
+                       Double(PeakSearchResult.modelNames.firstIndex(of: c.model) ?? PeakSearchResult.modelNames.count - 1), c.eta,
+                       p.streak.length, p.streak.width, c.fwhmMajor / max(c.fwhmMinor, 1e-9), p.extentHalf, p.extentTenth,
+                       Double(p.spot), Double(p.components), p.streak.profile.minimumDipRatio, p.saturated ? 1 : 0, p.edge ? 1 : 0]
+            if withAngles { row += [p.twoTheta ?? .nan, p.chi ?? .nan, p.streakDegrees ?? .nan] }
+            return row
+        }
+    }
+
+    /// The table of `lauemap peaks --csv`: `numericRows` at `csvDigits` decimals.
     public func csvTable(withAngles: Bool) -> CSVTable {
         var t = CSVTable(header: PeakSearchResult.csvHeader(withAngles: withAngles))
-        for p in peaks {
-            let c = p.core
-            var row = [csvNumber(p.x, digits: 3), csvNumber(p.y, digits: 3), csvNumber(p.intensity, digits: 1),
-                       csvNumber(p.background, digits: 2), csvNumber(c.fwhmMajor, digits: 3), csvNumber(c.fwhmMinor, digits: 3),
-                       csvNumber(c.angle, digits: 2), c.model, csvNumber(c.eta, digits: 3), csvNumber(p.streak.length, digits: 3),
-                       csvNumber(p.streak.width, digits: 3), csvNumber(c.fwhmMajor / max(c.fwhmMinor, 1e-9), digits: 3),
-                       csvNumber(p.extentHalf, digits: 2), csvNumber(p.extentTenth, digits: 2), String(p.spot),
-                       String(p.components), csvNumber(p.streak.profile.minimumDipRatio, digits: 3),
-                       p.saturated ? "1" : "0", p.edge ? "1" : "0"]
-            if withAngles {
-                row += [csvNumber(p.twoTheta, digits: 5), csvNumber(p.chi, digits: 5), csvNumber(p.streakDegrees, digits: 5)]
+        let digits = PeakSearchResult.csvDigits(withAngles: withAngles)
+        let model = PeakSearchResult.csvHeader(withAngles: withAngles).firstIndex(of: "model")
+        t.rows = numericRows(withAngles: withAngles).map { row in
+            row.enumerated().map { k, v in
+                if k == model { return PeakSearchResult.modelNames[Int(v)] }
+                if let d = digits[k] { return csvNumber(v, digits: d) }
+                return String(Int(v))
             }
-            t.rows.append(row)
         }
         return t
     }

@@ -68,13 +68,29 @@ def peaks(image: np.ndarray, calib: Optional[PathLike] = None, *, detection_sigm
           psf_sigma: Optional[float] = None, broad_spots: Optional[bool] = None, fit: Optional[str] = None) -> pd.DataFrame:
     """Peak search and shapes on a frame: one row per peak with the columns of ``lauemap peaks --csv``
     (x, y, intensity, background, fwhm_major, fwhm_minor, angle_deg, model, eta, streak_length_px, ...;
-    with ``calib`` also two_theta, chi, streak_deg). Definitions: docs/peaks.md."""
+    with ``calib`` also two_theta, chi, streak_deg), the numbers at full precision (the CSV rounds
+    them). Definitions: docs/peaks.md."""
     array, code = _frame(image)
-    out = ctypes.c_void_p()
+    values, rows, header = ctypes.c_void_p(), ctypes.c_int64(), ctypes.c_void_p()
     opts = _native.options({"detection_sigma": detection_sigma, "psf_sigma": psf_sigma, "broad_spots": broad_spots, "fit": fit})
-    _native.call(_native.lib.lauemap_peaks, array.ctypes.data_as(ctypes.c_void_p), code, array.shape[1], array.shape[0],
-                 _native.encode(calib), opts, ctypes.byref(out))
-    return pd.read_csv(io.StringIO(_native.take_string(out)))
+    _native.call(_native.lib.lauemap_peaks_columns, array.ctypes.data_as(ctypes.c_void_p), code, array.shape[1], array.shape[0],
+                 _native.encode(calib), opts, ctypes.byref(values), ctypes.byref(rows), ctypes.byref(header))
+    try:
+        columns = json.loads(_native.take_string(header))
+        n, names = rows.value, columns["names"]
+        data = np.ctypeslib.as_array(ctypes.cast(values, ctypes.POINTER(ctypes.c_double)), shape=(len(names), max(n, 1)))[:, :n].copy()
+    finally:
+        _native.lib.lauemap_free(values)
+    models = np.array(columns["models"], dtype=object)
+    table = {}
+    for k, (name, digits) in enumerate(zip(names, columns["digits"])):
+        if name == "model":
+            table[name] = models[data[k].astype(np.int64)]
+        elif digits is None:
+            table[name] = data[k].astype(np.int64)
+        else:
+            table[name] = data[k]
+    return pd.DataFrame(table)
 
 
 def _indexing(values: dict) -> dict:

@@ -75,6 +75,8 @@ for name, args in {
     "lauemap_read_image": [ctypes.c_char_p, ctypes.c_int64, ctypes.c_char_p, _float_pp, _i64p, _i64p, _i32p],
     "lauemap_peaks": [ctypes.c_void_p, ctypes.c_int32, ctypes.c_int64, ctypes.c_int64, ctypes.c_char_p, ctypes.c_char_p,
                       ctypes.POINTER(ctypes.c_void_p)],
+    "lauemap_peaks_columns": [ctypes.c_void_p, ctypes.c_int32, ctypes.c_int64, ctypes.c_int64, ctypes.c_char_p, ctypes.c_char_p,
+                              ctypes.POINTER(ctypes.c_void_p), _i64p, ctypes.POINTER(ctypes.c_void_p)],
     "lauemap_index": [_dp, _dp, _dp, ctypes.c_int64, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p,
                       ctypes.POINTER(ctypes.c_void_p)],
     "lauemap_classify": [ctypes.c_void_p, ctypes.c_int32, ctypes.c_int64, ctypes.c_int64, ctypes.c_char_p, ctypes.c_char_p,
