@@ -14,10 +14,11 @@ extension Material {
     }
 
     /// Materials from a comma-separated list of built-in names or JSON files (`--material A,B`: the
-    /// phases of a run, the first the scan's own); blank entries are skipped.
+    /// phases of a run, the first the scan's own); an empty entry (\"Si,\") is an error.
     public static func loadList(_ list: String) throws -> [Material] {
-        let names = list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        guard !names.isEmpty else { throw LaueError(.invalidArgument, "--material: no material named") }
+        let names = list.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        guard names.contains(where: { !$0.isEmpty }) else { throw LaueError(.invalidArgument, "--material: no material named") }
+        guard !names.contains(where: \.isEmpty) else { throw LaueError(.invalidArgument, "--material \"\(list)\": an empty name between commas") }
         return try names.map { try load($0) }
     }
 }

@@ -65,11 +65,20 @@ public struct PatternRequest: Sendable, Equatable, Codable {
         }
     }
 
+    /// Determinants an orientation matrix may have: a rotation (1) with up to ±50 % volume strain.
+    public static let orientationDeterminant = 0.5...1.5
+
     /// The orientation: `matrix`, or a random one drawn from `seed`.
     public func orientation() throws -> Mat3 {
         if let matrix {
             guard matrix.count == 9, matrix.allSatisfy(\.isFinite) else { throw LaueError(.invalidArgument, "the orientation matrix needs nine finite numbers") }
-            return Mat3(matrix)
+            let u = Mat3(matrix)
+            // A rotation, possibly strained: a zero, flattened or mirrored matrix predicts nothing real.
+            guard PatternRequest.orientationDeterminant.contains(u.determinant) else {
+                throw LaueError(.invalidArgument, String(format: "the orientation matrix must be a rotation (possibly strained): its determinant is %.3g, not within %g...%g",
+                                                         u.determinant, PatternRequest.orientationDeterminant.lowerBound, PatternRequest.orientationDeterminant.upperBound))
+            }
+            return u
         }
         var g = SeededGenerator(seed: seed)
         return Quaternion.random(using: &g).matrix

@@ -92,9 +92,13 @@ for name, args in {
 
 def encode(value: Optional[Any]) -> Optional[bytes]:
     """A str or path as a C string (None stays NULL)."""
-    if value is None or isinstance(value, bytes):
+    if value is None:
         return value
-    return os.fsencode(os.fspath(value)) if isinstance(value, os.PathLike) else str(value).encode()
+    data = value if isinstance(value, bytes) else os.fsencode(os.fspath(value)) if isinstance(value, os.PathLike) else str(value).encode()
+    if b"\0" in data:
+        # C would read the text only up to the NUL: "Si\0x" would silently be "Si".
+        raise ValueError(f"{value!r}: text passed to LaueMap cannot hold a NUL character")
+    return data
 
 
 def options(values: dict) -> bytes:

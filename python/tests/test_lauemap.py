@@ -152,6 +152,9 @@ def test_load_run_gives_tables_and_maps_in_micrometres(tmp_path):
 
 
 def test_bad_input_raises_with_the_file_and_reason(tmp_path, ge_frame, ge_calib):
+    # Text with a NUL would reach C cut short ("Si\0x" read as "Si"): refused.
+    with pytest.raises(ValueError, match="NUL"):
+        lauemap.peaks(lauemap.read_image(ge_frame), ge_calib + "\0x")
     missing = tmp_path / "nope.tif"
     with pytest.raises(lauemap.LaueMapError) as e:
         lauemap.read_image(missing)
