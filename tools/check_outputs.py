@@ -5,7 +5,8 @@
                                             stack on eV, um, um) whose axes are in um, and every NXdata of
                                             /entry is valid
     check_outputs.py ctf FILE.ctf PATTERNS [TILT]
-                                            orix reads the .ctf; every indexed point's orientation agrees
+    check_outputs.py ang FILE.ang PATTERNS [TILT]
+                                            orix reads the .ctf (.ang); every indexed point's orientation agrees
                                             with the orientation matrix of patterns.csv within 1e-3 deg
                                             (frames as in LaueMap's docs, computed here independently)
     check_outputs.py analytics SUMMARY.dat RESULTS.h5
@@ -113,7 +114,7 @@ def check_ctf(path, patterns, tilt):
         g = frames[phase] @ u.T @ p
         k = ctf_index.get((round((x - np.nanmin(xs)) / step_x), round((y - np.nanmin(ys)) / step_y)))
         if k is None or xmap.phase_id[k] != phase:
-            fail(f"{path}: indexed pattern {r['pattern_index']} at ({x}, {y}) is not a point of phase {phase} in the .ctf")
+            fail(f"{path}: indexed pattern {r['pattern_index']} at ({x}, {y}) is not a point of phase {phase} in the map")
         cosine = (np.trace(g @ matrices[k].T) - 1) / 2
         worst = max(worst, float(np.degrees(np.arccos(np.clip(cosine, -1, 1)))))
         checked += 1
@@ -270,7 +271,7 @@ if __name__ == "__main__":
             check_nexus(p)
     elif sys.argv[1] == "analytics" and len(sys.argv) == 4:
         check_analytics(sys.argv[2], sys.argv[3])
-    elif sys.argv[1] == "ctf" and len(sys.argv) in (4, 5):
+    elif sys.argv[1] in ("ctf", "ang") and len(sys.argv) in (4, 5):
         check_ctf(sys.argv[2], sys.argv[3], float(sys.argv[4]) if len(sys.argv) == 5 else 0.0)
     else:
         fail(__doc__)

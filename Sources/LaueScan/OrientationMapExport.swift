@@ -2,8 +2,8 @@ import Foundation
 import LaueCore
 import LaueIO
 
-/// Orientation maps for texture tools (MTEX, orix, Channel 5): the Oxford Channel Text File (.ctf)
-/// of a scan run (docs/scan-pipeline.md, "orientations.ctf").
+/// Orientation maps for texture tools (MTEX, orix, Channel 5, OIM): the Oxford Channel Text File (.ctf)
+/// and the EDAX/TSL .ang of a scan run (docs/scan-pipeline.md, "orientations.ctf").
 ///
 /// Frames. LaueMap's orientation matrix UB (LaueTools' convention, q_lab = UB B0 hkl) takes vectors of
 /// LaueTools' Cartesian crystal frame (x ∥ a*, B0 upper triangular) to the lab frame (x along the
@@ -69,11 +69,7 @@ public enum OrientationMapExport {
     /// The same with several phases: a row's phase number is its material's place in `materials` (from
     /// 1; a row without a recorded phase is of the first), with that phase's lattice.
     public static func ctf(records: [PatternRecord], materials: [Material], title: String, sampleTiltDegrees: Double = 0) -> String {
-        let grid = ScanGrid(x: records.map(\.xUm), y: records.map(\.yUm))
-        var byCell = [PatternRecord?](repeating: nil, count: grid.rows * grid.columns)
-        for (r, c) in zip(records, grid.cells) { if let c { byCell[c.row * grid.columns + c.column] = r } }
-        let step = grid.step
-        let (sx, sy) = (step.x > 0 ? step.x : 1, step.y > 0 ? step.y : 1)
+        let (grid, byCell, sx, sy) = raster(records)
         let phases = materials.map { m in
             let l = m.lattice, sg = m.spaceGroup.number
             return String(format: "%.4f;%.4f;%.4f\t%.4f;%.4f;%.4f", l.a, l.b, l.c, l.alpha, l.beta, l.gamma)
@@ -101,13 +97,96 @@ public enum OrientationMapExport {
             for column in 0..<grid.columns {
                 let (x, y) = (String(format: "%.4f", Double(column) * sx), String(format: "%.4f", Double(row) * sy))
                 if let r = byCell[row * grid.columns + column], r.status == .indexed, let ub = r.orientation {
-                    let phase = materials.firstIndex { $0.name == r.phase } ?? 0
+                    let phase = phaseIndex(r, materials)
                     let (a, b, c) = bungeAngles(sampleToCrystal(ub, lattice: materials[phase].lattice, sampleTiltDegrees: sampleTiltDegrees))
                     let quality = Int(((r.confidence ?? 0) * 255).rounded())
                     out += "\(phase + 1)\t\(x)\t\(y)\t\(r.indexedCount ?? 0)\t0\t" + String(format: "%.4f\t%.4f\t%.4f", a, b, c)
                         + "\t0.0000\t\(quality)\t\(quality)\n"
                 } else {
                     out += "0\t\(x)\t\(y)\t0\t3\t0.0000\t0.0000\t0.0000\t0.0000\t0\t0\n"
+                }
+            }
+        }
+        return out
+    }
+
+    /// The rows on their raster (x fastest), and the steps (1 where a direction has one cell).
+    static func raster(_ records: [PatternRecord]) -> (ScanGrid, [PatternRecord?], Double, Double) {
+        let grid = ScanGrid(x: records.map(\.xUm), y: records.map(\.yUm))
+        var byCell = [PatternRecord?](repeating: nil, count: grid.rows * grid.columns)
+        for (r, c) in zip(records, grid.cells) { if let c { byCell[c.row * grid.columns + c.column] = r } }
+        let step = grid.step
+        return (grid, byCell, step.x > 0 ? step.x : 1, step.y > 0 ? step.y : 1)
+    }
+
+    /// A row's phase: its material's place in `materials` (a row without a recorded phase is of the first).
+    static func phaseIndex(_ r: PatternRecord, _ materials: [Material]) -> Int { materials.firstIndex { $0.name == r.phase } ?? 0 }
+
+    /// EDAX/TSL symmetry code of the Laue group of a space group (as OIM, MTEX and orix read it:
+    /// 43 = m-3m, 62 = 6/mmm, 32 = -3m, ...).
+    public static func tslSymmetry(spaceGroup number: Int) -> String {
+        ["1", "2", "22", "4", "42", "3", "32", "6", "62", "23", "43"][laueGroupCode(spaceGroup: number) - 1]
+    }
+
+    /// Confidence index written for a point that is not indexed (OIM's convention, which orix reads as
+    /// "not indexed").
+    public static let angNotIndexedCI = -1.0
+
+    /// The EDAX/TSL .ang of `records` on their raster (square grid, x fastest): Bunge Euler angles in
+    /// radians of the same rotation g as the .ctf, x and y in µm, image quality = indexed spots,
+    /// confidence index = the classification confidence, phase from 1; points not indexed carry CI -1
+    /// and phase 0.
+    public static func ang(records: [PatternRecord], materials: [Material], title: String, sampleTiltDegrees: Double = 0) -> String {
+        let (grid, byCell, sx, sy) = raster(records)
+        var out = """
+            # TEM_PIXperUM          1.000000
+            # x-star                0.000000
+            # y-star                0.000000
+            # z-star                0.000000
+            # WorkingDistance       0.000000
+            #
+
+            """
+        for (k, m) in materials.enumerated() {
+            let l = m.lattice
+            out += """
+                # Phase \(k + 1)
+                # MaterialName  \(m.name)
+                # Formula       \(m.name)
+                # Info          LaueMap \(LaueMapInfo.version), Laue microdiffraction, space group \(m.spaceGroup.number)
+                # Symmetry              \(tslSymmetry(spaceGroup: m.spaceGroup.number))
+                # LatticeConstants      \(String(format: "%.4f %.4f %.4f %.3f %.3f %.3f", l.a, l.b, l.c, l.alpha, l.beta, l.gamma))
+                # NumberFamilies        0
+                #
+
+                """
+        }
+        out += """
+            # GRID: SqrGrid
+            # XSTEP: \(String(format: "%.6f", sx))
+            # YSTEP: \(String(format: "%.6f", sy))
+            # NCOLS_ODD: \(grid.columns)
+            # NCOLS_EVEN: \(grid.columns)
+            # NROWS: \(grid.rows)
+            #
+            # OPERATOR: LaueMap
+            # SAMPLEID: \(title.replacingOccurrences(of: "\n", with: " "))
+            # SCANID: sample tilt \(String(format: "%.2f", sampleTiltDegrees)) deg
+            #
+
+            """
+        let radians = Double.pi / 180
+        for row in 0..<grid.rows {
+            for column in 0..<grid.columns {
+                let xy = String(format: "%.5f %.5f", Double(column) * sx, Double(row) * sy)
+                if let r = byCell[row * grid.columns + column], r.status == .indexed, let ub = r.orientation {
+                    let phase = phaseIndex(r, materials)
+                    let (a, b, c) = bungeAngles(sampleToCrystal(ub, lattice: materials[phase].lattice, sampleTiltDegrees: sampleTiltDegrees))
+                    let confidence = r.confidence ?? 0
+                    out += String(format: "%.6f %.6f %.6f ", a * radians, b * radians, c * radians) + xy
+                        + String(format: " %d.0 %.3f %d 0 0.000\n", r.indexedCount ?? 0, confidence, phase + 1)
+                } else {
+                    out += "12.56637 12.56637 12.56637 " + xy + String(format: " 0.0 %.3f 0 0 0.000\n", angNotIndexedCI)
                 }
             }
         }

@@ -72,6 +72,7 @@ public enum ScanOutputs {
     static let resultsFileName = "results.h5"
     /// The orientation map for MTEX / orix / Channel 5 (lab frame; `lauemap scan export` for others).
     static let orientationsFileName = "orientations.ctf"
+    static let angFileName = "orientations.ang"
     /// One row per grain (`OrientationAnalytics`).
     static let grainsFileName = "grains.csv"
 
@@ -117,7 +118,7 @@ public enum ScanOutputs {
 
     /// Removes the results.h5 and map images a finalisation writes into `folder` (other files stay).
     static func removeFinalOutputs(in folder: String) {
-        for name in [resultsFileName, orientationsFileName, grainsFileName, "maps/" + phaseMapsFolder] + Canvas.figurePaths("maps/" + phaseMapFileName)
+        for name in [resultsFileName, orientationsFileName, angFileName, grainsFileName, "maps/" + phaseMapsFolder] + Canvas.figurePaths("maps/" + phaseMapFileName)
                 + ScanMapImages.fileNames.map({ "maps/" + $0 }) {
             try? FileManager.default.removeItem(atPath: (folder as NSString).appendingPathComponent(name))
         }
@@ -213,9 +214,12 @@ public enum ScanOutputs {
         }
         let grainsTable = (stage as NSString).appendingPathComponent(grainsFileName)
         try AtomicFile.write(grainsCSV(maps, material: material), to: grainsTable)
+        let records = try readPatterns(patterns)
         let ctf = (stage as NSString).appendingPathComponent(orientationsFileName)
-        try AtomicFile.write(OrientationMapExport.ctf(records: try readPatterns(patterns), materials: materials, title: title), to: ctf)
-        return [h5, ctf, grainsTable] + pngs
+        try AtomicFile.write(OrientationMapExport.ctf(records: records, materials: materials, title: title), to: ctf)
+        let ang = (stage as NSString).appendingPathComponent(angFileName)
+        try AtomicFile.write(OrientationMapExport.ang(records: records, materials: materials, title: title), to: ang)
+        return [h5, ctf, ang, grainsTable] + pngs
     }
 
     /// Writes `maps` into `group` of `f` (`/maps`, or `/maps/phases/<name>` for another phase).

@@ -238,7 +238,7 @@ struct ScanExportCommand: ParsableCommand {
     @Option(help: "Material(s) of the run, as given to scan run: built-in names or JSON material files, comma-separated.")
     var material: String
 
-    @Option(help: "The .ctf to write (default: OUT/orientations_tilt<DEG>.ctf).")
+    @Option(help: "The .ctf to write (default: OUT/orientations_tilt<DEG>.ctf); the .ang goes beside it.")
     var ctf: String?
 
     @Option(help: "Sample tilt in degrees: the sample frame is the lab frame turned by -tilt about lab y (LaueTools' sample2 frame at 40).")
@@ -259,10 +259,11 @@ struct ScanExportCommand: ParsableCommand {
                 }
             }
             let path = ctf ?? (output as NSString).appendingPathComponent(String(format: "orientations_tilt%g.ctf", sampleTilt))
-            let text = OrientationMapExport.ctf(records: records, materials: materials,
-                                                title: (output as NSString).lastPathComponent, sampleTiltDegrees: sampleTilt)
-            try AtomicFile.write(text, to: path)
-            emit("wrote \(path) (\(records.filter { $0.status == .indexed }.count) indexed of \(records.count) patterns)")
+            let title = (output as NSString).lastPathComponent
+            try AtomicFile.write(OrientationMapExport.ctf(records: records, materials: materials, title: title, sampleTiltDegrees: sampleTilt), to: path)
+            let angPath = (path as NSString).deletingPathExtension + ".ang"
+            try AtomicFile.write(OrientationMapExport.ang(records: records, materials: materials, title: title, sampleTiltDegrees: sampleTilt), to: angPath)
+            emit("wrote \(path) and \(angPath) (\(records.filter { $0.status == .indexed }.count) indexed of \(records.count) patterns)")
             // IPF maps of the sample axes and pole figures in the same frame (the scan's material's rows).
             let folder = (output as NSString).appendingPathComponent(String(format: "maps/sample_tilt%g", sampleTilt))
             let figures = try SampleFrameFigures.write(records: records, material: materials[0], tiltDegrees: sampleTilt, folder: folder,

@@ -62,10 +62,12 @@ import LaueTestSupport
         #expect(FileManager.default.fileExists(atPath: out + "/maps/phase.png"))
         let ctf = try String(contentsOfFile: out + "/orientations.ctf", encoding: .utf8)
         #expect(ctf.contains("Phases\t2\n") && ctf.contains("\tLiCoO2\t7\t166\n") && ctf.contains("\tSi\t11\t227\n"))
-        if let check = try Fixtures.checkOutputs(["ctf", out + "/orientations.ctf", out + "/patterns.csv"]) {
-            #expect(check.status == 0, "\(check.stdout) \(check.stderr)")
-        } else {
-            print("skipped: orix check (no Python checker: tools/install-deps --test)")
+        for (kind, file) in [("ctf", "/orientations.ctf"), ("ang", "/orientations.ang")] {
+            if let check = try Fixtures.checkOutputs([kind, out + file, out + "/patterns.csv"]) {
+                #expect(check.status == 0, "\(check.stdout) \(check.stderr)")
+            } else {
+                print("skipped: orix check (no Python checker: tools/install-deps --test)")
+            }
         }
         let table = try DefectFractionTable.load(folders: [out], phase: "LiCoO2")
         #expect(table.overall.total == records.filter { $0.phase == "LiCoO2" }.count)

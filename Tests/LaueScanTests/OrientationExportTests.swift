@@ -50,8 +50,15 @@ import LaueTestSupport
         let tilted = Fixtures.temporaryFolder("ctf") + "/tilt40.ctf"
         try OrientationMapExport.ctf(records: records, material: TestScans.lco, title: "tilt", sampleTiltDegrees: 40)
             .write(toFile: tilted, atomically: true, encoding: .utf8)
-        for (file, tilt) in [(run + "/orientations.ctf", "0"), (tilted, "40")] {
-            if let check = try Fixtures.checkOutputs(["ctf", file, run + "/patterns.csv", tilt]) {
+        // The .ang (EDAX/TSL) holds the same rotations: orix reads it as it reads the .ctf.
+        let angTilted = Fixtures.temporaryFolder("ang") + "/tilt40.ang"
+        try OrientationMapExport.ang(records: records, materials: [TestScans.lco], title: "tilt", sampleTiltDegrees: 40)
+            .write(toFile: angTilted, atomically: true, encoding: .utf8)
+        let ang = try String(contentsOfFile: run + "/orientations.ang", encoding: .utf8)
+        #expect(ang.contains("# Symmetry              32\n") && ang.contains("# NCOLS_ODD: 20\n") && ang.contains("# NROWS: 20\n"))
+        #expect(ang.split(separator: "\n").filter { !$0.hasPrefix("#") }.count == 400)
+        for (kind, file, tilt) in [("ctf", run + "/orientations.ctf", "0"), ("ctf", tilted, "40"), ("ang", run + "/orientations.ang", "0"), ("ang", angTilted, "40")] {
+            if let check = try Fixtures.checkOutputs([kind, file, run + "/patterns.csv", tilt]) {
                 #expect(check.status == 0, "\(check.stdout) \(check.stderr)")
                 print(check.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
             } else {
