@@ -32,6 +32,9 @@ public struct MapFigure: Sendable {
         return (canvas, Layout(left: left, top: top, mapWidth: mapW, mapHeight: mapH))
     }
 
+    /// Colour-bar ranges below this (relative to the values' size, at least 1) are one value.
+    public static let smallestRange = 1e-9
+
     /// Smallest gap between neighbouring tick labels, pixels.
     public static let labelGap = 8
 
@@ -84,7 +87,11 @@ public struct MapFigure: Sendable {
         let defined = values.filter { $0.isFinite }.sorted()
         var lo = low ?? (defined.isEmpty ? 0 : defined[Int(0.02 * Double(defined.count - 1))])
         var hi = high ?? (defined.isEmpty ? 1 : defined[Int((0.98 * Double(defined.count - 1)).rounded(.up))])
-        if !(hi > lo) { hi = lo + (lo == 0 ? 1 : abs(lo) * 0.1); if low == nil { lo -= 0 } }
+        // A range narrower than rounding (every value the same, up to 1e-9 of its size) is one value:
+        // a bar from 0 to 2e-14 would read as a real spread.
+        if !(hi - lo > MapFigure.smallestRange * max(1, abs(lo), abs(hi))) {
+            hi = lo + (abs(lo) < MapFigure.smallestRange ? 1 : abs(lo) * 0.1)
+        }
         let ticks = NiceTicks(low: lo, high: hi, count: 5)
         let legendWidth = max(Canvas.textWidth(label), 24 + 8 + (ticks.labels.map(Canvas.textWidth).max() ?? 0), 24 + 8 + Canvas.textWidth("undefined"))
         var (canvas, l) = layout(legendWidth: legendWidth)

@@ -65,6 +65,19 @@ import LaueTestSupport
         #expect(text.stdout.contains("tilt (°)"), "\(text.stdout)")
     }
 
+    /// A map whose values differ by rounding only (a single pattern's misorientation to the mean: 2e-14°)
+    /// gets a colour bar over one value, not ticks at 5e-15 steps.
+    @Test func roundingNoiseIsOneValue() throws {
+        guard let pdftotext = ["/usr/bin/pdftotext"].first(where: FileManager.default.isExecutableFile) else {
+            print("skipped: poppler-utils not installed")
+            return
+        }
+        let path = Fixtures.temporaryFolder("noise") + "/map.pdf"
+        try MapFigure(title: "misorientation", columns: 2, rows: 1, xs: [0, 1], ys: [0]).scalar([0, 2e-14], label: "°", low: 0).write(to: path)
+        let text = try Command.run(pdftotext, [path, "-"]).stdout
+        #expect(!text.contains("e-1") && text.contains("0.0") && text.contains("1.0"), "\(text)")
+    }
+
     /// A binary PGM (P5) as grey RGB.
     func readPGM(_ path: String) throws -> RGBImage {
         let data = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
