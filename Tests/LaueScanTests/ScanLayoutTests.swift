@@ -121,9 +121,17 @@ import LaueTestSupport
             #expect(abs(p.xUm - (100 + (e["x_um"] as! Double))) < 1e-9)
             #expect(abs(p.yUm - manifest.patterns[0].yUm - (e["y_um"] as! Double)) < 1e-9)   // steps keep their length on the surface
         }
-        let rows = try Self.rowsByCell(Self.run(ScanSource(path: Self.layouts + "/aps34ide")))
+        // The per-point counters are channels (named by their path below /entry1), the detector's fields are not.
+        #expect(manifest.channels.keys.sorted() == ["fluorescence_Co_Ka", "monitor_I0"])
+        #expect(manifest.channels["fluorescence_Co_Ka"] == Self.points.map { $0["fluo_co"] as! Double })
+        let out = try Self.run(ScanSource(path: Self.layouts + "/aps34ide"))
+        let rows = try Self.rowsByCell(out)
         #expect(rows.count == 9)
         #expect(rows == Self.reference)
+        for r in try ScanOutputs.readPatterns(out + "/patterns.csv") {
+            let e = Self.points.first { $0["aps_file"] as! String == (r.file as NSString).lastPathComponent }
+            #expect(r.channels["fluorescence_Co_Ka"] == e?["fluo_co"] as? Double && r.channels["monitor_I0"] != nil, "\(r.file)")
+        }
     }
 
     /// BLISS: scan 2.1 of an h5py-written file, mesh with yech fastest, read-back positions in mm with

@@ -36,6 +36,7 @@ public enum APSPointFolder {
         var patterns: [ScanPattern] = []
         var raw: [(x: Double, y: Double, z: Double)] = []
         var units: [String: Set<String>] = [:]          // unit attribute -> axes
+        var counters: [[String: Double]?] = []          // channels of each point (nil: unreadable point)
         for (k, name) in try pointFiles(folder).enumerated() {
             let path = (folder as NSString).appendingPathComponent(name)
             var p = ScanPattern(index: k, label: name, path: path, frame: 0, xUm: .nan, yUm: .nan, dataset: source.dataset)
@@ -58,8 +59,10 @@ public enum APSPointFolder {
                 }
                 raw.append((try position("sampleX"), try position("sampleY"), try position("sampleZ")))
                 if !raw.last!.x.isFinite { p.problem = "\(path): \(samplePath)sampleX: no stage position" }
+                counters.append(scalars(in: file))
             } catch let e as LaueError {
                 raw.append((.nan, .nan, .nan))
+                counters.append(nil)
                 p.problem = e.description
             }
             patterns.append(p)
@@ -72,9 +75,39 @@ public enum APSPointFolder {
             else { patterns[k].problem = "\(patterns[k].path): \(samplePath)sampleX|Y|Z: stage position (\(x), \(y)) µm is not a finite number within ±1e9 µm" }
         }
         var m = ScanManifest(layout: .apsPoints, root: folder, patterns: patterns, calibrationPath: ScanManifest.calibration(in: folder))
+        // A counter is a channel when every readable point records it (NaN at unreadable points).
+        let readable = counters.compactMap { $0 }
+        if let first = readable.first {
+            for name in first.keys.sorted() where readable.allSatisfy({ $0[name] != nil }) {
+                m.channels[name] = counters.map { $0?[name] ?? .nan }
+            }
+        }
         m.notes = ["APS 34-ID-E point folder: \(patterns.count) HDF5 files, frames at \(dataset)", "map x = sampleX, map y = \(axis)"]
             + units.keys.sorted().map { "\(units[$0]!.sorted().joined(separator: ", ")) in \($0)" }
         return m
+    }
+
+    /// Groups of `/entry1` that hold no channels: the frame, the stage positions, the detector's settings.
+    public static let nonChannelGroups: Set<String> = ["data", "sample", "detector"]
+    /// How deep below `/entry1` counters are looked for (`/entry1/monitor/I0` is depth 2).
+    static let channelDepth = 3
+
+    /// The per-point counters of a point file: every numeric scalar under `/entry1` outside
+    /// `nonChannelGroups`, named by its path below `/entry1` with "/" as "_" (`monitor_I0`,
+    /// `fluorescence_Co_Ka`).
+    static func scalars(in file: HDF5File, group: String = "/entry1", depth: Int = 1) -> [String: Double] {
+        var out: [String: Double] = [:]
+        for child in (try? file.children(of: group)) ?? [] {
+            let path = group + "/" + child
+            if file.isDataset(path) {
+                guard (try? file.shape(of: path).reduce(1, *)) == 1,
+                      let v = try? file.read(path, as: Double.self).values, v.count == 1, v[0].isFinite else { continue }
+                out[path.dropFirst("/entry1/".count).replacingOccurrences(of: "/", with: "_")] = v[0]
+            } else if depth < channelDepth, !(group == "/entry1" && nonChannelGroups.contains(child)) {
+                out.merge(scalars(in: file, group: path, depth: depth + 1)) { a, _ in a }
+            }
+        }
+        return out
     }
 
     /// The map's y from (sampleY, sampleZ) pairs and a description of the choice.
