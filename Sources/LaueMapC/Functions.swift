@@ -91,10 +91,41 @@ public func lauemap_peaks_columns(_ pixels: UnsafeRawPointer?, _ dtype: Int32, _
     }
 }
 
+/// Seconds the library's own peak search takes on the frame (the frame converted to LaueMap's image
+/// beforehand, untimed; the pooled searcher of `options`): the reference `tools/bench/python_peaks.py`
+/// times `lauemap.peaks` against, call by call in the same process.
+@_cdecl("lauemap_peaks_search_seconds")
+public func lauemap_peaks_search_seconds(_ pixels: UnsafeRawPointer?, _ dtype: Int32, _ width: Int64, _ height: Int64,
+                                         _ optionsJSON: UnsafePointer<CChar>?, _ seconds: UnsafeMutablePointer<Double>?,
+                                         _ error: UnsafeMutablePointer<CChar>?, _ capacity: Int64) -> Int32 {
+    guarded(error, capacity) {
+        guard let seconds else { throw LaueError(.invalidArgument, "the output pointer is NULL") }
+        let search = try peakSearchOptions(Options(values: try options(optionsJSON, known: ["detection_sigma", "psf_sigma", "broad_spots", "fit"])))
+        seconds.pointee = try withImage(pixels, dtype, width, height) { img in
+            try searchers.use(try text(optionsJSON, "options") ?? "", build: { PeakSearcher(options: search) }) { searcher in
+                let start = DispatchTime.now().uptimeNanoseconds
+                _ = searcher.search(img)
+                return Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+            }
+        }
+    }
+}
+
 /// The peak search of a call: options, calibration (angular columns), the pooled searcher.
 private func searchPeaks(_ pixels: UnsafeRawPointer?, _ dtype: Int32, _ width: Int64, _ height: Int64,
                          _ calibration: UnsafePointer<CChar>?, _ optionsJSON: UnsafePointer<CChar>?) throws -> (PeakSearchResult, Bool) {
-    let o = Options(values: try options(optionsJSON, known: ["detection_sigma", "psf_sigma", "broad_spots", "fit"]))
+    let search = try peakSearchOptions(Options(values: try options(optionsJSON, known: ["detection_sigma", "psf_sigma", "broad_spots", "fit"])))
+    let calib = try text(calibration, "calibration").map { try LaueToolsCalibration.read(path: $0, frameSize: (Int(width), Int(height))) }
+    // Searchers keep their frame-sized buffers and fit workspaces: reused per options.
+    var result = try withImage(pixels, dtype, width, height) { img in
+        try searchers.use(try text(optionsJSON, "options") ?? "", build: { PeakSearcher(options: search) }) { $0.search(img) }
+    }
+    if let calib { for i in result.peaks.indices { result.peaks[i].addAngles(calib) } }
+    return (result, calib != nil)
+}
+
+/// The peak-search options of a call.
+private func peakSearchOptions(_ o: Options) throws -> PeakSearchOptions {
     var search = PeakSearchOptions()
     if let s = try o.double("detection_sigma") {
         guard s > 0 && s <= 1000 else { throw LaueError(.invalidArgument, "options: detection_sigma must be in (0, 1000]") }
@@ -112,13 +143,7 @@ private func searchPeaks(_ pixels: UnsafeRawPointer?, _ dtype: Int32, _ width: I
     case "none": search.fitModel = nil
     case let f: throw LaueError(.invalidArgument, "options: fit must be pseudo-voigt, gaussian, lorentzian or none, not \"\(f)\"")
     }
-    let calib = try text(calibration, "calibration").map { try LaueToolsCalibration.read(path: $0, frameSize: (Int(width), Int(height))) }
-    // Searchers keep their frame-sized buffers and fit workspaces: reused per options.
-    var result = try withImage(pixels, dtype, width, height) { img in
-        try searchers.use(try text(optionsJSON, "options") ?? "", build: { PeakSearcher(options: search) }) { $0.search(img) }
-    }
-    if let calib { for i in result.peaks.indices { result.peaks[i].addAngles(calib) } }
-    return (result, calib != nil)
+    return search
 }
 
 private let searchers = Pool<PeakSearcher>()

@@ -38,6 +38,10 @@ int32_t lauemap_peaks_columns(const void *pixels, int32_t dtype, int64_t width, 
                               const char *calibration, const char *options, double **values, int64_t *rows,
                               char **columns, char *error, int64_t error_capacity);
 
+/* Seconds the library's own peak search takes on the frame (conversion untimed): a benchmark reference. */
+int32_t lauemap_peaks_search_seconds(const void *pixels, int32_t dtype, int64_t width, int64_t height,
+                                     const char *options, double *seconds, char *error, int64_t error_capacity);
+
 /* JSON of `lauemap index --json`; material: one name/JSON file or several, comma-separated. */
 int32_t lauemap_index(const double *x, const double *y, const double *intensity, int64_t n,
                       const char *calibration, const char *material, const char *options, char **json,
