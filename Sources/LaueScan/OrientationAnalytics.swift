@@ -1,5 +1,6 @@
 import Foundation
 import LaueCore
+import LaueDefects
 
 /// Orientation analytics of a scan on its raster (docs/scan-pipeline.md, "Orientation analytics"),
 /// every misorientation the smallest over the crystal's symmetry:
@@ -10,6 +11,13 @@ import LaueCore
 ///   (connected components), numbered from 0 in raster order of their first cell.
 /// - **GROD** (grain reference orientation deviation) of a cell: its misorientation to the mean
 ///   orientation of its grain.
+/// - **GND density from orientation gradients** (a lower bound): with the lattice curvature κ_ij =
+///   ∂θ_i/∂x_j measured along the map's two axes (θ the rotation to the first neighbours closer than
+///   `kamThreshold`, the gradient along the beam unknown, taken as 0), the Nye tensor α = κᵀ − tr(κ) I
+///   has ‖α‖_F² = ‖κ‖_F² + tr(κ)² ≥ ‖κ‖_F², and dislocations of density ρ with Burgers vectors of
+///   length b give ‖α‖_F ≤ ρ b, so ρ ≥ ‖κ‖_F / b = √(κ_x² + κ_y²) / b, κ_x (κ_y) the misorientation
+///   angle per length to the neighbours along x (y), averaged over the two sides. Frame-free: it needs
+///   neither the map axes in the crystal's frame nor the sample tilt.
 public struct OrientationAnalytics: Sendable {
     /// KAM threshold, degrees (MTEX's and orix's usual 5°).
     public static let defaultKAMThreshold = 5.0
@@ -34,10 +42,17 @@ public struct OrientationAnalytics: Sendable {
     /// Per cell, degrees; NaN where not indexed.
     public var grod: [Double]
     public var grains: [Grain]
+    /// Per cell, m⁻²: the lower bound of the GND density from orientation gradients; NaN where not
+    /// indexed, without a neighbour closer than the KAM threshold, or without steps.
+    public var gndGradient: [Double]
 
-    /// - Parameter orientations: per cell (row-major) the orientation matrix, nil where not indexed.
+    /// - Parameters:
+    ///   - orientations: per cell (row-major) the orientation matrix, nil where not indexed.
+    ///   - step: the raster's steps along x and y, µm (0 or NaN: that direction has no neighbours).
+    ///   - burgers: Burgers vector length, Å (default: the material's shortest lattice translation).
     public init(orientations: [Mat3?], columns: Int, rows: Int, material: Material,
-                kamThreshold: Double = defaultKAMThreshold, grainThreshold: Double = defaultGrainThreshold) {
+                kamThreshold: Double = defaultKAMThreshold, grainThreshold: Double = defaultGrainThreshold,
+                step: (x: Double, y: Double) = (.nan, .nan), burgers: Double? = nil) {
         self.columns = columns; self.rows = rows
         let n = columns * rows
         let rotations = orientations.map { $0.map(LinearAlgebra.nearestRotation) }
@@ -58,6 +73,8 @@ public struct OrientationAnalytics: Sendable {
                 .filter { $0 < kamThreshold }
             if !near.isEmpty { kam[p] = near.reduce(0, +) / Double(near.count) }
         }
+        gndGradient = OrientationAnalytics.gradientGND(right: right, down: down, columns: columns, rows: rows, threshold: kamThreshold,
+                                                       step: step, burgers: burgers ?? GNDDensity.shortestTranslation(material))
         // Grains: union-find over neighbour pairs below the threshold.
         var parent = Array(0..<n)
         func find(_ x: Int) -> Int { var x = x; while parent[x] != x { parent[x] = parent[parent[x]]; x = parent[x] }; return x }
@@ -87,5 +104,31 @@ public struct OrientationAnalytics: Sendable {
             }
             grains.append(Grain(id: id, cells: cells, meanOrientation: mean, meanGROD: sum / Double(cells.count), maximumGROD: worst))
         }
+    }
+
+    /// The GND-density lower bound of every cell from the misorientations (degrees) to its right and
+    /// lower neighbours (see the type's documentation).
+    static func gradientGND(right: [Double?], down: [Double?], columns: Int, rows: Int, threshold: Double,
+                            step: (x: Double, y: Double), burgers: Double) -> [Double] {
+        let n = columns * rows
+        var out = [Double](repeating: .nan, count: n)
+        guard burgers > 0 else { return out }
+        let radians = Double.pi / 180
+        /// Mean curvature (rad/m) over the available sides closer than the threshold; nil without one.
+        func curvature(_ sides: [Double?], _ length: Double) -> Double? {
+            guard length.isFinite, length > 0 else { return nil }
+            let near = sides.compactMap { $0 }.filter { $0 < threshold }
+            guard !near.isEmpty else { return nil }
+            return near.reduce(0, +) / Double(near.count) * radians / (length * 1e-6)
+        }
+        for p in 0..<n {
+            let (i, j) = (p % columns, p / columns)
+            // Only indexed cells have misorientations (a side is nil when either cell is not indexed).
+            let kx = curvature([i > 0 ? right[p - 1] : nil, right[p]], step.x)
+            let ky = curvature([j > 0 ? down[p - columns] : nil, down[p]], step.y)
+            guard kx != nil || ky != nil else { continue }
+            out[p] = ((kx ?? 0) * (kx ?? 0) + (ky ?? 0) * (ky ?? 0)).squareRoot() / (burgers * 1e-10)
+        }
+        return out
     }
 }

@@ -34,10 +34,11 @@ enum ScanMapImages {
         ("strain_equivalent", "deviatoric strain (von Mises equivalent)", "", 0),
         ("kam_deg", "kernel average misorientation (4 neighbours, < 5°)", "°", 0),
         ("grod_deg", "grain reference orientation deviation", "°", 0),
+        ("gnd_gradient_m2", "GND density from orientation gradients (lower bound)", "m⁻²", 0),
     ]
 
     static func fileName(scalar name: String) -> String {
-        name.replacingOccurrences(of: "_deg", with: "").replacingOccurrences(of: "_px", with: "") + ".png"
+        name.replacingOccurrences(of: "_deg", with: "").replacingOccurrences(of: "_px", with: "").replacingOccurrences(of: "_m2", with: "") + ".png"
     }
 
     /// Every file `write` may create in its folder (each figure as PNG and PDF).

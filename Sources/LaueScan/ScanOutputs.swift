@@ -388,7 +388,7 @@ public struct ScanMaps: Sendable {
     static let scalarNames: [(String, String)] = [("streak_extent_deg", NeXus.Unit.degree), ("mean_deviation_px", "pixel"),
         ("misorientation_deg", NeXus.Unit.degree), ("confidence", ""), ("spread_deg", NeXus.Unit.degree), ("tilt_deg", NeXus.Unit.degree),
         ("gnd_density_m2", "m^-2"), ("n_indexed", ""), ("pattern_index", ""), ("strain_equivalent", ""),
-        ("kam_deg", NeXus.Unit.degree), ("grod_deg", NeXus.Unit.degree), ("grain_id", "")]
+        ("kam_deg", NeXus.Unit.degree), ("grod_deg", NeXus.Unit.degree), ("grain_id", ""), ("gnd_gradient_m2", "m^-2")]
         + ScanMaps.strainComponents.map { ("strain_" + $0, "") } + ScanMaps.strainComponents.map { ("strain_sample_" + $0, "") }
 
     /// Components of the deviatoric strain maps (crystal frame and LaueTools' sample2 frame).
@@ -432,8 +432,10 @@ public struct ScanMaps: Sendable {
 
     /// Mean orientation, misorientation to it, IPF colours.
     public mutating func finish(material: Material) {
-        let analytics = OrientationAnalytics(orientations: orientations, columns: grid.columns, rows: grid.rows, material: material)
-        for (name, values) in [("kam_deg", analytics.kam), ("grod_deg", analytics.grod), ("grain_id", analytics.grainID.map { $0 < 0 ? .nan : Double($0) })] {
+        let analytics = OrientationAnalytics(orientations: orientations, columns: grid.columns, rows: grid.rows, material: material,
+                                             step: grid.step)
+        for (name, values) in [("kam_deg", analytics.kam), ("grod_deg", analytics.grod), ("grain_id", analytics.grainID.map { $0 < 0 ? .nan : Double($0) }),
+                               ("gnd_gradient_m2", analytics.gndGradient)] {
             if let k = scalarMaps.firstIndex(where: { $0.0 == name }) { scalarMaps[k].2 = values }
         }
         grains = analytics.grains
