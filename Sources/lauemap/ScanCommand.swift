@@ -241,7 +241,8 @@ struct ScanExportCommand: ParsableCommand {
     @Option(help: "The .ctf to write (default: OUT/orientations_tilt<DEG>.ctf); the .ang goes beside it.")
     var ctf: String?
 
-    @Option(help: "Sample tilt in degrees: the sample frame is the lab frame turned by -tilt about lab y (LaueTools' sample2 frame at 40).")
+    // .unconditional: a negative tilt ("--sample-tilt -30") is a value, not an option.
+    @Option(parsing: .unconditional, help: "Sample tilt in degrees: the sample frame is the lab frame turned by -tilt about lab y (LaueTools' sample2 frame at 40).")
     var sampleTilt: Double = 0
 
     func run() throws {

@@ -104,4 +104,15 @@ import LaueTestSupport
         let f = try HDF5File(path: TestScans.reference + "/results.h5")
         #expect(try f.shape(of: "/maps/ipf_x_rgb") == [20, 20, 3] && f.exists("/maps/ipf_y_rgb"))
     }
+
+    /// scan export takes a negative tilt as a value ("--sample-tilt -30", a review found it needed "=").
+    @Test func exportTakesANegativeTilt() throws {
+        let exe = try #require(Fixtures.lauemapExecutable)
+        let out = Fixtures.temporaryFolder("export-negative")
+        let ctf = out + "/minus30.ctf"
+        let run = try Command.run(exe, ["scan", "export", TestScans.reference, "--material", "LiCoO2", "--sample-tilt", "-30", "--ctf", ctf])
+        #expect(run.status == 0, "\(run.stderr)")
+        let text = try String(contentsOfFile: ctf, encoding: .utf8)
+        #expect(text.contains("TiltAngle\t-30.00") && FileManager.default.fileExists(atPath: out + "/minus30.ang"))
+    }
 }
