@@ -85,7 +85,7 @@ public struct MapFigure: Sendable {
     /// (default: 2nd and 98th percentiles of the defined values).
     public func scalar(_ values: [Double], label: String, low: Double? = nil, high: Double? = nil) -> Canvas {
         let defined = values.filter { $0.isFinite }.sorted()
-        var lo = low ?? (defined.isEmpty ? 0 : defined[Int(0.02 * Double(defined.count - 1))])
+        let lo = low ?? (defined.isEmpty ? 0 : defined[Int(0.02 * Double(defined.count - 1))])
         var hi = high ?? (defined.isEmpty ? 1 : defined[Int((0.98 * Double(defined.count - 1)).rounded(.up))])
         // A range narrower than rounding (every value the same, up to 1e-9 of its size) is one value:
         // a bar from 0 to 2e-14 would read as a real spread.
