@@ -31,7 +31,11 @@ public struct HistogramFigure: Sendable {
     public var edges: [Double] {
         let all = groups.flatMap(\.values)
         guard var lo = all.min(), var hi = all.max() else { return [0, 1] }
-        if !(hi > lo) { lo -= max(abs(lo) * 0.1, 0.5); hi += max(abs(hi) * 0.1, 0.5) }
+        if !(hi > lo) {
+            // All values equal: a bin range around them (not below zero for a non-negative quantity).
+            let d = max(abs(lo) * 0.1, 0.5)
+            lo = lo >= 0 ? max(0, lo - d) : lo - d; hi += d
+        }
         return (0...HistogramFigure.binCount).map { lo + (hi - lo) * Double($0) / Double(HistogramFigure.binCount) }
     }
 

@@ -25,7 +25,7 @@ public struct MapFigure: Sendable {
         let c = cell
         let mapW = columns * c, mapH = rows * c
         let left = 56, top = 8 + 2 * Canvas.lineHeight
-        let width = left + mapW + 16 + legendWidth + 8
+        let width = max(left + mapW + 16 + legendWidth + 8, Canvas.textWidth(title) + 16)
         let height = max(top + mapH + 2 * Canvas.lineHeight + 12, top + 20 * Canvas.lineHeight)
         var canvas = Canvas(width: width, height: height)
         canvas.text(title, x: 8, y: 6)
@@ -42,7 +42,8 @@ public struct MapFigure: Sendable {
     /// fit with labels `labelGap` apart (at most 5), each with its pixel offset from the first centre.
     public static func axisTicks(_ values: [Double], cell: Int, labelSize: (String) -> Int) -> [(offset: Int, label: String)] {
         guard let first = values.first, let last = values.last else { return [] }
-        guard values.count > 1, last != first else { return [(cell / 2, NiceTicks.format(first))] }
+        // One centre, or a span no Double holds (positions of ±1e308): the first centre only.
+        guard values.count > 1, last != first, (last - first).isFinite else { return [(cell / 2, NiceTicks.format(first))] }
         let span = Double((values.count - 1) * cell)
         for count in stride(from: 5, through: 2, by: -1) {
             let t = NiceTicks(low: first, high: last, count: count)

@@ -21,10 +21,12 @@ public struct HTMLReport {
     public var correlations: [String]
 
     public static let defaultFramesPerRun = 256
+    /// Most frames a run may embed (`--frames`): about 60 kB each.
+    public static let maximumFramesPerRun = 5000
 
     public init(runs: [ReportedRun], title: String = "LaueMap report", framesPerRun: Int = HTMLReport.defaultFramesPerRun,
                 correlations: [String] = []) {
-        self.runs = runs; self.title = title; self.framesPerRun = max(0, framesPerRun); self.correlations = correlations
+        self.runs = runs; self.title = title; self.framesPerRun = min(max(0, framesPerRun), HTMLReport.maximumFramesPerRun); self.correlations = correlations
     }
 
     /// Writes `index.html` into `folder` (created), atomically; returns its path.
@@ -148,8 +150,11 @@ public struct HTMLReport {
         return (0..<framesPerRun).map { $0 * count / framesPerRun }
     }
 
-    /// The run's data for the script: rows, spots, embedded frames.
+    /// The run's data for the script: rows; spots and frames of the framed patterns only (the size of
+    /// the page grows with the patterns, not with their spots).
     func runData(_ run: ReportedRun, cell: [Int]) throws -> String {
+        let chosen = framed(run.records.count)
+        let spotsOf = try run.spots(of: Set(chosen.map { run.records[$0].index }))
         let patterns = run.records.map { p -> String in
             let axis = p.axisIndices.map { String(format: "[%.2f %.2f %.2f] (crystal)", $0.x, $0.y, $0.z) }
                 ?? p.axisLab.map { String(format: "[%.3f %.3f %.3f] (lab)", $0.x, $0.y, $0.z) } ?? ""
@@ -159,30 +164,29 @@ public struct HTMLReport {
                 .joined(separator: ",") + "]"
         }
         var spots: [String] = []
-        for p in run.records {
-            guard let list = run.spots[p.index], !list.isEmpty else { continue }
+        for p in chosen.map({ run.records[$0] }) {
+            guard let list = spotsOf[p.index], !list.isEmpty else { continue }
             spots.append("\"\(p.index)\":[" + list.map { s in
                 "[" + [s.x, s.y, s.xPredicted, s.yPredicted].map { jsNumber($0, digits: 2) }.joined(separator: ",")
                     + ",\(s.hkl.h),\(s.hkl.k),\(s.hkl.l)," + jsNumber(s.streakLength, digits: 2) + "," + jsNumber(s.angle, digits: 1)
                     + ",\(s.subpeakCount)," + jsString(s.label) + "]"
             }.joined(separator: ",") + "]")
         }
-        let images = try frameImages(run)
+        let images = try frameImages(run, chosen: chosen, spots: spotsOf)
         return "{\"name\":\(jsString(run.name)),\"patterns\":[\(patterns.joined(separator: ","))],\"spots\":{\(spots.joined(separator: ","))},"
             + "\"images\":{\(images.joined(separator: ","))}}"
     }
 
     /// Thumbnails and spot crops of the framed patterns (read in parallel); a frame that cannot be
     /// read is left out (its pattern view says so).
-    func frameImages(_ run: ReportedRun) throws -> [String] {
+    func frameImages(_ run: ReportedRun, chosen: [Int], spots: [Int: [SpotRecord]]) throws -> [String] {
         guard let scan = run.scan, let manifest = try? ScanManifest.open(scan) else { return [] }
-        let chosen = framed(run.records.count)
         let results = ConcurrentResults<String?>(count: chosen.count)
         DispatchQueue.concurrentPerform(iterations: chosen.count) { k in
             let p = run.records[chosen[k]]
             guard p.index >= 0, p.index < manifest.patterns.count, let image = try? manifest.readImage(manifest.patterns[p.index]),
                   let thumb = try? PatternImages.thumbnail(image).pngData() else { return }
-            let crops = PatternImages.informativeSpots(run.spots[p.index] ?? []).compactMap { spot -> String? in
+            let crops = PatternImages.informativeSpots(spots[p.index] ?? [], width: image.width, height: image.height).compactMap { spot -> String? in
                 let c = PatternImages.crop(image, spot: spot)
                 guard let png = try? c.image.pngData() else { return nil }
                 return "{\"img\":\"data:image/png;base64,\(png.base64EncodedString())\",\"x0\":\(c.x0),\"y0\":\(c.y0),"
@@ -190,7 +194,9 @@ public struct HTMLReport {
                     + ",\(spot.hkl.h),\(spot.hkl.k),\(spot.hkl.l)," + jsNumber(spot.streakLength, digits: 2) + "," + jsNumber(spot.angle, digits: 1)
                     + ",\(spot.subpeakCount)," + jsString(spot.label) + "]}"
             }
+            let f = PatternImages.poolingFactor(width: image.width, height: image.height)
             results[k] = "\"\(p.index)\":{\"thumb\":\"data:image/png;base64,\(thumb.base64EncodedString())\",\"w\":\(image.width),\"h\":\(image.height),"
+                + "\"tw\":\((image.width + f - 1) / f * f),\"th\":\((image.height + f - 1) / f * f),"
                 + "\"size\":\(PatternImages.cropSize),\"crops\":[\(crops.joined(separator: ","))]}"
         }
         return results.values.compactMap { $0 }

@@ -45,9 +45,11 @@ public enum PatternImages {
     }
 
     /// The spots worth a closer look: those the classifier read (a label), then the longest streaks,
-    /// then the brightest; at most `cropsPerPattern`.
-    public static func informativeSpots(_ spots: [SpotRecord]) -> [SpotRecord] {
-        Array(spots.sorted { a, b in
+    /// then the brightest; at most `cropsPerPattern`, each on a `width` x `height` frame (a row with a
+    /// position off the frame or not a number is left out).
+    public static func informativeSpots(_ spots: [SpotRecord], width: Int, height: Int) -> [SpotRecord] {
+        let onFrame = spots.filter { $0.x.isFinite && $0.y.isFinite && $0.x >= 0.5 && $0.y >= 0.5 && $0.x <= Double(width) + 0.5 && $0.y <= Double(height) + 0.5 }
+        return Array(onFrame.sorted { a, b in
             if a.label.isEmpty != b.label.isEmpty { return !a.label.isEmpty }
             if a.streakLength != b.streakLength { return (a.streakLength.isFinite ? a.streakLength : 0) > (b.streakLength.isFinite ? b.streakLength : 0) }
             return a.intensity > b.intensity
@@ -60,7 +62,9 @@ public enum PatternImages {
     /// over it.
     public static func crop(_ image: LaueImage, spot: SpotRecord) -> (image: RGBImage, x0: Int, y0: Int) {
         let half = cropSize / 2
-        let x0 = Int(spot.x.rounded()) - 1 - half, y0 = Int(spot.y.rounded()) - 1 - half
+        // A position off the frame (informativeSpots leaves such rows out) crops the frame's corner.
+        func pixel(_ v: Double, _ size: Int) -> Int { v.isFinite ? Int(min(max(v.rounded(), 1), Double(size))) - 1 : 0 }
+        let x0 = pixel(spot.x, image.width) - half, y0 = pixel(spot.y, image.height) - half
         var values: [Float] = []
         for y in y0..<(y0 + cropSize) where y >= 0 && y < image.height {
             for x in x0..<(x0 + cropSize) where x >= 0 && x < image.width { values.append(image[x, y]) }

@@ -54,7 +54,7 @@ enum ReportAssets {
       view.querySelector(".pv-none").style.display = "none";
       set(".pv-file", rec[0]); set(".pv-position", fmt(rec[7], 3) + ", " + fmt(rec[8], 3) + " µm");
       set(".pv-class", rec[1]); set(".pv-confidence", fmt(rec[2], 2)); set(".pv-axis", rec[5] || "–");
-      set(".pv-reason", rec[6] || "–"); set(".pv-peaks", rec[3] === null ? "–" : rec[3]); set(".pv-spots", String(spots.length));
+      set(".pv-reason", rec[6] || "–"); set(".pv-peaks", rec[3] === null ? "–" : rec[3]); set(".pv-spots", run.spots[rec[13]] !== undefined || image ? String(spots.length) : (rec[4] === null ? "–" : String(rec[4])));
       set(".pv-angles", fmt(rec[10], 3) + "°, " + fmt(rec[11], 3) + "°, " + fmt(rec[12], 3) + "°");
       const frame = view.querySelector(".frame"), crops = view.querySelector(".crops");
       frame.textContent = ""; crops.textContent = "";
@@ -64,12 +64,12 @@ enum ReportAssets {
       if (w > 0) {
         const size = 420, scale = size / Math.max(w, h);
         const svg = el("svg", {width: Math.round(w * scale), height: Math.round(h * scale), viewBox: "0 0 " + w + " " + h}, frame);
-        if (image) el("image", {href: image.thumb, x: 0, y: 0, width: w, height: h, preserveAspectRatio: "none"}, svg);
+        if (image) el("image", {href: image.thumb, x: 0, y: 0, width: image.tw, height: image.th, preserveAspectRatio: "none"}, svg);
         const r = Math.max(w, h) / 90;
         for (const s of spots) { drawStreak(svg, s, r / 3); drawSpot(svg, s, r); }
       }
       if (!image) { const n = document.createElement("p"); n.className = "empty pv-noframe";
-        n.textContent = "Frame not embedded (lauemap report --frames): spots only."; frame.appendChild(n); }
+        n.textContent = spots.length ? "Frame not embedded: spots only." : "Frame and spots not embedded (lauemap report --frames; or the scan's frames could not be read)."; frame.appendChild(n); }
       else for (const c of image.crops) {
         const f = document.createElement("figure"), s = c.spot, z = image.size;
         const svg = el("svg", {width: z * 3, height: z * 3, viewBox: c.x0 + " " + c.y0 + " " + z + " " + z}, f);

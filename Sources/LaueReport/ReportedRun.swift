@@ -9,8 +9,8 @@ public struct ReportedRun: Sendable {
     public var folder: String
     public var name: String
     public var records: [PatternRecord]
-    /// Spots of each pattern (by `pattern_index`), rows of peaks.csv.
-    public var spots: [Int: [SpotRecord]]
+    /// The run's peaks.csv (spots are read for the patterns a report shows: `spots(of:)`).
+    public var peaksFile: String
     public var material: Material
     public var maps: ScanMaps
     /// The scan the frames are read from (run.json `scan` with its layout options `source`), if
@@ -47,7 +47,7 @@ public struct ReportedRun: Sendable {
         } else {
             throw LaueError(.missingData, file: runFile, item: "material", "the run's material is not recorded (give it with --material)")
         }
-        spots = try ScanOutputs.readSpots((folder as NSString).appendingPathComponent("peaks.csv"))
+        peaksFile = (folder as NSString).appendingPathComponent("peaks.csv")
         let name = material.name, rows = records
         let phase = rows.contains { !$0.phase.isEmpty && $0.phase != name } ? name : nil
         maps = ScanMaps(records: rows, material: material, phase: phase)
@@ -71,4 +71,7 @@ public struct ReportedRun: Sendable {
         }
         self.provenance = lines
     }
+
+    /// The spots (rows of peaks.csv) of the patterns with these `pattern_index` values.
+    public func spots(of patterns: Set<Int>) throws -> [Int: [SpotRecord]] { try ScanOutputs.readSpots(peaksFile, patterns: patterns) }
 }

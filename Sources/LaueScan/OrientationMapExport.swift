@@ -123,9 +123,10 @@ public enum OrientationMapExport {
     static func phaseIndex(_ r: PatternRecord, _ materials: [Material]) -> Int { materials.firstIndex { $0.name == r.phase } ?? 0 }
 
     /// EDAX/TSL symmetry code of the Laue group of a space group (as OIM, MTEX and orix read it:
-    /// 43 = m-3m, 62 = 6/mmm, 32 = -3m, ...).
+    /// 43 = m-3m, 62 = 6/mmm, 32 = -3m, ...; monoclinic "20": 2/m with the 2-fold along b, the unique
+    /// axis of LaueMap's monoclinic settings — "2" would put it along c).
     public static func tslSymmetry(spaceGroup number: Int) -> String {
-        ["1", "2", "22", "4", "42", "3", "32", "6", "62", "23", "43"][laueGroupCode(spaceGroup: number) - 1]
+        ["1", "20", "22", "4", "42", "3", "32", "6", "62", "23", "43"][laueGroupCode(spaceGroup: number) - 1]
     }
 
     /// Confidence index written for a point that is not indexed (OIM's convention, which orix reads as

@@ -191,24 +191,29 @@ public struct SpotRecord: Sendable, Equatable {
 }
 
 extension ScanOutputs {
-    /// peaks.csv as spot records per pattern index (an absent file: none).
-    public static func readSpots(_ path: String) throws -> [Int: [SpotRecord]] {
+    /// peaks.csv as spot records per pattern index (an absent file: none), streamed; with `patterns`,
+    /// only the spots of those pattern indices are kept (a report of a large scan).
+    public static func readSpots(_ path: String, patterns: Set<Int>? = nil) throws -> [Int: [SpotRecord]] {
         guard FileManager.default.fileExists(atPath: path) else { return [:] }
-        let table = try CSVTable.read(path: path)
-        func column(_ name: String) throws -> Int {
-            guard let i = table.index(of: name) else { throw LaueError(.invalidFormat, file: path, item: name, "column missing") }
-            return i
-        }
-        let c = try ["pattern_index", "file", "h", "k", "l", "x", "y", "x_pred", "y_pred", "energy_kev", "intensity", "fwhm_major", "fwhm_minor",
-                     "angle_deg", "streak_length_px", "streak_width_px", "aspect_ratio", "n_subpeaks", "min_dip_ratio", "streak_deg",
-                     "saturated", "label"].map(column)
+        var c: [Int] = []
+        var count = 0
         var out: [Int: [SpotRecord]] = [:]
-        for (n, row) in table.rows.enumerated() {
-            guard row.count == table.header.count else { throw LaueError(.invalidFormat, file: path, item: "line \(n + 2)", "\(row.count) fields, the header has \(table.header.count)") }
+        try LineReader.forEachLine(path) { line, number in
+            let row = CSVTable.fields(of: Substring(line))
+            if number == 0 {
+                count = row.count
+                c = try SpotRecord.columns.map { name in
+                    guard let i = row.firstIndex(of: name) else { throw LaueError(.invalidFormat, file: path, item: name, "column missing") }
+                    return i
+                }
+                return
+            }
+            guard row.count == count else { throw LaueError(.invalidFormat, file: path, item: "line \(number + 1)", "\(row.count) fields, the header has \(count)") }
+            guard let index = Int(row[c[1]]) else { throw LaueError(.invalidFormat, file: path, item: "line \(number + 1)", "pattern_index is not an integer") }
+            if let patterns, !patterns.contains(index) { return }
             func d(_ k: Int) -> Double { Double(row[c[k]]) ?? .nan }
             func i(_ k: Int) -> Int { Int(row[c[k]]) ?? 0 }
-            guard let index = Int(row[c[0]]) else { throw LaueError(.invalidFormat, file: path, item: "line \(n + 2)", "pattern_index is not an integer") }
-            out[index, default: []].append(SpotRecord(patternIndex: index, file: row[c[1]], hkl: HKL(i(2), i(3), i(4)), x: d(5), y: d(6),
+            out[index, default: []].append(SpotRecord(patternIndex: index, file: row[c[0]], hkl: HKL(i(2), i(3), i(4)), x: d(5), y: d(6),
                                                       xPredicted: d(7), yPredicted: d(8), energy: d(9), intensity: d(10), fwhmMajor: d(11),
                                                       fwhmMinor: d(12), angle: d(13), streakLength: d(14), streakWidth: d(15), aspectRatio: d(16),
                                                       subpeakCount: i(17), minimumDipRatio: d(18), streakDegrees: Double(row[c[19]]),

@@ -73,6 +73,9 @@ public enum ScanOutputs {
     /// The orientation map for MTEX / orix / Channel 5 (lab frame; `lauemap scan export` for others).
     static let orientationsFileName = "orientations.ctf"
     static let angFileName = "orientations.ang"
+    /// The folder of the run's HTML report (written by `lauemap scan run`; removed with the other final
+    /// outputs so that a rerun never leaves the report of an earlier run).
+    public static let reportFolder = "report"
     /// One row per grain (`OrientationAnalytics`).
     static let grainsFileName = "grains.csv"
 
@@ -118,7 +121,7 @@ public enum ScanOutputs {
 
     /// Removes the results.h5 and map images a finalisation writes into `folder` (other files stay).
     static func removeFinalOutputs(in folder: String) {
-        for name in [resultsFileName, orientationsFileName, angFileName, grainsFileName, "maps/" + phaseMapsFolder] + Canvas.figurePaths("maps/" + phaseMapFileName)
+        for name in [resultsFileName, orientationsFileName, angFileName, grainsFileName, reportFolder, "maps/" + phaseMapsFolder] + Canvas.figurePaths("maps/" + phaseMapFileName)
                 + ScanMapImages.fileNames.map({ "maps/" + $0 }) {
             try? FileManager.default.removeItem(atPath: (folder as NSString).appendingPathComponent(name))
         }

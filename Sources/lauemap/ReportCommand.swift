@@ -40,7 +40,9 @@ struct ReportCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            guard frames >= 0, frames <= 100_000 else { throw LaueError(.invalidArgument, "--frames must be within 0...100000, not \(frames)") }
+            guard frames >= 0, frames <= HTMLReport.maximumFramesPerRun else {
+                throw LaueError(.invalidArgument, "--frames must be within 0...\(HTMLReport.maximumFramesPerRun), not \(frames)")
+            }
             let fallback = try material.map { try Material.load($0) }
             let runs = try folders.map { try ReportedRun(folder: $0, material: fallback) }
             let path = try HTMLReport(runs: runs, title: title, framesPerRun: frames, correlations: correlation).write(to: out)

@@ -278,7 +278,7 @@ extension ScanRunCommand {
     /// The run's HTML report (OUT/report/index.html); a report that cannot be written is a warning (the
     /// results are complete without it).
     func writeReport() -> String {
-        let folder = (out as NSString).appendingPathComponent("report")
+        let folder = (out as NSString).appendingPathComponent(ScanOutputs.reportFolder)
         do {
             let run = try ReportedRun(folder: out)
             return "report: " + (try HTMLReport(runs: [run], title: "LaueMap report: \(run.name)").write(to: folder))

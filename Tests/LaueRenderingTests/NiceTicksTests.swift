@@ -57,6 +57,15 @@ import LaueRendering
         #expect(NiceTicks(low: 1e9, high: 1e9 + 1e-3).values.count >= 2)
     }
 
+    /// Positions no span holds (±1.7e308 µm, a hostile patterns.csv) give one tick, not a crash.
+    @Test func axisOfExtremePositions() {
+        let ticks = MapFigure.axisTicks([-1.7e308, 1.7e308], cell: 24, labelSize: { $0.count * 7 })
+        #expect(ticks.count == 1)
+        // Histograms of equal non-negative values keep their bins at or above zero.
+        let h = HistogramFigure(title: "t", label: "°", groups: [(name: "gnd", values: [0.05, 0.05], colour: .black)])
+        #expect(h.edges.first! >= 0 && h.edges.last! > 0.05)
+    }
+
     @Test func degenerateRanges() {
         #expect(NiceTicks(low: 3, high: 3).values == [3])
         #expect(NiceTicks(low: .nan, high: 1).values.isEmpty)

@@ -71,6 +71,28 @@ import LaueTestSupport
         #expect(run.stdout.contains("\"crops\""), "\(run.stdout)")
     }
 
+    /// A hostile peaks.csv row (position NaN or 1e300, the longest streak: the first crop) and a report
+    /// that embeds no frame: the report is written, and without frames it carries no spots either.
+    @Test func hostileSpotRowsAndNoFrames() throws {
+        let out = try #require(ReportTests.demo, "lauemap demo did not run")
+        let exe = try #require(Fixtures.lauemapExecutable)
+        let folder = Fixtures.temporaryFolder("report-hostile")
+        for f in ["patterns.csv", "run.json"] {
+            try FileManager.default.copyItem(atPath: out + "/particle-01/" + f, toPath: folder + "/" + f)
+        }
+        var peaks = try CSVTable.read(path: out + "/particle-01/peaks.csv")
+        let (x, y, streak) = (peaks.index(of: "x")!, peaks.index(of: "y")!, peaks.index(of: "streak_length_px")!)
+        peaks.rows[0][x] = "nan"; peaks.rows[0][streak] = "1000"
+        peaks.rows[1][y] = "1e300"; peaks.rows[1][streak] = "999"
+        try peaks.write(to: folder + "/peaks.csv")
+        let run = try Command.run(exe, ["report", folder, "--out", folder + "/r"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let none = try Command.run(exe, ["report", folder, "--out", folder + "/none", "--frames", "0"])
+        #expect(none.status == 0, "\(none.stderr)")
+        let page = try html(folder + "/none/index.html")
+        #expect(page.contains("\"spots\":{},\"images\":{}"), "no spot or frame embedded with --frames 0")
+    }
+
     @Test func badFoldersAreErrorsNamingThem() throws {
         let exe = try #require(Fixtures.lauemapExecutable)
         let empty = Fixtures.temporaryFolder("report-empty")

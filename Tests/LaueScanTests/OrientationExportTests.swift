@@ -105,6 +105,12 @@ import LaueTestSupport
         #expect(try f.shape(of: "/maps/ipf_x_rgb") == [20, 20, 3] && f.exists("/maps/ipf_y_rgb"))
     }
 
+    /// TSL symmetry codes: b-unique monoclinic is "20" (orix and OIM read "2" as the 2-fold along c).
+    @Test func tslSymmetryCodes() {
+        #expect([1, 14, 62, 123, 148, 166, 176, 194, 205, 225].map { OrientationMapExport.tslSymmetry(spaceGroup: $0) }
+                == ["1", "20", "22", "42", "3", "32", "6", "62", "23", "43"])
+    }
+
     /// scan export takes a negative tilt as a value ("--sample-tilt -30", a review found it needed "=").
     @Test func exportTakesANegativeTilt() throws {
         let exe = try #require(Fixtures.lauemapExecutable)

@@ -94,14 +94,15 @@ public enum APSPointFolder {
 
     /// The per-point counters of a point file: every numeric scalar under `/entry1` outside
     /// `nonChannelGroups`, named by its path below `/entry1` with "/" as "_" (`monitor_I0`,
-    /// `fluorescence_Co_Ka`).
+    /// `fluorescence_Co_Ka`; of two paths that read alike, the first in name order).
     static func scalars(in file: HDF5File, group: String = "/entry1", depth: Int = 1) -> [String: Double] {
         var out: [String: Double] = [:]
         for child in (try? file.children(of: group)) ?? [] {
             let path = group + "/" + child
             if file.isDataset(path) {
                 guard (try? file.shape(of: path).reduce(1, *)) == 1,
-                      let v = try? file.read(path, as: Double.self).values, v.count == 1, v[0].isFinite else { continue }
+                      let v = try? file.read(path, as: Double.self).values, v.count == 1 else { continue }
+                // A NaN counter is a NaN value at this point, not a missing channel for the whole scan.
                 out[path.dropFirst("/entry1/".count).replacingOccurrences(of: "/", with: "_")] = v[0]
             } else if depth < channelDepth, !(group == "/entry1" && nonChannelGroups.contains(child)) {
                 out.merge(scalars(in: file, group: path, depth: depth + 1)) { a, _ in a }
