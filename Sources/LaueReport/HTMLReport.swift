@@ -169,7 +169,7 @@ public struct HTMLReport {
             spots.append("\"\(p.index)\":[" + list.map { s in
                 "[" + [s.x, s.y, s.xPredicted, s.yPredicted].map { jsNumber($0, digits: 2) }.joined(separator: ",")
                     + ",\(s.hkl.h),\(s.hkl.k),\(s.hkl.l)," + jsNumber(s.streakLength, digits: 2) + "," + jsNumber(s.angle, digits: 1)
-                    + ",\(s.subpeakCount)," + jsString(s.label) + "]"
+                    + ",\(s.subpeakCount)," + jsString(s.label) + ",[" + s.subpeakOffsets.map { jsNumber($0, digits: 2) }.joined(separator: ",") + "]]"
             }.joined(separator: ",") + "]")
         }
         let images = try frameImages(run, chosen: chosen, spots: spotsOf)
@@ -192,7 +192,7 @@ public struct HTMLReport {
                 return "{\"img\":\"data:image/png;base64,\(png.base64EncodedString())\",\"x0\":\(c.x0),\"y0\":\(c.y0),"
                     + "\"spot\":[" + [spot.x, spot.y, spot.xPredicted, spot.yPredicted].map { jsNumber($0, digits: 2) }.joined(separator: ",")
                     + ",\(spot.hkl.h),\(spot.hkl.k),\(spot.hkl.l)," + jsNumber(spot.streakLength, digits: 2) + "," + jsNumber(spot.angle, digits: 1)
-                    + ",\(spot.subpeakCount)," + jsString(spot.label) + "]}"
+                    + ",\(spot.subpeakCount)," + jsString(spot.label) + ",[" + spot.subpeakOffsets.map { jsNumber($0, digits: 2) }.joined(separator: ",") + "]]}"
             }
             let f = PatternImages.poolingFactor(width: image.width, height: image.height)
             results[k] = "\"\(p.index)\":{\"thumb\":\"data:image/png;base64,\(thumb.base64EncodedString())\",\"w\":\(image.width),\"h\":\(image.height),"

@@ -44,13 +44,14 @@ public enum PatternImages {
         return out
     }
 
-    /// The spots worth a closer look: those the classifier read (a label), then the longest streaks,
-    /// then the brightest; at most `cropsPerPattern`, each on a `width` x `height` frame (a row with a
+    /// The spots worth a closer look: those the classifier read (a label), then the most sub-peaks,
+    /// then the longest streaks, then the brightest; at most `cropsPerPattern`, each on a `width` x `height` frame (a row with a
     /// position off the frame or not a number is left out).
     public static func informativeSpots(_ spots: [SpotRecord], width: Int, height: Int) -> [SpotRecord] {
         let onFrame = spots.filter { $0.x.isFinite && $0.y.isFinite && $0.x >= 0.5 && $0.y >= 0.5 && $0.x <= Double(width) + 0.5 && $0.y <= Double(height) + 0.5 }
         return Array(onFrame.sorted { a, b in
             if a.label.isEmpty != b.label.isEmpty { return !a.label.isEmpty }
+            if a.subpeakCount != b.subpeakCount { return a.subpeakCount > b.subpeakCount }
             if a.streakLength != b.streakLength { return (a.streakLength.isFinite ? a.streakLength : 0) > (b.streakLength.isFinite ? b.streakLength : 0) }
             return a.intensity > b.intensity
         }.prefix(cropsPerPattern))

@@ -24,7 +24,7 @@ enum ReportAssets {
     <dl><dt>file</dt><dd class="pv-file"></dd><dt>position</dt><dd class="pv-position"></dd><dt>class</dt><dd class="pv-class"></dd>
     <dt>confidence</dt><dd class="pv-confidence"></dd><dt>axis</dt><dd class="pv-axis"></dd><dt>reason</dt><dd class="pv-reason"></dd>
     <dt>peaks found</dt><dd class="pv-peaks"></dd><dt>indexed spots</dt><dd class="pv-spots"></dd><dt>spread, tilt, extent</dt><dd class="pv-angles"></dd></dl>
-    <div class="frame"></div><p class="pv-key hint">Circles: measured spots (indexed); crosses: predicted positions; orange: measured streak.</p>
+    <div class="frame"></div><p class="pv-key hint">Circles: measured spots (indexed); crosses: predicted positions; orange: measured streak; magenta dots (crops): sub-peaks.</p>
     <div class="crops"></div></div>
     """
 
@@ -44,6 +44,12 @@ enum ReportAssets {
       if (s[7] === null || s[8] === null || !(s[7] > 0)) return;
       const a = s[8] * Math.PI / 180, l = s[7] / 2, x = s[0] - 0.5, y = s[1] - 0.5;
       el("line", {x1: x - l * Math.cos(a), y1: y - l * Math.sin(a), x2: x + l * Math.cos(a), y2: y + l * Math.sin(a), stroke: "#e69f00", "stroke-width": w, class: "streak"}, svg);
+    }
+    // Sub-peaks: small magenta discs along the major axis at their offsets from the spot's centre.
+    function drawSubpeaks(svg, s, r){
+      if (!s[11] || s[11].length < 2 || s[8] === null) return;
+      const a = s[8] * Math.PI / 180, x = s[0] - 0.5, y = s[1] - 0.5;
+      for (const d of s[11]) el("circle", {cx: x + d * Math.cos(a), cy: y + d * Math.sin(a), r: r, fill: "#cc79a7", stroke: "#ffffff", "stroke-width": r / 3, class: "subpeak"}, svg);
     }
     function show(section, p){
       const run = RUNS[+section.dataset.run], rec = run.patterns[p], view = section.querySelector(".pattern-view");
@@ -74,7 +80,7 @@ enum ReportAssets {
         const f = document.createElement("figure"), s = c.spot, z = image.size;
         const svg = el("svg", {width: z * 3, height: z * 3, viewBox: c.x0 + " " + c.y0 + " " + z + " " + z}, f);
         el("image", {href: c.img, x: c.x0, y: c.y0, width: z, height: z}, svg);
-        drawStreak(svg, s, 0.35); drawSpot(svg, s, 1.2);
+        drawStreak(svg, s, 0.35); drawSpot(svg, s, 1.2); drawSubpeaks(svg, s, 0.9);
         const cap = document.createElement("figcaption");
         cap.textContent = hkl(s) + ": streak " + fmt(s[7], 1) + " px at " + fmt(s[8], 0) + "°, " + s[9] + " sub-peak" + (s[9] === 1 ? "" : "s") + (s[10] ? ", " + s[10] : "");
         f.appendChild(cap); crops.appendChild(f);

@@ -174,7 +174,8 @@ public final class PatternProcessor {
                                     angle: p.streak.angle, streakLength: p.streak.length, streakWidth: p.streak.width,
                                     aspectRatio: p.streak.aspectRatio, subpeakCount: p.streak.profile.count,
                                     minimumDipRatio: p.streak.profile.minimumDipRatio, streakDegrees: withAngles.streakDegrees,
-                                    saturated: p.saturated, label: labels[s.peakIndex] ?? ""))
+                                    saturated: p.saturated, label: labels[s.peakIndex] ?? "",
+                                    subpeakOffsets: p.streak.profile.count > 1 ? p.streak.profile.positions : []))
         }
         return PatternResult(record: record, spots: spots)
     }

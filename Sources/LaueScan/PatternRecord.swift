@@ -172,11 +172,19 @@ public struct SpotRecord: Sendable, Equatable {
     public var saturated: Bool
     /// The classifier's reading of the spot ("" when it did not use it).
     public var label: String
+    /// With two sub-peaks or more, where they lie: pixels along the major axis (`angle_deg`) from the
+    /// spot's intensity centroid, ascending (empty for one).
+    public var subpeakOffsets: [Double] = []
 
     public static let columns = ["file", "pattern_index", "h", "k", "l", "x", "y", "x_pred", "y_pred", "energy_kev",
                                  "intensity", "fwhm_major", "fwhm_minor", "angle_deg", "streak_length_px",
                                  "streak_width_px", "aspect_ratio", "n_subpeaks", "min_dip_ratio", "streak_deg",
-                                 "saturated", "label"]
+                                 "saturated", "label", "subpeak_offsets_px"]
+
+    /// `subpeak_offsets_px` as written: offsets with 2 decimals joined by ";".
+    public static func offsetsText(_ offsets: [Double]) -> String { offsets.map { fixedPoint($0, digits: 2) }.joined(separator: ";") }
+    /// The offsets of a `subpeak_offsets_px` field (unreadable parts left out).
+    public static func offsets(_ text: String) -> [Double] { text.split(separator: ";").compactMap { Double($0) }.filter(\.isFinite) }
 
     public var fields: [String] {
         [file, String(patternIndex), String(hkl.h), String(hkl.k), String(hkl.l), csvNumber(x, digits: 3),
@@ -184,7 +192,8 @@ public struct SpotRecord: Sendable, Equatable {
          csvNumber(energy, digits: 4), csvNumber(intensity, digits: 1), csvNumber(fwhmMajor, digits: 3),
          csvNumber(fwhmMinor, digits: 3), csvNumber(angle, digits: 2), csvNumber(streakLength, digits: 3),
          csvNumber(streakWidth, digits: 3), csvNumber(aspectRatio, digits: 3), String(subpeakCount),
-         csvNumber(minimumDipRatio, digits: 3), csvNumber(streakDegrees, digits: 5), saturated ? "1" : "0", label]
+         csvNumber(minimumDipRatio, digits: 3), csvNumber(streakDegrees, digits: 5), saturated ? "1" : "0", label,
+         SpotRecord.offsetsText(subpeakOffsets)]
     }
 
     public var csvLine: String { CSVTable.line(fields) }
@@ -217,7 +226,8 @@ extension ScanOutputs {
                                                       xPredicted: d(7), yPredicted: d(8), energy: d(9), intensity: d(10), fwhmMajor: d(11),
                                                       fwhmMinor: d(12), angle: d(13), streakLength: d(14), streakWidth: d(15), aspectRatio: d(16),
                                                       subpeakCount: i(17), minimumDipRatio: d(18), streakDegrees: Double(row[c[19]]),
-                                                      saturated: row[c[20]] == "1", label: row[c[21]]))
+                                                      saturated: row[c[20]] == "1", label: row[c[21]],
+                                                      subpeakOffsets: SpotRecord.offsets(row[c[22]])))
         }
         return out
     }

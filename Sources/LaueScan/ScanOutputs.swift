@@ -259,7 +259,8 @@ public enum ScanOutputs {
         var count = 0
         try LineReader.forEachLine(path) { _, number in if number > 0 { count += 1 } }
         try f.createGroup("/peaks")
-        let numeric = SpotRecord.columns.filter { !["file", "label", "saturated"].contains($0) }
+        // Text columns stay in peaks.csv only (sub-peak offsets: a list per spot).
+        let numeric = SpotRecord.columns.filter { !["file", "label", "saturated", "subpeak_offsets_px"].contains($0) }
         let names = numeric + ["saturated", "label_code"]
         for name in names {
             if integerColumns.contains(name) {

@@ -45,6 +45,18 @@ import LaueTestSupport
             #expect(cells[2] == String(format: "%.1f", 100 * Double(counts[c.rawValue] ?? 0) / Double(total)), "\(c): \(cells)")
             #expect(cells[3].contains("–"), "\(c): a bootstrap interval over the two particles")
         }
+        // Sub-peaks: every split spot of peaks.csv lists as many offsets as it has sub-peaks, ascending,
+        // and the page carries them to the crops.
+        let peaks = try CSVTable.read(path: folders[1] + "/peaks.csv")
+        let (n, offsets) = (peaks.index(of: "n_subpeaks")!, peaks.index(of: "subpeak_offsets_px")!)
+        let split = peaks.rows.filter { (Int($0[n]) ?? 0) >= 2 }
+        #expect(!split.isEmpty, "the demo's tilt boundaries split spots")
+        for row in split {
+            let o = SpotRecord.offsets(row[offsets])
+            #expect(o.count == Int(row[n]) && o == o.sorted(), "\(row[n]) sub-peaks, offsets \(row[offsets])")
+        }
+        #expect(peaks.rows.filter { (Int($0[n]) ?? 0) < 2 }.allSatisfy { $0[offsets].isEmpty })
+        #expect(page.contains(",[" + SpotRecord.offsets(split[0][offsets]).map { fixedPoint($0, digits: 2) }.joined(separator: ",") + "]]"))
         // Self-contained: nothing from the network; inline figures do not share element ids.
         #expect(page.range(of: #"(src|href)\s*=\s*"(https?:)?//"#, options: .regularExpression) == nil)
         let ids = page.matches(of: /id="([^"]+)"/).map { String($0.output.1) }

@@ -29,7 +29,7 @@ class Run:
 
 # Text columns of patterns.csv and peaks.csv: read as text, empty as "" (numbers: empty as NaN).
 TEXT_COLUMNS = {"file": str, "status": str, "class": str, "reason": str, "tilts_deg": str, "indexed_by": str, "phase": str,
-                "other_grains": str, "label": str}
+                "other_grains": str, "label": str, "subpeak_offsets_px": str}
 
 
 def read_table(source) -> pd.DataFrame:
