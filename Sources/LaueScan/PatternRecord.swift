@@ -181,6 +181,11 @@ public struct SpotRecord: Sendable, Equatable {
                                  "streak_width_px", "aspect_ratio", "n_subpeaks", "min_dip_ratio", "streak_deg",
                                  "saturated", "label", "subpeak_offsets_px"]
 
+    /// The last column, added 2026-12-07: peaks.csv files of earlier runs have the columns before it.
+    public static let offsetsColumn = "subpeak_offsets_px"
+    /// Whether a peaks.csv record of `fields` fields is complete: today's columns, or an earlier run's.
+    public static func isComplete(fieldCount: Int) -> Bool { fieldCount == columns.count || fieldCount == columns.count - 1 }
+
     /// `subpeak_offsets_px` as written: offsets with 2 decimals joined by ";".
     public static func offsetsText(_ offsets: [Double]) -> String { offsets.map { fixedPoint($0, digits: 2) }.joined(separator: ";") }
     /// The offsets of a `subpeak_offsets_px` field (unreadable parts left out).
@@ -211,8 +216,12 @@ extension ScanOutputs {
             let row = CSVTable.fields(of: Substring(line))
             if number == 0 {
                 count = row.count
+                // subpeak_offsets_px is optional: runs written before it existed read as they are.
                 c = try SpotRecord.columns.map { name in
-                    guard let i = row.firstIndex(of: name) else { throw LaueError(.invalidFormat, file: path, item: name, "column missing") }
+                    guard let i = row.firstIndex(of: name) else {
+                        if name == SpotRecord.offsetsColumn { return -1 }
+                        throw LaueError(.invalidFormat, file: path, item: name, "column missing")
+                    }
                     return i
                 }
                 return
@@ -227,7 +236,7 @@ extension ScanOutputs {
                                                       fwhmMinor: d(12), angle: d(13), streakLength: d(14), streakWidth: d(15), aspectRatio: d(16),
                                                       subpeakCount: i(17), minimumDipRatio: d(18), streakDegrees: Double(row[c[19]]),
                                                       saturated: row[c[20]] == "1", label: row[c[21]],
-                                                      subpeakOffsets: SpotRecord.offsets(row[c[22]])))
+                                                      subpeakOffsets: c[22] >= 0 ? SpotRecord.offsets(row[c[22]]) : []))
         }
         return out
     }

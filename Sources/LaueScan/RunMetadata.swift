@@ -212,7 +212,7 @@ enum PartFiles {
             try LineReader.forEachLine(peaks) { line, number in
                 guard number > 0 else { return }
                 let f = CSVTable.fields(of: Substring(line))
-                if f.count == SpotRecord.columns.count, let idx = Int(f[1]), idx < limit {
+                if SpotRecord.isComplete(fieldCount: f.count), let idx = Int(f[1]), idx < limit {
                     out.write(Data((line + "\n").utf8))
                 }
             }

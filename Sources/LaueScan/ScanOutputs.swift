@@ -286,7 +286,7 @@ public enum ScanOutputs {
         try LineReader.forEachLine(path) { line, number in
             guard number > 0 else { return }
             let fields = CSVTable.fields(of: Substring(line))
-            guard fields.count == SpotRecord.columns.count else { return }
+            guard SpotRecord.isComplete(fieldCount: fields.count) else { return }
             for (k, name) in numeric.enumerated() { buffer[k].append(Double(fields[index[name]!]) ?? .nan) }
             buffer[numeric.count].append(fields[index["saturated"]!] == "1" ? 1 : 0)
             buffer[numeric.count + 1].append(Double(labels.firstIndex(of: fields[index["label"]!]) ?? 0))

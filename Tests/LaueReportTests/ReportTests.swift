@@ -103,6 +103,13 @@ import LaueTestSupport
         #expect(none.status == 0, "\(none.stderr)")
         let page = try html(folder + "/none/index.html")
         #expect(page.contains("\"spots\":{},\"images\":{}"), "no spot or frame embedded with --frames 0")
+        // A run written before peaks.csv had subpeak_offsets_px reads as it is.
+        var old = try CSVTable.read(path: out + "/particle-01/peaks.csv")
+        old.header.removeLast(); old.rows = old.rows.map { Array($0.dropLast()) }
+        try old.write(to: folder + "/peaks.csv")
+        let earlier = try Command.run(exe, ["report", folder, "--out", folder + "/old"])
+        #expect(earlier.status == 0, "\(earlier.stderr)")
+        #expect(try ScanOutputs.readSpots(folder + "/peaks.csv").values.reduce(0) { $0 + $1.count } == old.rows.count)
     }
 
     @Test func badFoldersAreErrorsNamingThem() throws {
