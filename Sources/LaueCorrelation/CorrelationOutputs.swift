@@ -186,7 +186,7 @@ enum Plots {
         let slot = (width - left - right) / n
         for (k, s) in r.perClass.enumerated() {
             let x = left + k * slot + slot / 2
-            let colour = ScanOutputs.classColours[ScanOutputs.classCodes.firstIndex(of: s.defectClass) ?? 0]
+            let colour = ScanOutputs.classColour(s.defectClass)
             let values = r.shift.indices.filter { r.classes[$0] == s.defectClass && r.shift[$0].isFinite }.map { r.shift[$0] }.sorted()
             guard !values.isEmpty else { continue }
             let q1 = toY(s.shift.lowerQuartile), q3 = toY(s.shift.upperQuartile), med = toY(s.shift.median)
@@ -223,7 +223,7 @@ enum Plots {
         }
         c.text("streaking extent (°)", x: (width - Canvas.textWidth("streaking extent (°)")) / 2, y: height - bottom + 8 + Canvas.lineHeight)
         for p in points {
-            let colour = ScanOutputs.classColours[ScanOutputs.classCodes.firstIndex(of: r.classes[p]!) ?? 0]
+            let colour = ScanOutputs.classColour(r.classes[p]!)
             c.fill(x: toX(r.streakExtent[p]) - 1, y: toY(r.shift[p]) - 1, width: 3, height: 3, colour)
         }
         c.text(String(format: "Spearman %.2f (spatial p %.3g)", r.spearman.statistic, r.spatialSpearman.p), x: width - 300, y: top)

@@ -111,12 +111,9 @@ public struct Canvas: Sendable {
     /// (`class.png`, `class.pdf`); returns the paths written.
     @discardableResult
     public func writeFigure(to path: String) throws -> [String] {
-        let base = (path as NSString).deletingPathExtension
-        return try Canvas.figureFormats.map { format in
-            let file = base + "." + format.rawValue
-            try write(to: file, format: format)
-            return file
-        }
+        let paths = Canvas.figurePaths(path)
+        for (file, format) in zip(paths, Canvas.figureFormats) { try write(to: file, format: format) }
+        return paths
     }
 
     /// The paths `writeFigure(to: path)` writes.

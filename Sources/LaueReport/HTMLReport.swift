@@ -84,7 +84,7 @@ public struct HTMLReport {
         var s = "<section id=\"fractions\"><h2>Defect fractions</h2><p>Per cent of all patterns; the interval is the 95 % bootstrap interval over particles (runs), shown with two runs or more.</p>"
         s += "<table class=\"fractions\"><tr><th>class</th>" + columns.map { "<th>\(escape($0.name))</th>" }.joined() + "<th>all runs</th><th>95 % interval</th></tr>\n"
         for c in DefectFractionTable.classes {
-            s += "<tr><td><span class=\"swatch\" style=\"background:\(css(classColour(c)))\"></span>\(escape(c.rawValue))</td>"
+            s += "<tr><td><span class=\"swatch\" style=\"background:\(css(ScanOutputs.classColour(c)))\"></span>\(escape(c.rawValue))</td>"
             s += columns.map { "<td>\(percent($0.percentOfAll(c)))</td>" }.joined()
             s += "<td>\(percent(table.overall.percentOfAll(c)))</td>"
             let ci = table.intervals?[c]?.all
@@ -109,12 +109,12 @@ public struct HTMLReport {
                 let k = cellOf[row * g.columns + col]
                 guard k >= 0 else { continue }
                 let rec = run.records[k]
-                s += "<rect class=\"cell\" data-p=\"\(k)\" x=\"\(col * cell)\" y=\"\(row * cell)\" width=\"\(cell)\" height=\"\(cell)\" fill=\"\(css(classColour(rec.defectClass)))\"><title>\(escape(rec.file)): \(escape(rec.defectClass.rawValue))</title></rect>"
+                s += "<rect class=\"cell\" data-p=\"\(k)\" x=\"\(col * cell)\" y=\"\(row * cell)\" width=\"\(cell)\" height=\"\(cell)\" fill=\"\(css(ScanOutputs.classColour(rec.defectClass)))\"><title>\(escape(rec.file)): \(escape(rec.defectClass.rawValue))</title></rect>"
             }
         }
         s += "</svg><ul class=\"legend\">"
         for c in ScanOutputs.classCodes where run.records.contains(where: { $0.defectClass == c }) {
-            s += "<li><span class=\"swatch\" style=\"background:\(css(classColour(c)))\"></span>\(escape(c.rawValue))</li>"
+            s += "<li><span class=\"swatch\" style=\"background:\(css(ScanOutputs.classColour(c)))\"></span>\(escape(c.rawValue))</li>"
         }
         s += "</ul></div>\n" + ReportAssets.patternView + "</div>\n"
 
@@ -130,7 +130,7 @@ public struct HTMLReport {
                                       ("tilt", "tilt between sub-orientations (°)", { $0.tilt }),
                                       ("streaking extent", "streaking extent (°)", { $0.streakExtent })] {
             let groups = ScanOutputs.classCodes.map { c in
-                (name: c.rawValue, values: run.records.filter { $0.defectClass == c }.compactMap(values), colour: classColour(c))
+                (name: c.rawValue, values: run.records.filter { $0.defectClass == c }.compactMap(values), colour: ScanOutputs.classColour(c))
             }
             let h = HistogramFigure(title: "\(run.name): \(name) per class", label: label, groups: groups)
             if !h.groups.isEmpty { figures.append(h.canvas) }
@@ -140,7 +140,7 @@ public struct HTMLReport {
             s += "<figure class=\"figure\">" + stripXMLDeclaration(try f.svg(idPrefix: "r\(r)f\(k)-")) + "</figure>\n"
         }
         s += "</div></section>\n"
-        return (s, try runData(run, cell: cellOf))
+        return (s, try runData(run))
     }
 
     /// Which patterns get their frame embedded: all, or `framesPerRun` evenly spaced.
@@ -152,7 +152,7 @@ public struct HTMLReport {
 
     /// The run's data for the script: rows; spots and frames of the framed patterns only (the size of
     /// the page grows with the patterns, not with their spots).
-    func runData(_ run: ReportedRun, cell: [Int]) throws -> String {
+    func runData(_ run: ReportedRun) throws -> String {
         let chosen = framed(run.records.count)
         let spotsOf = try run.spots(of: Set(chosen.map { run.records[$0].index }))
         let patterns = run.records.map { p -> String in
@@ -166,40 +166,43 @@ public struct HTMLReport {
         var spots: [String] = []
         for p in chosen.map({ run.records[$0] }) {
             guard let list = spotsOf[p.index], !list.isEmpty else { continue }
-            spots.append("\"\(p.index)\":[" + list.map { s in
-                "[" + [s.x, s.y, s.xPredicted, s.yPredicted].map { jsNumber($0, digits: 2) }.joined(separator: ",")
-                    + ",\(s.hkl.h),\(s.hkl.k),\(s.hkl.l)," + jsNumber(s.streakLength, digits: 2) + "," + jsNumber(s.angle, digits: 1)
-                    + ",\(s.subpeakCount)," + jsString(s.label) + ",[" + s.subpeakOffsets.map { jsNumber($0, digits: 2) }.joined(separator: ",") + "]]"
-            }.joined(separator: ",") + "]")
+            spots.append("\"\(p.index)\":[" + list.map(HTMLReport.spotJSON).joined(separator: ",") + "]")
         }
         let images = try frameImages(run, chosen: chosen, spots: spotsOf)
         return "{\"name\":\(jsString(run.name)),\"patterns\":[\(patterns.joined(separator: ","))],\"spots\":{\(spots.joined(separator: ","))},"
             + "\"images\":{\(images.joined(separator: ","))}}"
     }
 
+    /// A spot as the script reads it: [x, y, x_pred, y_pred, h, k, l, streak length, angle, sub-peaks,
+    /// label, [sub-peak offsets]].
+    static func spotJSON(_ s: SpotRecord) -> String {
+        "[" + [s.x, s.y, s.xPredicted, s.yPredicted].map { jsNumber($0, digits: 2) }.joined(separator: ",")
+            + ",\(s.hkl.h),\(s.hkl.k),\(s.hkl.l)," + jsNumber(s.streakLength, digits: 2) + "," + jsNumber(s.angle, digits: 1)
+            + ",\(s.subpeakCount)," + jsString(s.label) + ",[" + s.subpeakOffsets.map { jsNumber($0, digits: 2) }.joined(separator: ",") + "]]"
+    }
+
     /// Thumbnails and spot crops of the framed patterns (read in parallel); a frame that cannot be
     /// read is left out (its pattern view says so).
     func frameImages(_ run: ReportedRun, chosen: [Int], spots: [Int: [SpotRecord]]) throws -> [String] {
         guard let scan = run.scan, let manifest = try? ScanManifest.open(scan) else { return [] }
-        let results = ConcurrentResults<String?>(count: chosen.count)
+        let results = Slots<String>(count: chosen.count)
         DispatchQueue.concurrentPerform(iterations: chosen.count) { k in
             let p = run.records[chosen[k]]
             guard p.index >= 0, p.index < manifest.patterns.count, let image = try? manifest.readImage(manifest.patterns[p.index]),
-                  let thumb = try? PatternImages.thumbnail(image).pngData() else { return }
+                  case let thumbnail = PatternImages.thumbnail(image), let thumb = try? thumbnail.pngData() else { return }
             let crops = PatternImages.informativeSpots(spots[p.index] ?? [], width: image.width, height: image.height).compactMap { spot -> String? in
                 let c = PatternImages.crop(image, spot: spot)
                 guard let png = try? c.image.pngData() else { return nil }
                 return "{\"img\":\"data:image/png;base64,\(png.base64EncodedString())\",\"x0\":\(c.x0),\"y0\":\(c.y0),"
-                    + "\"spot\":[" + [spot.x, spot.y, spot.xPredicted, spot.yPredicted].map { jsNumber($0, digits: 2) }.joined(separator: ",")
-                    + ",\(spot.hkl.h),\(spot.hkl.k),\(spot.hkl.l)," + jsNumber(spot.streakLength, digits: 2) + "," + jsNumber(spot.angle, digits: 1)
-                    + ",\(spot.subpeakCount)," + jsString(spot.label) + ",[" + spot.subpeakOffsets.map { jsNumber($0, digits: 2) }.joined(separator: ",") + "]]}"
+                    + "\"spot\":" + HTMLReport.spotJSON(spot) + "}"
             }
+            // The thumbnail covers whole pooled pixels: drawn at its pooled size, not the frame's.
             let f = PatternImages.poolingFactor(width: image.width, height: image.height)
-            results[k] = "\"\(p.index)\":{\"thumb\":\"data:image/png;base64,\(thumb.base64EncodedString())\",\"w\":\(image.width),\"h\":\(image.height),"
-                + "\"tw\":\((image.width + f - 1) / f * f),\"th\":\((image.height + f - 1) / f * f),"
-                + "\"size\":\(PatternImages.cropSize),\"crops\":[\(crops.joined(separator: ","))]}"
+            results.set(k, "\"\(p.index)\":{\"thumb\":\"data:image/png;base64,\(thumb.base64EncodedString())\",\"w\":\(image.width),\"h\":\(image.height),"
+                + "\"tw\":\(thumbnail.width * f),\"th\":\(thumbnail.height * f),"
+                + "\"size\":\(PatternImages.cropSize),\"crops\":[\(crops.joined(separator: ","))]}")
         }
-        return results.values.compactMap { $0 }
+        return results.all.compactMap { $0 }
     }
 
     func correlationSections() throws -> String {
@@ -224,10 +227,6 @@ public struct HTMLReport {
     }
 
     // MARK: Helpers
-
-    func classColour(_ c: DefectClass) -> Colour {
-        ScanOutputs.classColours[ScanOutputs.classCodes.firstIndex(of: c) ?? 0]
-    }
 
     func css(_ c: Colour) -> String {
         let (r, g, b) = c.bytes
@@ -268,16 +267,4 @@ func jsString(_ s: String) -> String {
 func jsNumber(_ v: Double?, digits: Int = 4) -> String {
     guard let v, v.isFinite else { return "null" }
     return fixedPoint(v, digits: digits)
-}
-
-/// Results written by index from concurrent iterations.
-final class ConcurrentResults<T>: @unchecked Sendable {
-    private var storage: [T?]
-    private let lock = NSLock()
-    init(count: Int) { storage = [T?](repeating: nil, count: count) }
-    subscript(k: Int) -> T? {
-        get { lock.lock(); defer { lock.unlock() }; return storage[k] }
-        set { lock.lock(); storage[k] = newValue; lock.unlock() }
-    }
-    var values: [T] { lock.lock(); defer { lock.unlock() }; return storage.compactMap { $0 } }
 }

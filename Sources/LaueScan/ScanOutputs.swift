@@ -10,6 +10,8 @@ public enum ScanOutputs {
                                                    .randomDislocations, .unclassified, .unindexed, .failed]
     /// The colour of each class in `classCodes` order (the class maps' palette, colour-blind safe).
     public static var classColours: [Colour] { ScanMapImages.classColours }
+    /// The map colour of a class.
+    public static func classColour(_ c: DefectClass) -> Colour { classColours[classCodes.firstIndex(of: c) ?? 0] }
     /// The colour key of the orientation (IPF) maps of `material`'s crystal system (nil: none drawn).
     public static func ipfKey(_ material: Material) -> Canvas? { ScanMapImages.ipfKey(material) }
 

@@ -277,7 +277,7 @@ final class ProcessorBox: @unchecked Sendable {
     /// `body(processor, k)` for k in 0..<count on all processors at once (worker w takes k = w, w + n,
     /// ...); results in order of k.
     func map(_ count: Int, _ body: @Sendable (PatternProcessor, Int) -> PatternResult) -> [PatternResult] {
-        let results = ResultBox(count: count)
+        let results = Slots<PatternResult>(count: count)
         let workers = min(items.count, count)
         DispatchQueue.concurrentPerform(iterations: workers) { w in
             var k = w
@@ -286,15 +286,8 @@ final class ProcessorBox: @unchecked Sendable {
                 k += workers
             }
         }
-        return results.items.map { $0! }
+        return results.all.map { $0! }
     }
-}
-
-final class ResultBox: @unchecked Sendable {
-    private(set) var items: [PatternResult?]
-    private let lock = NSLock()
-    init(count: Int) { items = [PatternResult?](repeating: nil, count: count) }
-    func set(_ i: Int, _ r: PatternResult) { lock.lock(); items[i] = r; lock.unlock() }
 }
 
 extension FileManager {

@@ -181,17 +181,6 @@ public enum SimulatedScanWriter {
     }
 }
 
-/// Per-index result slots written by parallel workers (each index by exactly one worker). Every
-/// access holds the lock: a mutating access to the array from two threads at once is a data race
-/// (ThreadSanitizer saw one here when `set` wrote through `withUnsafeMutableBufferPointer`).
-final class Slots<T>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var items: [T?]
-    init(count: Int) { items = [T?](repeating: nil, count: count) }
-    func set(_ i: Int, _ v: T) { lock.lock(); items[i] = v; lock.unlock() }
-    func get(_ i: Int) -> T? { lock.lock(); defer { lock.unlock() }; return items[i] }
-}
-
 /// The first error raised by any parallel worker.
 final class FirstError: @unchecked Sendable {
     private let lock = NSLock()
