@@ -105,6 +105,7 @@ public final class ScanRunner {
         scanPath = URL(fileURLWithPath: given.path).standardizedFileURL.path
         var source = given
         source.path = scanPath
+        source.channelMap = source.channelMap.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
         self.source = source
         manifest = try ScanManifest.open(source)
         self.settings = settings

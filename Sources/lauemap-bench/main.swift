@@ -388,7 +388,11 @@ func diagnosePattern() throws {
     let settings = ScanSettings(material: try Material.load(args[args.startIndex + 2]), calibration: calib)
     let found = PeakSearcher(options: settings.peakOptions).search(image)
     let indexer = try Indexer(material: settings.material, calibration: calib, options: settings.indexingOptions)
-    let r = indexer.index(found.peaks.map(ObservedSpot.init))
+    let seedArg = CommandLine.arguments.first { $0.hasPrefix("--seed=") }.map { String($0.dropFirst(7)) }
+    let seedValues = seedArg?.split(separator: ",").compactMap { Double($0) } ?? []
+    let r = seedValues.count == 9
+        ? indexer.index(found.peaks.map(ObservedSpot.init), near: [Mat3(seedValues)])
+        : indexer.index(found.peaks.map(ObservedSpot.init))
     print("\(found.peaks.count) peaks in \(found.spots.count) spots, psf sigma \(found.psfSigma), core FWHM \(found.psfFWHM ?? .nan)")
     guard let grain = r.grains.first else { print("unindexed: \(r.reason ?? "")"); return }
     print("grain: \(grain.indexedCount) spots, mean deviation \(grain.meanDeviation)")

@@ -172,11 +172,15 @@ struct ScanLayoutArguments: ParsableArguments {
     @Option(help: "HDF5 dataset of the frames: a BLISS detector name under N.1/measurement/ or a dataset path (default: the layout's own).")
     var dataset: String?
 
+    @Option(help: ArgumentHelp("CSV map of channels on the scan's stage positions (an XRF map: x_um,y_um,<name>...): each pattern takes the nearest map point's values within half the map's step.",
+                               valueName: "map.csv"))
+    var channelMap: String?
+
     func source() throws -> ScanSource {
         if step != nil || snake, raster == nil { throw LaueError(.invalidArgument, "--step-um and --snake describe a numbered series: give --raster too") }
         if let n = scanNumber, n < 0 { throw LaueError(.invalidArgument, "--scan-number must be at least 0, not \(n)") }
         return ScanSource(path: scan, raster: try raster.map { try ScanRaster(parsing: $0) }, step: try step.map { try ScanSource.parseStep($0) },
-                          snake: snake, scanNumber: scanNumber, dataset: dataset)
+                          snake: snake, scanNumber: scanNumber, dataset: dataset, channelMap: channelMap)
     }
 
     /// The layout options as arguments (for the shards of `scan submit`).

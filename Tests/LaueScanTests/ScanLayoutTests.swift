@@ -282,4 +282,98 @@ import LaueTestSupport
         #expect(listed.patterns.map(\.frame) == Array(0..<6))
         #expect(try Self.rowsByCell(Self.run(ScanSource(path: dir), calib: scan + "/calib.det")) == stack)
     }
+
+    /// A separate XRF map (CSV, its own point order, read-back jitter, one point with no value, one
+    /// point off the scan) gives every pattern the value measured at its position; the values reach
+    /// patterns.csv and results.h5 as the layout's own counters do.
+    @Test func channelMapFileAddsChannels() throws {
+        let dir = Fixtures.temporaryFolder("channel-map")
+        var csv = "file,x_um,y_um\n"
+        for p in Self.points { csv += "\(Self.layouts)/aps34ide/\(p["aps_file"] as! String),\(p["x_um"] as! Double),\(p["y_um"] as! Double)\n" }
+        try csv.write(toFile: dir + "/scan.csv", atomically: true, encoding: .utf8)
+        var rng = SeededGenerator(seed: 11)
+        var map = "x_um,y_um,Co_Ka,I0\n"
+        var expected: [String: Double] = [:]                        // by "x,y"
+        for (k, p) in Self.points.enumerated().reversed() {
+            let (x, y) = (p["x_um"] as! Double, p["y_um"] as! Double)
+            let (jx, jy) = (Double.random(in: -0.02...0.02, using: &rng), Double.random(in: -0.02...0.02, using: &rng))
+            let co = 500 + 7 * Double(k)
+            expected["\(x),\(y)"] = co
+            map += String(format: "%.4f,%.4f,%@,%d\n", x + jx, y + jy, k == 4 ? "" : String(co), 1000 + k)
+        }
+        map += "40,40,1,1\n"                                      // off the scan
+        try map.write(toFile: dir + "/xrf.csv", atomically: true, encoding: .utf8)
+
+        let manifest = try ScanManifest.open(ScanSource(path: dir, channelMap: dir + "/xrf.csv"))
+        let co = try #require(manifest.channels["Co_Ka"]), i0 = try #require(manifest.channels["I0"])
+        for (k, p) in manifest.patterns.enumerated() {
+            let want = expected["\(p.xUm),\(p.yUm)"]!
+            if want == 500 + 7 * 4 { #expect(co[k].isNaN, "empty field: no value") } else { #expect(co[k] == want) }
+            #expect(i0[k] == 1000 + (want - 500) / 7)
+        }
+        #expect(!manifest.notes.contains { $0.contains("no map point") })
+
+        // Through a run: patterns.csv and results.h5, and the source recorded for resume.
+        let out = try Self.run(ScanSource(path: dir, channelMap: dir + "/xrf.csv"))
+        let records = try ScanOutputs.readPatterns(out + "/patterns.csv")
+        #expect(records.count == 9)
+        for r in records {
+            let want = expected["\(r.xUm),\(r.yUm)"] ?? expected.first { abs(Double($0.key.split(separator: ",")[0])! - r.xUm) < 1e-6
+                                                                          && abs(Double($0.key.split(separator: ",")[1])! - r.yUm) < 1e-6 }!.value
+            if want == 528 { #expect(r.channels["Co_Ka"] == nil) } else { #expect(r.channels["Co_Ka"] == want) }
+        }
+        let h5 = try HDF5File(path: out + "/results.h5")
+        #expect(try h5.read("/maps/channel_Co_Ka", as: Double.self).shape == [3, 3])
+        let run = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/run.json"))) as! [String: Any]
+        #expect(((run["source"] as? [String: Any])?["channel_map"] as? String)?.hasSuffix("/xrf.csv") == true)
+
+        // A map that covers only part of the scan: the rest have no value, and inspect says how many.
+        try "x_um,y_um,Co_Ka\n0,0,5\n1,0,6\n".write(toFile: dir + "/part.csv", atomically: true, encoding: .utf8)
+        let part = try ScanManifest.open(ScanSource(path: dir, channelMap: dir + "/part.csv"))
+        #expect(part.channels["Co_Ka"]!.filter { !$0.isNaN }.count == 2)
+        #expect(part.notes.contains { $0.contains("7 of 9 patterns have no map point") })
+    }
+
+    /// Bad channel maps are refused naming the file, the line or column and the reason.
+    @Test func badChannelMapsAreRefused() throws {
+        let dir = Fixtures.temporaryFolder("channel-map-bad")
+        func reason(_ text: String, scan: String? = nil) -> String {
+            let f = dir + "/m.csv"
+            try! text.write(toFile: f, atomically: true, encoding: .utf8)
+            do { _ = try ScanManifest.open(ScanSource(path: scan ?? Self.layouts + "/aps34ide", channelMap: f)); return "accepted" } catch {
+                return "\(error)"
+            }
+        }
+        #expect(reason("x,y,Co\n0,0,1\n").contains("needs the columns x_um,y_um"))
+        #expect(reason("x_um,y_um\n0,0\n").contains("no channel column"))
+        #expect(reason("x_um,y_um,Co\n").contains("no map points"))
+        #expect(reason("x_um,y_um,Co\n0,0,1\n1,0,abc\n").contains("line 3, column Co: 'abc' is not a number"))
+        #expect(reason("x_um,y_um,Co\n0,0,1\n1,0,abc\n").contains("m.csv"))
+        #expect(reason("x_um,y_um,Co\n0,inf,1\n").contains("line 2"))
+        #expect(reason("x_um,y_um,Co,Co\n0,0,1,2\n").contains("two columns"))
+        #expect(reason("x_um,y_um,a b\n0,0,1\n").contains("channel name"))
+        // A name the scan's own counters already use.
+        #expect(reason("x_um,y_um,mon\n0,0,1\n", scan: Self.layouts + "/bliss.h5").contains("records a channel of that name"))
+        #expect(reason("x_um,y_um,Co\n0,0,1\n").hasPrefix("accepted"))
+    }
+
+    /// The nearest-point search agrees with a brute-force search, for points on and far off the map.
+    @Test func nearestMapPointEqualsBruteForce() {
+        var rng = SeededGenerator(seed: 5)
+        for n in [1, 2, 17, 400] {
+            let xs = (0..<n).map { _ in Double.random(in: -50...50, using: &rng) }
+            let ys = (0..<n).map { _ in Double.random(in: 0...5, using: &rng) }
+            let map = ChannelMap(names: ["c"], x: xs, y: ys, values: ["c": xs.indices.map(Double.init)])
+            var queries = (0..<300).map { _ in (x: Double.random(in: -80...80, using: &rng), y: Double.random(in: -30...30, using: &rng)) }
+            queries += [(x: 1e8, y: -1e8), (x: .nan, y: 0)]
+            let tolerance = max(ChannelMap.toleranceFraction * map.step, ScanManifest.positionTolerance)
+            let got = map.sample(at: queries).channels["c"]!
+            for (q, g) in zip(queries, got) {
+                let d = xs.indices.map { hypot(xs[$0] - q.x, ys[$0] - q.y) }
+                let best = d.indices.min { (d[$0], $0) < (d[$1], $1) }!
+                let want = d[best] <= tolerance ? Double(best) : Double.nan
+                #expect(g == want || (g.isNaN && want.isNaN), "n \(n) query \(q)")
+            }
+        }
+    }
 }

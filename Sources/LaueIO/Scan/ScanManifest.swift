@@ -31,6 +31,27 @@ public struct ScanManifest: Sendable {
     public static func open(_ path: String) throws -> ScanManifest { try open(ScanSource(path: path)) }
 
     public static func open(_ source: ScanSource) throws -> ScanManifest {
+        var manifest = try openLayout(source)
+        if let file = source.channelMap { try manifest.addChannels(from: file) }
+        return manifest
+    }
+
+    /// Adds the channels of a separate map (`ChannelMap`) at the patterns' stage positions.
+    public mutating func addChannels(from file: String) throws {
+        let map = try ChannelMap.read(path: file)
+        if let clash = map.names.first(where: { channels[$0] != nil }) {
+            throw LaueError(.invalidArgument, file: file, item: clash, "the scan itself records a channel of that name: rename the column")
+        }
+        let (values, unmatched) = map.sample(at: patterns.map { (x: $0.xUm, y: $0.yUm) })
+        channels.merge(values) { a, _ in a }
+        notes.append(String(format: "channel map %@: %@ (%d points, step %.4g µm)", (file as NSString).lastPathComponent,
+                            map.names.joined(separator: ", "), map.x.count, map.step))
+        if unmatched > 0 {
+            notes.append("channel map: \(unmatched) of \(patterns.count) patterns have no map point within half its step (no value)")
+        }
+    }
+
+    static func openLayout(_ source: ScanSource) throws -> ScanManifest {
         let path = source.path
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {

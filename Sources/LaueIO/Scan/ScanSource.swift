@@ -47,24 +47,27 @@ public struct ScanSource: Sendable, Hashable {
     /// HDF5 dataset holding the frames: a BLISS detector name under `N.1/measurement/` or an absolute
     /// dataset path; default: the layout's own (`/entry1/data/data`, the only frame stack of a BLISS scan).
     public var dataset: String?
+    /// A CSV map of channels on the scan's stage positions (an XRF map; `ChannelMap`), added to the
+    /// channels the layout records.
+    public var channelMap: String?
 
     /// Step of a numbered series when none is given, micrometres.
     public static let defaultSeriesStep = 1.0
 
     public init(path: String, raster: ScanRaster? = nil, step: (x: Double, y: Double)? = nil, snake: Bool = false,
-                scanNumber: Int? = nil, dataset: String? = nil) {
+                scanNumber: Int? = nil, dataset: String? = nil, channelMap: String? = nil) {
         self.path = path; self.raster = raster; self.step = step; self.snake = snake
-        self.scanNumber = scanNumber; self.dataset = dataset
+        self.scanNumber = scanNumber; self.dataset = dataset; self.channelMap = channelMap
     }
 
     public static func == (a: ScanSource, b: ScanSource) -> Bool {
         a.path == b.path && a.raster == b.raster && a.step?.x == b.step?.x && a.step?.y == b.step?.y && a.snake == b.snake
-            && a.scanNumber == b.scanNumber && a.dataset == b.dataset
+            && a.scanNumber == b.scanNumber && a.dataset == b.dataset && a.channelMap == b.channelMap
     }
 
     public func hash(into h: inout Hasher) {
         h.combine(path); h.combine(raster); h.combine(step?.x); h.combine(step?.y); h.combine(snake)
-        h.combine(scanNumber); h.combine(dataset)
+        h.combine(scanNumber); h.combine(dataset); h.combine(channelMap)
     }
 
     /// Parses a step "X" or "X,Y" in micrometres (positive, finite).
@@ -84,6 +87,7 @@ public struct ScanSource: Sendable, Hashable {
         if snake { j["snake"] = true }
         if let scanNumber { j["scan_number"] = scanNumber }
         if let dataset { j["dataset"] = dataset }
+        if let channelMap { j["channel_map"] = channelMap }
         return j
     }
 
@@ -95,6 +99,7 @@ public struct ScanSource: Sendable, Hashable {
         snake = j["snake"] as? Bool ?? false
         scanNumber = j["scan_number"] as? Int
         dataset = j["dataset"] as? String
+        channelMap = j["channel_map"] as? String
     }
 
     /// The same source as `scan run` arguments after the path (for the shards of `scan submit`).
@@ -105,6 +110,7 @@ public struct ScanSource: Sendable, Hashable {
         if snake { a.append("--snake") }
         if let scanNumber { a += ["--scan-number", "\(scanNumber)"] }
         if let dataset { a += ["--dataset", dataset] }
+        if let channelMap { a += ["--channel-map", channelMap] }
         return a
     }
 }

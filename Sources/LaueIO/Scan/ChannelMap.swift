@@ -1,0 +1,176 @@
+import Foundation
+import LaueCore
+
+/// A map measured on the scan's stage positions by another detector, kept in its own file: an X-ray
+/// fluorescence map (Co Kα, Ni Kα counts) exported as CSV by the beamline's XRF software, a monitor or
+/// a transmission map. Its columns become channels of the scan (`ScanManifest.channels`), exactly like
+/// the counters a BLISS or 34-ID-E file records with each frame (docs/scan-layouts.md, "Channels from
+/// a separate map").
+///
+/// Format: CSV with a header `x_um,y_um,<name>,<name>...`; one row per map point; values are numbers
+/// (empty, `nan`: no value). Each scan point takes the values of the map point nearest to its stage
+/// position when that is within `toleranceFraction` of the map's step (the median distance between
+/// neighbouring map points); otherwise it has no value there. No interpolation: a channel is a count
+/// measured at a position.
+public struct ChannelMap: Sendable {
+    /// Channel names, in the file's column order.
+    public var names: [String]
+    /// Positions of the map points, micrometres.
+    public var x: [Double], y: [Double]
+    /// Values by channel name, one per map point.
+    public var values: [String: [Double]]
+
+    public init(names: [String], x: [Double], y: [Double], values: [String: [Double]]) {
+        self.names = names; self.x = x; self.y = y; self.values = values
+    }
+
+    /// A scan point takes a map point's values when it is within this fraction of the map's step.
+    public static let toleranceFraction = 0.5
+    /// Most map points read (a hostile or mistaken file cannot ask for more).
+    public static let maximumPoints = ScanRaster.maximumPoints
+    /// Most channels (columns besides x_um, y_um).
+    public static let maximumChannels = 256
+
+    /// Reads a channel map CSV; every problem names the file, line and column.
+    public static func read(path: String) throws -> ChannelMap {
+        let table = try CSVTable.read(path: path)
+        guard let xi = table.index(of: "x_um"), let yi = table.index(of: "y_um") else {
+            throw LaueError(.missingData, file: path, "a channel map needs the columns x_um,y_um and one column per channel")
+        }
+        let columns = table.header.indices.filter { $0 != xi && $0 != yi }
+        guard !columns.isEmpty else { throw LaueError(.missingData, file: path, "no channel column besides x_um and y_um") }
+        guard columns.count <= maximumChannels else {
+            throw LaueError(.invalidFormat, file: path, "\(columns.count) channel columns: at most \(maximumChannels)")
+        }
+        guard table.rows.count <= maximumPoints else {
+            throw LaueError(.invalidFormat, file: path, "\(table.rows.count) map points: at most \(maximumPoints)")
+        }
+        guard !table.rows.isEmpty else { throw LaueError(.missingData, file: path, "no map points") }
+        var names: [String] = []
+        for c in columns {
+            let name = table.header[c].trimmingCharacters(in: .whitespaces)
+            guard ChannelMap.isName(name) else {
+                throw LaueError(.invalidFormat, file: path, item: "column \(c + 1)",
+                                "channel name '\(name)' must be 1-64 letters, digits, '_', '-' or '.'")
+            }
+            guard !names.contains(name) else { throw LaueError(.invalidFormat, file: path, item: name, "two columns of that name") }
+            names.append(name)
+        }
+        var map = ChannelMap(names: names, x: [], y: [], values: [:])
+        var columnsValues = [[Double]](repeating: [], count: columns.count)
+        for (i, r) in table.rows.enumerated() {
+            let line = "line \(i + 2)"
+            guard let x = Double(r[xi].trimmingCharacters(in: .whitespaces)), let y = Double(r[yi].trimmingCharacters(in: .whitespaces)),
+                  ScanManifest.isPosition(x), ScanManifest.isPosition(y) else {
+                throw LaueError(.invalidFormat, file: path, item: line,
+                                "position (\(r[xi]), \(r[yi])) µm is not a finite number within ±1e9 µm")
+            }
+            map.x.append(x); map.y.append(y)
+            for (j, c) in columns.enumerated() {
+                let text = r[c].trimmingCharacters(in: .whitespaces)
+                if text.isEmpty || text.lowercased() == "nan" { columnsValues[j].append(.nan); continue }
+                guard let v = Double(text), v.isFinite else {
+                    throw LaueError(.invalidFormat, file: path, item: "\(line), column \(names[j])", "'\(text)' is not a number")
+                }
+                columnsValues[j].append(v)
+            }
+        }
+        for (j, name) in names.enumerated() { map.values[name] = columnsValues[j] }
+        return map
+    }
+
+    static func isName(_ s: String) -> Bool {
+        (1...64).contains(s.count) && s.unicodeScalars.allSatisfy { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "_-.".unicodeScalars.contains($0)) }
+    }
+
+    /// The map's step: the median distance from a map point to its nearest other map point (0 for a
+    /// one-point map).
+    public var step: Double {
+        guard x.count > 1 else { return 0 }
+        let grid = PointGrid(x: x, y: y)
+        // Nearest neighbours farther than 64 cells count as none (a median needs only the even part).
+        var d = x.indices.map { grid.nearest(to: x[$0], y[$0], excluding: $0, limit: 64 * grid.cell)?.distance ?? .infinity }
+        d = d.filter(\.isFinite).sorted()
+        // A map whose points all stand apart from each other (no neighbour within 64 cells): exact positions only.
+        return d.isEmpty ? 0 : d[d.count / 2]
+    }
+
+    /// The values of each channel at `points` (stage positions, micrometres): those of the nearest map
+    /// point within `toleranceFraction` of the step, NaN where there is none (or the position is NaN).
+    /// Also how many points had no map point near them.
+    public func sample(at points: [(x: Double, y: Double)]) -> (channels: [String: [Double]], unmatched: Int) {
+        let grid = PointGrid(x: x, y: y)
+        let tolerance = max(ChannelMap.toleranceFraction * step, ScanManifest.positionTolerance)
+        var out = [String: [Double]](uniqueKeysWithValues: names.map { ($0, [Double](repeating: .nan, count: points.count)) })
+        var unmatched = 0
+        for (k, p) in points.enumerated() {
+            guard let n = grid.nearest(to: p.x, p.y, limit: tolerance) else { unmatched += 1; continue }
+            for name in names { out[name]![k] = values[name]![n.index] }
+        }
+        return (out, unmatched)
+    }
+}
+
+/// Points in the plane bucketed on a square grid, for nearest-point look-ups.
+struct PointGrid {
+    let x: [Double], y: [Double]
+    let cell: Double
+    let origin: (x: Double, y: Double)
+    /// Cells per side that hold points.
+    let columns: Int64, rows: Int64
+    var buckets: [Int64: [Int]] = [:]
+
+    init(x: [Double], y: [Double]) {
+        self.x = x; self.y = y
+        let (x0, x1) = (x.min() ?? 0, x.max() ?? 0), (y0, y1) = (y.min() ?? 0, y.max() ?? 0)
+        let area = max((x1 - x0) * (y1 - y0), 0)
+        // About two points per cell on an even spread over an area, or along a line; at least 1 nm and
+        // at most `maximumCells` per side.
+        let extent = max(x1 - x0, y1 - y0), n = Double(max(x.count, 1))
+        cell = max((2 * area / n).squareRoot(), 2 * extent / n, extent / Double(PointGrid.maximumCells), ScanManifest.positionTolerance)
+        columns = Int64((x1 - x0) / cell) + 1
+        rows = Int64((y1 - y0) / cell) + 1
+        origin = (x0, y0)
+        for i in x.indices { buckets[key(column(x[i]), row(y[i])), default: []].append(i) }
+    }
+
+    func column(_ v: Double) -> Int64 { Int64(((v - origin.x) / cell).rounded(.down)) }
+    func row(_ v: Double) -> Int64 { Int64(((v - origin.y) / cell).rounded(.down)) }
+    func key(_ c: Int64, _ r: Int64) -> Int64 { r &* 1_000_003 &+ c }
+
+    /// The nearest point to (px, py) other than `excluding` within `limit` (micrometres), searching
+    /// rings of cells outwards until the nearest found is closer than any unsearched cell, or the rings
+    /// are farther than `limit`.
+    func nearest(to px: Double, _ py: Double, excluding: Int? = nil, limit: Double = .infinity) -> (index: Int, distance: Double)? {
+        guard !x.isEmpty, px.isFinite, py.isFinite else { return nil }
+        // A position far outside the map starts from the nearest cell just outside it; rings then reach inwards.
+        let c0 = min(max(column(px), -1), columns), r0 = min(max(row(py), -1), rows)
+        let span = max(columns, rows)
+        let outside = max(abs(px - (origin.x + (Double(c0) + 0.5) * cell)), abs(py - (origin.y + (Double(r0) + 0.5) * cell)))
+        var best: (index: Int, distance: Double)? = nil
+        func visit(_ c: Int64, _ r: Int64) {
+            for i in buckets[key(c, r)] ?? [] where i != excluding {
+                let d = hypot(x[i] - px, y[i] - py)
+                if d <= limit, best == nil || d < best!.distance || (d == best!.distance && i < best!.index) { best = (i, d) }
+            }
+        }
+        var ring: Int64 = 0
+        while ring <= span + 1 {
+            if ring == 0 { visit(c0, r0) } else {
+                for d in -ring...ring {
+                    visit(c0 + d, r0 - ring); visit(c0 + d, r0 + ring)
+                    if abs(d) < ring { visit(c0 - ring, r0 + d); visit(c0 + ring, r0 + d) }
+                }
+            }
+            // Every point in a later ring is at least (ring - 1/2) cells from the start cell's centre.
+            let reach = (Double(ring) + 0.5) * cell - outside
+            if let b = best, b.distance <= reach { break }
+            if reach > limit { break }
+            ring += 1
+        }
+        return best
+    }
+
+    /// The grid spans at most this many cells per side.
+    static let maximumCells = 4096
+}
