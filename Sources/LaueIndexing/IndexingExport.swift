@@ -4,10 +4,19 @@ import LaueIO
 import LauePeaks
 
 extension ObservedSpot {
-    /// The spot of a found peak.
+    /// The spot of a found peak, at the position that predicts the crystal's mean orientation: the
+    /// peak's own maximum (core fit centre), or, for a streak (one maximum, second moments elongated by
+    /// at least `streakAspectForCentre`), the streak's moment centre. Along a continuous streak (a GND
+    /// band) the maximum stands anywhere, up to half the streak from the mean orientation's reflection;
+    /// the centre (with a depth tail mirrored out, docs/peaks.md) is where that reflection lands.
     public init(_ peak: Peak) {
-        self.init(x: peak.x, y: peak.y, intensity: peak.intensity)
+        let streak = peak.components == 1 && peak.streak.weight > 0 && peak.streak.aspectRatio >= ObservedSpot.streakAspectForCentre
+        self.init(x: streak ? peak.streak.centre.x : peak.x, y: streak ? peak.streak.centre.y : peak.y, intensity: peak.intensity)
     }
+
+    /// Aspect ratio (sqrt of the moments' eigenvalue ratio) from which a one-maximum spot is indexed at
+    /// its moment centre (docs/indexing.md, "Streaks").
+    public static let streakAspectForCentre = 2.0
 }
 
 extension IndexingResult {
