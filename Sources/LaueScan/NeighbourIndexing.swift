@@ -145,20 +145,29 @@ enum NeighbourIndexing {
         for (k, r) in outcome.results { orientation[k] = r.record.orientation }
 
         var lent: [Int: [Int]] = [:]                   // candidate -> the neighbours it was last tried with
-        while true {
-            var jobs: [(Int, [Mat3])] = []
-            for k in candidates where outcome.results[k]?.record.isIndexed(as: material) != true {
-                let (lenders, seeds) = neighbourSeeds(k)
-                guard !seeds.isEmpty, lent[k] != lenders else { continue }
-                lent[k] = lenders
-                jobs.append((k, seeds))
-            }
-            guard !jobs.isEmpty else { break }
-            for (k, r) in process(jobs, source: .neighbour, rows: rows, manifest: manifest, processors: processors) {
-                record(r, for: k, source: .neighbour, rows: rows, material: material, into: &outcome)
-                if r.record.isIndexed(as: material) { orientation[k] = r.record.orientation }
+        var tried: [Int: [Mat3]] = [:]                 // candidate -> every seed it was tried from
+        /// Waves over the candidates still unindexed: each is tried from its neighbours' orientations
+        /// that it was not yet tried from (a neighbour indexed, or re-indexed onto the particle, since).
+        func waves() {
+            while true {
+                var jobs: [(Int, [Mat3])] = []
+                for k in candidates where outcome.results[k]?.record.isIndexed(as: material) != true {
+                    let (lenders, seeds) = neighbourSeeds(k)
+                    guard !seeds.isEmpty else { continue }
+                    lent[k] = lenders
+                    let new = seeds.filter { u in !(tried[k] ?? []).contains { Misorientation.angle(u, $0, symmetry: symmetry) < options.distinctSeedDegrees } }
+                    guard !new.isEmpty else { continue }
+                    tried[k, default: []] += new
+                    jobs.append((k, seeds))
+                }
+                guard !jobs.isEmpty else { break }
+                for (k, r) in process(jobs, source: .neighbour, rows: rows, manifest: manifest, processors: processors) {
+                    record(r, for: k, source: .neighbour, rows: rows, material: material, into: &outcome)
+                    if r.record.isIndexed(as: material) { orientation[k] = r.record.orientation }
+                }
             }
         }
+        waves()
         // Points that never had an indexed neighbour: the scan's orientation clusters.
         let isolated = candidates.filter { lent[$0] == nil }
         let clusters = isolated.isEmpty ? [] : clusterSeeds(rows: rows, symmetry: symmetry, material: settings.material, options: options)
@@ -202,6 +211,9 @@ enum NeighbourIndexing {
                 }
                 pending.removeAll { orientation[$0].map { Misorientation.angle($0, particle, symmetry: symmetry) <= options.outlierDegrees } == true }
             }
+            // Unindexed points whose neighbours now hold the particle's orientation (they lent another
+            // crystal's before) are tried from it.
+            waves()
         }
         return outcome
     }

@@ -127,3 +127,61 @@ import LaueTestSupport
         }
     }
 }
+
+/// A point whose only indexed neighbour first holds another crystal, then the particle: a line of
+/// five points (medium detector), three of the particle alone, one where a brighter crystal hides it
+/// (indexed as that crystal from scratch, the particle found under it by the particle pass), and one
+/// with only five of the particle's spots (too few from scratch; its one neighbour lends the other
+/// crystal's orientation first). Once the particle pass has turned that neighbour, the sparse point is
+/// tried again from the particle's orientation and indexed.
+@Suite struct RetriedAfterTheParticlePassTests {
+    @Test func aSparsePointIsTriedAgainFromTheParticle() throws {
+        let lco = TestScans.lco
+        let det = try SimulatedDetector.builtin("medium")
+        let sim = try PatternSimulator(material: lco, detector: det)
+        var g = SeededGenerator(seed: 9100)
+        let u = Quaternion.random(using: &g).matrix, other = Quaternion.random(using: &g).matrix
+        let (w, h) = (det.calibration.width, det.calibration.height)
+        func image(_ pixels: [Float], seed: UInt64) -> LaueImage {
+            var p = pixels
+            var noise = SeededGenerator(seed: seed)
+            DetectorSimulation.apply(det.effects, to: &p, width: w, height: h, generator: &noise)
+            return LaueImage(width: w, height: h, pixels: p, pixelType: .uint16)
+        }
+        let particle = sim.diffractedIntensity(orientation: u, defect: .noDefect, seed: 1)
+        let crystal = sim.diffractedIntensity(orientation: other, defect: .noDefect, seed: 2)
+        // The sparse point: the particle's five strongest spots (15 px around each), nothing else.
+        let strongest = sim.predictor.spots(orientation: u).filter { det.calibration.contains(x: $0.x, y: $0.y, margin: 20) }
+            .sorted { lco.intensity($0.hkl) > lco.intensity($1.hkl) }.prefix(5)
+        var sparse = [Float](repeating: 0, count: w * h)
+        for s in strongest {
+            for y in max(0, Int(s.y) - 16)..<min(h, Int(s.y) + 16) {
+                for x in max(0, Int(s.x) - 16)..<min(w, Int(s.x) + 16) where hypot(Double(x) + 1 - s.x, Double(y) + 1 - s.y) <= 15 {
+                    sparse[y * w + x] = particle[y * w + x]
+                }
+            }
+        }
+        let hidden = zip(particle, crystal).map { 0.25 * $0 + $1 }
+        let frames = [particle, particle, particle, hidden, sparse]
+        let dir = Fixtures.temporaryFolder("retried-sparse")
+        var csv = "file,x_um,y_um\n"
+        for (k, f) in frames.enumerated() {
+            try TIFFWriter.write(image(f, seed: 100 + UInt64(k)), to: dir + "/p\(k).tif")
+            csv += "p\(k).tif,\(Double(k) * 0.5),0\n"
+        }
+        try csv.write(toFile: dir + "/scan.csv", atomically: true, encoding: .utf8)
+        try LaueToolsCalibration.writeDet(det.calibration, material: lco.name, to: dir + "/calib.det")
+
+        let out = Fixtures.temporaryFolder("retried-sparse-run")
+        try TestScans.run(dir, into: out)
+        let rows = try ScanOutputs.readPatterns(out + "/patterns.csv").sorted { $0.index < $1.index }
+        #expect(rows.count == 5)
+        for r in rows where r.index < 4 {
+            #expect(r.status == .indexed && lco.misorientation(r.orientation!, u) < 0.1, "\(r.file): \(r.status) \(r.reason)")
+        }
+        #expect(rows[3].indexedBy == .cluster && rows[3].reason.hasPrefix("another crystal also diffracts here"), "\(rows[3].reason)")
+        let last = rows[4]
+        #expect(last.status == .indexed && last.indexedBy == .neighbour, "\(last.status) \(last.reason)")
+        if let o = last.orientation { #expect(lco.misorientation(o, u) < 0.1) }
+    }
+}
