@@ -262,14 +262,13 @@ extension PeakSearcher {
                                    direction: s.direction, halfLength: halfLength, background: shape.background, smoothing: smoothing,
                                    others: others, mirror: mirror)
         }
-        // Prominence: a fraction of the highest point, and at least `profileProminenceSigmas` noise sigmas
-        // of a maximum-minus-dip difference (two profile samples, each the mean of the independent pixels
-        // across the band; Poisson-like noise grows with the signal: sigma^2 ~ sigma_bg^2 (1 + signal / background)).
+        // Prominence: a fraction of the highest point, and at least 3 noise sigmas of a profile sample
+        // (Poisson-like noise grows with the signal: sigma^2 ~ sigma_bg^2 (1 + signal / background)).
         let topValue = v.max() ?? 0
         let poisson = shape.background > 1 ? (1 + max(topValue, 0) / shape.background).squareRoot() : 1
-        let sampleNoise = shape.noise * poisson / (2 * PeakSearchConstants.profileHalfBand + 1).squareRoot()
-        s.profile = StreakAnalysis.subpeaks(t: tt, v: v, minimumProminence: max(options.subpeakProminence * topValue,
-                                                                                        PeakSearchConstants.profileProminenceSigmas * 2.0.squareRoot() * sampleNoise))
+        let band = Double(2 * Int(2 * PeakSearchConstants.profileHalfBand) + 1)
+        let sampleNoise = shape.noise * poisson / band.squareRoot()
+        s.profile = StreakAnalysis.subpeaks(t: tt, v: v, minimumProminence: max(options.subpeakProminence * topValue, 3 * sampleNoise))
         // Width across the axis through the highest sub-peak, measured the same way: the point-spread
         // reference for the sub-peak widths of one-axis defects.
         if let k = s.profile.heights.indices.max(by: { s.profile.heights[$0] < s.profile.heights[$1] }) {

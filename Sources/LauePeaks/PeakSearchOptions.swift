@@ -109,7 +109,4 @@ enum PeakSearchConstants {
     static let psfMinimumSigma = 20.0
     /// Sub-peak profile: samples over +-this many px across the axis.
     static let profileHalfBand = 1.5
-    /// Sub-peak profile: a sub-peak's prominence must reach this many noise sigmas of the difference
-    /// between two profile samples (its maximum and the dip beside it).
-    static let profileProminenceSigmas = 3.0
 }

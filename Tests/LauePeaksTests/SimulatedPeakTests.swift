@@ -67,32 +67,6 @@ import LaueSimulation
         #expect(checked >= 15, "only \(checked) measurable streaks")
     }
 
-    /// Faint continuous streaks (5-30 noise sigmas high) are not split by noise: along a 20-60 px GND
-    /// streak the profile's noise makes dips, and a sub-peak must stand out of the noise of a
-    /// maximum-minus-dip difference (docs/peaks.md section 4). Seeds 121-140, not used to choose the bound.
-    @Test func faintStreaksAreNotSplitByNoise() throws {
-        let sim = try simulator()
-        let fwhm = sim.detector.pointSpread.fwhm
-        var checked = 0, split = 0
-        for seed in UInt64(121)...140 {
-            let u = orientation(seed)
-            var g = SeededGenerator(seed: seed)
-            let spread = 0.4 + 0.4 * g.uniform()
-            let image = sim.simulate(PatternTruth(defect: .gnd(axis: axis, spread: spread, profile: .uniform), orientation: u), seed: seed)
-            let result = searcher(sim).search(image)
-            for (s, v) in cases(sim, u, degrees: spread) where v.length > 4 * fwhm {
-                guard let p = nearest(result.peaks, s), p.components == 1 else { continue }
-                let sigmas = (p.maximum - p.background) / max(p.background, 1).squareRoot()
-                guard sigmas >= 5, sigmas <= 30 else { continue }
-                checked += 1
-                if p.streak.profile.count > 1 { split += 1 }
-            }
-        }
-        print("faint streaks: \(split) of \(checked) split by noise")
-        #expect(checked >= 20, "only \(checked) faint streaks")
-        #expect(Double(split) <= 0.05 * Double(checked), "\(split) of \(checked) faint continuous streaks read as split")
-    }
-
     /// Every maximum of the frame (peaks and their spots' weaker sub-peaks), LaueTools convention.
     func maxima(_ peaks: [Peak]) -> [Subpeak] {
         var seen = Set<Int>(), out: [Subpeak] = []
