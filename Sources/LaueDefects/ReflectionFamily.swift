@@ -81,18 +81,15 @@ enum ReflectionFamily {
         return (streak, intensity)
     }
 
-    /// Whether a spot of the family lies within reach (twice its major sigma plus 3 px, as the peak
-    /// search's overlap flag) of a spot outside it.
+    /// Whether a spot of the family meets a spot outside it (`StreakMetrics.overlap`, as the peak
+    /// search's overlap flag).
     static func overlapsOthers(_ members: [Int], peaks: [Peak]) -> Bool {
         let spots = Set(members.filter { $0 >= 0 && $0 < peaks.count }.map { peaks[$0].spot })
-        func reach(_ p: Peak) -> Double { 2 * p.streak.lambdaMajor.squareRoot() + 3 }
         var others: [Int: Peak] = [:]
         for p in peaks where !spots.contains(p.spot) && others[p.spot] == nil { others[p.spot] = p }
         for k in members where k >= 0 && k < peaks.count {
             let a = peaks[k]
-            for b in others.values where hypot(a.streak.centre.x - b.streak.centre.x, a.streak.centre.y - b.streak.centre.y) < reach(a) + reach(b) {
-                return true
-            }
+            for b in others.values where StreakMetrics.overlap(a.streak, b.streak) { return true }
         }
         return false
     }

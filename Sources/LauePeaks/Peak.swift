@@ -102,6 +102,31 @@ public struct StreakMetrics: Sendable, Equatable {
     public var direction: (x: Double, y: Double) {
         (cos(angle * .pi / 180), sin(angle * .pi / 180))
     }
+
+    /// How far the spot reaches from its centre along the unit vector `d`: twice its sigma in that
+    /// direction (from the major and minor variances) plus `overlapMargin` px. A streak reaches far
+    /// along itself and little across.
+    public func reach(along d: (x: Double, y: Double)) -> Double {
+        let u = direction
+        let along = d.x * u.x + d.y * u.y, across = -d.x * u.y + d.y * u.x
+        return 2 * (lambdaMajor * along * along + lambdaMinor * across * across).squareRoot() + StreakMetrics.overlapMargin
+    }
+
+    /// The largest reach, along the major axis.
+    public var maximumReach: Double { 2 * lambdaMajor.squareRoot() + StreakMetrics.overlapMargin }
+
+    /// Pixels added to twice the sigma in a spot's reach.
+    public static let overlapMargin = 3.0
+
+    /// Whether two spots meet: their centres are closer than the sum of their reaches along the line
+    /// joining them.
+    public static func overlap(_ a: StreakMetrics, _ b: StreakMetrics) -> Bool {
+        let dx = b.centre.x - a.centre.x, dy = b.centre.y - a.centre.y
+        let distance = (dx * dx + dy * dy).squareRoot()
+        guard distance > 0 else { return true }
+        let d = (x: dx / distance, y: dy / distance)
+        return distance < a.reach(along: d) + b.reach(along: d)
+    }
 }
 
 /// One maximum of a spot.

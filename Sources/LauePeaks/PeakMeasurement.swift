@@ -284,20 +284,21 @@ extension PeakSearcher {
         return (s, StreakAnalysis.extent(t: tt, v: v, level: 0.5), StreakAnalysis.extent(t: tt, v: v, level: 0.1))
     }
 
-    /// Spots whose reach (twice the major sigma plus 3 px) meets another spot's are flagged overlapping.
-    static func overlappingSpots(centres: [(x: Double, y: Double, reach: Double)]) -> [Bool] {
+    /// Spots that meet another spot (`StreakMetrics.overlap`: closer than the sum of their reaches along
+    /// the line joining them) are flagged overlapping.
+    static func overlappingSpots(_ spots: [StreakMetrics]) -> [Bool] {
         var buckets: [Int: [Int]] = [:]
         let cell = 64.0
         func key(_ x: Double, _ y: Double) -> Int { Int((y / cell).rounded(.down)) * 100_003 + Int((x / cell).rounded(.down)) }
-        for (i, c) in centres.enumerated() { buckets[key(c.x, c.y), default: []].append(i) }
-        var out = [Bool](repeating: false, count: centres.count)
-        for (i, c) in centres.enumerated() {
-            let bx = Int((c.x / cell).rounded(.down)), by = Int((c.y / cell).rounded(.down))
-            let span = Int((2 * c.reach / cell).rounded(.up))
+        for (i, c) in spots.enumerated() { buckets[key(c.centre.x, c.centre.y), default: []].append(i) }
+        let farthest = spots.map(\.maximumReach).max() ?? 0
+        var out = [Bool](repeating: false, count: spots.count)
+        for (i, c) in spots.enumerated() {
+            let bx = Int((c.centre.x / cell).rounded(.down)), by = Int((c.centre.y / cell).rounded(.down))
+            let span = Int(((c.maximumReach + farthest) / cell).rounded(.up))
             outer: for dy in -span...span { for dx in -span...span {
-                for j in buckets[(by + dy) * 100_003 + bx + dx] ?? [] where j != i {
-                    let o = centres[j]
-                    if hypot(c.x - o.x, c.y - o.y) < c.reach + o.reach { out[i] = true; break outer }
+                for j in buckets[(by + dy) * 100_003 + bx + dx] ?? [] where j != i && StreakMetrics.overlap(c, spots[j]) {
+                    out[i] = true; break outer
                 }
             } }
         }

@@ -180,7 +180,7 @@ public final class PeakSearcher {
             mirror = found.direction
         }
         // Streak metrics per spot, shared by its peaks.
-        var reach: [(x: Double, y: Double, reach: Double)] = []
+        var reach: [StreakMetrics] = []
         for i in shapes.indices {
             let (streak, half, tenth) = owner.withUnsafeBufferPointer { ob in
                 spotOfBasin.withUnsafeBufferPointer { sb in
@@ -195,9 +195,9 @@ public final class PeakSearcher {
                 spotPeaks[i][k].extentHalf = half
                 spotPeaks[i][k].extentTenth = tenth
             }
-            reach.append((shapes[i].cx, shapes[i].cy, 2 * streak.lambdaMajor.squareRoot() + 3))
+            reach.append(streak)
         }
-        let overlapping = PeakSearcher.overlappingSpots(centres: reach)
+        let overlapping = PeakSearcher.overlappingSpots(reach)
         // Peaks strongest first; spots renumbered in the order of their main peaks.
         var flat: [(Peak, Int)] = []
         for (i, ps) in spotPeaks.enumerated() {

@@ -396,6 +396,13 @@ func diagnosePattern() throws {
     print("\(found.peaks.count) peaks in \(found.spots.count) spots, psf sigma \(found.psfSigma), core FWHM \(found.psfFWHM ?? .nan)")
     guard let grain = r.grains.first else { print("unindexed: \(r.reason ?? "")"); return }
     print("grain: \(grain.indexedCount) spots, mean deviation \(grain.meanDeviation)")
+    if CommandLine.arguments.contains("--flags") {
+        for s in grain.spots {
+            let p = found.peaks[s.peakIndex]
+            print(String(format: "   %@ at %.1f %.1f (pred %.1f %.1f) I %.0f AR %.1f L %.1f comp %d sat %d edge %d overlap %d", s.hkl.description, s.x, s.y,
+                         s.xPredicted, s.yPredicted, p.intensity, p.streak.aspectRatio, p.streak.length, p.components, p.saturated ? 1 : 0, p.edge ? 1 : 0, p.overlapping ? 1 : 0))
+        }
+    }
     let classifier = DefectClassifier(predictor: indexer.predictor, options: settings.classifierOptions)
     let (a, sub) = classifier.classify(found, grain: grain)
     for s in sub.subOrientations {
