@@ -6,11 +6,13 @@ import LauePeaks
 extension ObservedSpot {
     /// The spot of a found peak, at the position that predicts the crystal's mean orientation: the
     /// peak's own maximum (core fit centre), or, for a streak (one maximum, second moments elongated by
-    /// at least `streakAspectForCentre`), the streak's moment centre. Along a continuous streak (a GND
-    /// band) the maximum stands anywhere, up to half the streak from the mean orientation's reflection;
-    /// the centre (with a depth tail mirrored out, docs/peaks.md) is where that reflection lands.
+    /// at least `streakAspectForCentre`, not cut by the frame edge), the streak's moment centre. Along a
+    /// continuous streak (a GND band) the maximum stands anywhere, up to half the streak from the mean
+    /// orientation's reflection; the centre is where that reflection lands. (On a frame with a depth
+    /// tail the moments are mirrored through each spot's core, docs/peaks.md, so the centre is the core.)
     public init(_ peak: Peak) {
-        let streak = peak.components == 1 && peak.streak.weight > 0 && peak.streak.aspectRatio >= ObservedSpot.streakAspectForCentre
+        // A spot cut by the frame edge or a masked area is elongated by the cut, not by the crystal.
+        let streak = peak.components == 1 && !peak.edge && peak.streak.weight > 0 && peak.streak.aspectRatio >= ObservedSpot.streakAspectForCentre
         self.init(x: streak ? peak.streak.centre.x : peak.x, y: streak ? peak.streak.centre.y : peak.y, intensity: peak.intensity)
     }
 

@@ -347,11 +347,23 @@ import LaueTestSupport
         #expect(reason("x,y,Co\n0,0,1\n").contains("needs the columns x_um,y_um"))
         #expect(reason("x_um,y_um\n0,0\n").contains("no channel column"))
         #expect(reason("x_um,y_um,Co\n").contains("no map points"))
-        #expect(reason("x_um,y_um,Co\n0,0,1\n1,0,abc\n").contains("line 3, column Co: 'abc' is not a number"))
+        #expect(reason("x_um,y_um,Co\n0,0,1\n1,0,abc\n").contains("line 3, column Co: 'abc' is not a finite decimal number"))
         #expect(reason("x_um,y_um,Co\n0,0,1\n1,0,abc\n").contains("m.csv"))
         #expect(reason("x_um,y_um,Co\n0,inf,1\n").contains("line 2"))
         #expect(reason("x_um,y_um,Co,Co\n0,0,1,2\n").contains("two columns"))
         #expect(reason("x_um,y_um,a b\n0,0,1\n").contains("channel name"))
+        #expect(reason("x_um,y_um,Co\n0,0,1\n1,0,2\n0,0,3\n").contains("lines 2 and 4: two map points at one position"))
+        #expect(reason("x_um,y_um,Co\n0x10,0,1\n").contains("line 2"))
+        #expect(reason("x_um,y_um,Co\n0,0,inf\n").contains("not a finite decimal number"))
+        #expect(reason("x_um,y_um,Co,x_um\n0,0,1,2\n").contains("two columns"))
+        let long = String(repeating: "7", count: 100_000) + "x"
+        let quoted = reason("x_um,y_um,Co\n0,0,\(long)\n")
+        #expect(quoted.contains("not a finite decimal number") && quoted.utf8.count < 1000, "error of \(quoted.utf8.count) bytes")
+        // 1,500 distinct points crowded into a square micrometre of a 1 mm map: refused, not searched.
+        var crowd = "x_um,y_um,Co\n"
+        for k in 0..<1500 { crowd += "\(Double(k % 40) * 0.02),\(Double(k / 40) * 0.02),1\n" }
+        for k in 0..<1500 { crowd += "\(Double(k % 39) * 25 + 5),\(Double(k / 39) * 25 + 5),1\n" }
+        #expect(reason(crowd).contains("crowd within"))
         // A name the scan's own counters already use.
         #expect(reason("x_um,y_um,mon\n0,0,1\n", scan: Self.layouts + "/bliss.h5").contains("records a channel of that name"))
         #expect(reason("x_um,y_um,Co\n0,0,1\n").hasPrefix("accepted"))
@@ -360,12 +372,13 @@ import LaueTestSupport
     /// The nearest-point search agrees with a brute-force search, for points on and far off the map.
     @Test func nearestMapPointEqualsBruteForce() {
         var rng = SeededGenerator(seed: 5)
-        for n in [1, 2, 17, 400] {
-            let xs = (0..<n).map { _ in Double.random(in: -50...50, using: &rng) }
-            let ys = (0..<n).map { _ in Double.random(in: 0...5, using: &rng) }
+        for n in [1, 2, 17, 400, 401] {
+            var xs = (0..<n).map { _ in Double.random(in: -50...50, using: &rng) }
+            var ys = (0..<n).map { _ in Double.random(in: 0...5, using: &rng) }
+            if n == 401 { xs[400] = 9e8; ys[400] = -9e8 }              // a far-off point among an even map
             let map = ChannelMap(names: ["c"], x: xs, y: ys, values: ["c": xs.indices.map(Double.init)])
             var queries = (0..<300).map { _ in (x: Double.random(in: -80...80, using: &rng), y: Double.random(in: -30...30, using: &rng)) }
-            queries += [(x: 1e8, y: -1e8), (x: .nan, y: 0)]
+            queries += [(x: 1e8, y: -1e8), (x: .nan, y: 0), (x: -1e9, y: 1e9)]
             let tolerance = max(ChannelMap.toleranceFraction * map.step, ScanManifest.positionTolerance)
             let got = map.sample(at: queries).channels["c"]!
             for (q, g) in zip(queries, got) {

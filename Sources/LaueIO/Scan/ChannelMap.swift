@@ -30,6 +30,8 @@ public struct ChannelMap: Sendable {
     public static let maximumPoints = ScanRaster.maximumPoints
     /// Most channels (columns besides x_um, y_um).
     public static let maximumChannels = 256
+    /// Most map points in one cell of the nearest-point grid (an even map holds about two).
+    public static let maximumPointsPerCell = 1024
 
     /// Reads a channel map CSV; every problem names the file, line and column.
     public static func read(path: String) throws -> ChannelMap {
@@ -51,33 +53,63 @@ public struct ChannelMap: Sendable {
             let name = table.header[c].trimmingCharacters(in: .whitespaces)
             guard ChannelMap.isName(name) else {
                 throw LaueError(.invalidFormat, file: path, item: "column \(c + 1)",
-                                "channel name '\(name)' must be 1-64 letters, digits, '_', '-' or '.'")
+                                "channel name '\(ChannelMap.excerpt(name))' must be 1-64 letters, digits, '_', '-' or '.'")
             }
-            guard !names.contains(name) else { throw LaueError(.invalidFormat, file: path, item: name, "two columns of that name") }
+            guard !names.contains(name), name != "x_um", name != "y_um" else {
+                throw LaueError(.invalidFormat, file: path, item: name, "two columns of that name")
+            }
             names.append(name)
         }
         var map = ChannelMap(names: names, x: [], y: [], values: [:])
         var columnsValues = [[Double]](repeating: [], count: columns.count)
         for (i, r) in table.rows.enumerated() {
             let line = "line \(i + 2)"
-            guard let x = Double(r[xi].trimmingCharacters(in: .whitespaces)), let y = Double(r[yi].trimmingCharacters(in: .whitespaces)),
+            guard let x = ChannelMap.number(r[xi]), let y = ChannelMap.number(r[yi]),
                   ScanManifest.isPosition(x), ScanManifest.isPosition(y) else {
                 throw LaueError(.invalidFormat, file: path, item: line,
-                                "position (\(r[xi]), \(r[yi])) µm is not a finite number within ±1e9 µm")
+                                "position (\(excerpt(r[xi])), \(excerpt(r[yi]))) µm is not a finite decimal number within ±1e9 µm")
             }
             map.x.append(x); map.y.append(y)
             for (j, c) in columns.enumerated() {
                 let text = r[c].trimmingCharacters(in: .whitespaces)
                 if text.isEmpty || text.lowercased() == "nan" { columnsValues[j].append(.nan); continue }
-                guard let v = Double(text), v.isFinite else {
-                    throw LaueError(.invalidFormat, file: path, item: "\(line), column \(names[j])", "'\(text)' is not a number")
+                guard let v = ChannelMap.number(text), v.isFinite else {
+                    throw LaueError(.invalidFormat, file: path, item: "\(line), column \(names[j])", "'\(excerpt(text))' is not a finite decimal number")
                 }
                 columnsValues[j].append(v)
             }
         }
         for (j, name) in names.enumerated() { map.values[name] = columnsValues[j] }
+        // A grid cell (about two points' area on an even map) holding very many points: not a map of
+        // positions, and the nearest-point search would slow to a crawl.
+        let grid = PointGrid(x: map.x, y: map.y)
+        if let crowded = grid.buckets.values.max(by: { $0.count < $1.count }), crowded.count > maximumPointsPerCell {
+            throw LaueError(.invalidFormat, file: path,
+                            String(format: "%d map points crowd within %.3g µm of each other (at most %d): not a map of stage positions",
+                                   crowded.count, grid.cell * 2.0.squareRoot(), maximumPointsPerCell))
+        }
+        // Two points at one position (within 1 nm) would leave a scan point two values to choose from.
+        let order = map.x.indices.sorted { (map.x[$0], map.y[$0], $0) < (map.x[$1], map.y[$1], $1) }
+        for (a, b) in zip(order, order.dropFirst())
+        where abs(map.x[a] - map.x[b]) <= ScanManifest.positionTolerance && abs(map.y[a] - map.y[b]) <= ScanManifest.positionTolerance {
+            throw LaueError(.invalidFormat, file: path, item: "lines \(min(a, b) + 2) and \(max(a, b) + 2)",
+                            "two map points at one position (\(map.x[a]), \(map.y[a])) µm")
+        }
         return map
     }
+
+    /// A decimal number (digits, sign, point, exponent; `inf`/`nan` words too, for the caller to
+    /// judge), not hexadecimal, no control characters.
+    static func number(_ text: String) -> Double? {
+        let t = text.trimmingCharacters(in: .whitespaces)
+        guard !t.isEmpty, t.unicodeScalars.allSatisfy({ "0123456789+-.eE".unicodeScalars.contains($0) }) || ["inf", "-inf", "+inf", "nan"].contains(t.lowercased()) else {
+            return nil
+        }
+        return Double(t)
+    }
+
+    /// A field as quoted in an error: at most 40 characters.
+    static func excerpt(_ text: String) -> String { text.count <= 40 ? text : String(text.prefix(37)) + "..." }
 
     static func isName(_ s: String) -> Bool {
         (1...64).contains(s.count) && s.unicodeScalars.allSatisfy { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "_-.".unicodeScalars.contains($0)) }
@@ -88,8 +120,8 @@ public struct ChannelMap: Sendable {
     public var step: Double {
         guard x.count > 1 else { return 0 }
         let grid = PointGrid(x: x, y: y)
-        // Nearest neighbours farther than 64 cells count as none (a median needs only the even part).
-        var d = x.indices.map { grid.nearest(to: x[$0], y[$0], excluding: $0, limit: 64 * grid.cell)?.distance ?? .infinity }
+        // Nearest neighbours farther than 16 cells count as none (a median needs only the even part).
+        var d = x.indices.map { grid.nearest(to: x[$0], y[$0], excluding: $0, limit: 16 * grid.cell)?.distance ?? .infinity }
         d = d.filter(\.isFinite).sorted()
         // A map whose points all stand apart from each other (no neighbour within 64 cells): exact positions only.
         return d.isEmpty ? 0 : d[d.count / 2]
@@ -116,21 +148,28 @@ struct PointGrid {
     let x: [Double], y: [Double]
     let cell: Double
     let origin: (x: Double, y: Double)
-    /// Cells per side that hold points.
+    /// Cells per side that hold points, and the points' bounding box.
     let columns: Int64, rows: Int64
+    let bounds: (x0: Double, x1: Double, y0: Double, y1: Double)
     var buckets: [Int64: [Int]] = [:]
 
     init(x: [Double], y: [Double]) {
         self.x = x; self.y = y
         let (x0, x1) = (x.min() ?? 0, x.max() ?? 0), (y0, y1) = (y.min() ?? 0, y.max() ?? 0)
-        let area = max((x1 - x0) * (y1 - y0), 0)
-        // About two points per cell on an even spread over an area, or along a line; at least 1 nm and
-        // at most `maximumCells` per side.
-        let extent = max(x1 - x0, y1 - y0), n = Double(max(x.count, 1))
-        cell = max((2 * area / n).squareRoot(), 2 * extent / n, extent / Double(PointGrid.maximumCells), ScanManifest.positionTolerance)
-        columns = Int64((x1 - x0) / cell) + 1
-        rows = Int64((y1 - y0) / cell) + 1
+        // Cell size from the central 98 % of the points (a few far-off points must not make one cell of
+        // the rest): about two points per cell on an even spread over an area, or along a line; at
+        // least 1 nm. Only occupied cells are stored.
+        func central(_ v: [Double]) -> Double {
+            guard v.count > 2 else { return (v.max() ?? 0) - (v.min() ?? 0) }
+            let s = v.sorted(), k = s.count / 100
+            return s[s.count - 1 - k] - s[k]
+        }
+        let (w, h) = (central(x), central(y)), n = Double(max(x.count, 1))
+        cell = max((2 * w * h / n).squareRoot(), 2 * max(w, h) / n, ScanManifest.positionTolerance)
         origin = (x0, y0)
+        bounds = (x0, x1, y0, y1)
+        columns = Int64(((x1 - x0) / cell).rounded(.down)) + 1
+        rows = Int64(((y1 - y0) / cell).rounded(.down)) + 1
         for i in x.indices { buckets[key(column(x[i]), row(y[i])), default: []].append(i) }
     }
 
@@ -141,8 +180,11 @@ struct PointGrid {
     /// The nearest point to (px, py) other than `excluding` within `limit` (micrometres), searching
     /// rings of cells outwards until the nearest found is closer than any unsearched cell, or the rings
     /// are farther than `limit`.
-    func nearest(to px: Double, _ py: Double, excluding: Int? = nil, limit: Double = .infinity) -> (index: Int, distance: Double)? {
-        guard !x.isEmpty, px.isFinite, py.isFinite else { return nil }
+    func nearest(to px: Double, _ py: Double, excluding: Int? = nil, limit: Double) -> (index: Int, distance: Double)? {
+        guard !x.isEmpty, px.isFinite, py.isFinite, limit.isFinite else { return nil }
+        // Farther than `limit` from the points' bounding box: no point is within it.
+        let dx = max(bounds.x0 - px, 0, px - bounds.x1), dy = max(bounds.y0 - py, 0, py - bounds.y1)
+        guard (dx * dx + dy * dy).squareRoot() <= limit else { return nil }
         // A position far outside the map starts from the nearest cell just outside it; rings then reach inwards.
         let c0 = min(max(column(px), -1), columns), r0 = min(max(row(py), -1), rows)
         let span = max(columns, rows)
@@ -171,6 +213,4 @@ struct PointGrid {
         return best
     }
 
-    /// The grid spans at most this many cells per side.
-    static let maximumCells = 4096
 }
