@@ -62,6 +62,12 @@ public enum OrientationMapExport {
 
     /// The .ctf of `records` on their raster: one line per cell (x fastest), phase 1 with the Euler
     /// angles where a pattern is indexed, phase 0 with error 3 (no solution) elsewhere.
+    /// A name or title as one header field: control characters (tabs, line breaks) become spaces, so a
+    /// material or folder name cannot break the tab-separated, line-based headers.
+    static func headerText(_ s: String) -> String {
+        String(String.UnicodeScalarView(s.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7f ? " " : $0 }))
+    }
+
     public static func ctf(records: [PatternRecord], material: Material, title: String, sampleTiltDegrees: Double = 0) -> String {
         ctf(records: records, materials: [material], title: title, sampleTiltDegrees: sampleTiltDegrees)
     }
@@ -73,11 +79,11 @@ public enum OrientationMapExport {
         let phases = materials.map { m in
             let l = m.lattice, sg = m.spaceGroup.number
             return String(format: "%.4f;%.4f;%.4f\t%.4f;%.4f;%.4f", l.a, l.b, l.c, l.alpha, l.beta, l.gamma)
-                + "\t\(m.name)\t\(laueGroupCode(spaceGroup: sg))\t\(sg)"
+                + "\t\(headerText(m.name))\t\(laueGroupCode(spaceGroup: sg))\t\(sg)"
         }
         var out = """
             Channel Text File
-            Prj\t\(title)
+            Prj\t\(headerText(title))
             Author\tLaueMap \(LaueMapInfo.version) (Laue microdiffraction)
             JobMode\tGrid
             XCells\t\(grid.columns)
@@ -152,8 +158,8 @@ public enum OrientationMapExport {
             let l = m.lattice
             out += """
                 # Phase \(k + 1)
-                # MaterialName  \(m.name)
-                # Formula       \(m.name)
+                # MaterialName  \(headerText(m.name))
+                # Formula       \(headerText(m.name))
                 # Info          LaueMap \(LaueMapInfo.version), Laue microdiffraction, space group \(m.spaceGroup.number)
                 # Symmetry              \(tslSymmetry(spaceGroup: m.spaceGroup.number))
                 # LatticeConstants      \(String(format: "%.4f %.4f %.4f %.3f %.3f %.3f", l.a, l.b, l.c, l.alpha, l.beta, l.gamma))
@@ -171,7 +177,7 @@ public enum OrientationMapExport {
             # NROWS: \(grid.rows)
             #
             # OPERATOR: LaueMap
-            # SAMPLEID: \(title.replacingOccurrences(of: "\n", with: " "))
+            # SAMPLEID: \(headerText(title))
             # SCANID: sample tilt \(String(format: "%.2f", sampleTiltDegrees)) deg
             #
 

@@ -121,4 +121,19 @@ import LaueTestSupport
         let text = try String(contentsOfFile: ctf, encoding: .utf8)
         #expect(text.contains("TiltAngle\t-30.00") && FileManager.default.fileExists(atPath: out + "/minus30.ang"))
     }
+
+    /// A material or folder name with tabs and line breaks stays one header field of the .ctf and .ang.
+    @Test func namesCannotBreakTheHeaders() throws {
+        let l = TestScans.lco
+        let odd = try Material(name: "Li\tCo\nO2", lattice: l.lattice, spaceGroup: l.spaceGroup, atoms: l.atoms)
+        let records = try ScanOutputs.readPatterns(TestScans.reference + "/patterns.csv")
+        let plain = OrientationMapExport.ctf(records: records, materials: [l], title: "run")
+        let ctf = OrientationMapExport.ctf(records: records, materials: [odd], title: "my\nrun\tA")
+        #expect(ctf.split(separator: "\n").count == plain.split(separator: "\n").count)
+        #expect(ctf.contains("Prj\tmy run A") && ctf.contains("\tLi Co O2\t"))
+        let plainAng = OrientationMapExport.ang(records: records, materials: [l], title: "run")
+        let ang = OrientationMapExport.ang(records: records, materials: [odd], title: "my\nrun")
+        #expect(ang.split(separator: "\n").count == plainAng.split(separator: "\n").count)
+        #expect(ang.contains("# MaterialName  Li Co O2"))
+    }
 }
