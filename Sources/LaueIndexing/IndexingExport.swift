@@ -4,21 +4,12 @@ import LaueIO
 import LauePeaks
 
 extension ObservedSpot {
-    /// The spot of a found peak, at the position that predicts the crystal's mean orientation: the
-    /// peak's own maximum (core fit centre), or, for a streak (one maximum, second moments elongated by
-    /// at least `streakAspectForCentre`, not cut by the frame edge), the streak's moment centre. Along a
-    /// continuous streak (a GND band) the maximum stands anywhere, up to half the streak from the mean
-    /// orientation's reflection; the centre is where that reflection lands. (On a frame with a depth
-    /// tail the moments are mirrored through each spot's core, docs/peaks.md, so the centre is the core.)
+    /// The spot of a found peak, at the position that stands for it in indexing
+    /// (`Peak.indexingPosition`: its maximum, or a streak's moment centre).
     public init(_ peak: Peak) {
-        // A spot cut by the frame edge or a masked area is elongated by the cut, not by the crystal.
-        let streak = peak.components == 1 && !peak.edge && peak.streak.weight > 0 && peak.streak.aspectRatio >= ObservedSpot.streakAspectForCentre
-        self.init(x: streak ? peak.streak.centre.x : peak.x, y: streak ? peak.streak.centre.y : peak.y, intensity: peak.intensity)
+        let p = peak.indexingPosition
+        self.init(x: p.x, y: p.y, intensity: peak.intensity)
     }
-
-    /// Aspect ratio (sqrt of the moments' eigenvalue ratio) from which a one-maximum spot is indexed at
-    /// its moment centre (docs/indexing.md, "Streaks").
-    public static let streakAspectForCentre = 2.0
 }
 
 extension IndexingResult {

@@ -188,4 +188,19 @@ public struct Peak: Sendable, Equatable {
     public var twoTheta: Double? = nil
     public var chi: Double? = nil
     public var streakDegrees: Double? = nil
+
+    /// The position that stands for the peak in indexing (LaueTools convention): where the crystal's
+    /// mean orientation puts its reflection. The peak's own maximum (`x`, `y`), or, for a streak (one
+    /// maximum, not cut by the frame edge or a masked area, second moments elongated by at least
+    /// `streakAspectForCentre`), the streak's moment centre: along a continuous band of orientations the
+    /// maximum stands anywhere, up to half the streak from the mean orientation's reflection. (On a frame
+    /// with a depth tail the moments are mirrored through each spot's core, so the centre is the core.)
+    public var indexingPosition: (x: Double, y: Double) {
+        let isStreak = components == 1 && !edge && streak.weight > 0 && streak.aspectRatio >= Peak.streakAspectForCentre
+        return isStreak ? streak.centre : (x, y)
+    }
+
+    /// Aspect ratio (sqrt of the moments' eigenvalue ratio) from which a one-maximum spot stands for
+    /// its reflection at its moment centre (docs/indexing.md, "Streaks").
+    public static let streakAspectForCentre = 2.0
 }

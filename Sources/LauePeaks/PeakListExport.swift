@@ -6,7 +6,8 @@ extension PeakSearchResult {
     /// The CSV columns of `lauemap peaks` (docs/peaks.md).
     public static func csvHeader(withAngles: Bool) -> [String] {
         ["x", "y", "intensity", "background", "fwhm_major", "fwhm_minor", "angle_deg", "model", "eta", "streak_length_px",
-         "streak_width_px", "aspect_ratio", "extent_50_px", "extent_10_px", "spot", "n_subpeaks", "min_dip_ratio", "saturated", "edge"]
+         "streak_width_px", "aspect_ratio", "extent_50_px", "extent_10_px", "spot", "n_subpeaks", "min_dip_ratio", "saturated", "edge",
+         "index_x", "index_y"]
             + (withAngles ? ["two_theta", "chi", "streak_deg"] : [])
     }
 
@@ -15,7 +16,7 @@ extension PeakSearchResult {
 
     /// Decimals the CSV writes in each column of `csvHeader` (nil: an integer, or the model's name).
     public static func csvDigits(withAngles: Bool) -> [Int?] {
-        [3, 3, 1, 2, 3, 3, 2, nil, 3, 3, 3, 3, 2, 2, nil, nil, 3, nil, nil] + (withAngles ? [5, 5, 5] : [])
+        [3, 3, 1, 2, 3, 3, 2, nil, 3, 3, 3, 3, 2, 2, nil, nil, 3, nil, nil, 3, 3] + (withAngles ? [5, 5, 5] : [])
     }
 
     /// The table as numbers at full precision, one row per peak in the order of `csvHeader` (`model`:
@@ -26,7 +27,8 @@ extension PeakSearchResult {
             var row = [p.x, p.y, p.intensity, p.background, c.fwhmMajor, c.fwhmMinor, c.angle,
                        Double(PeakSearchResult.modelNames.firstIndex(of: c.model) ?? PeakSearchResult.modelNames.count - 1), c.eta,
                        p.streak.length, p.streak.width, c.fwhmMajor / max(c.fwhmMinor, 1e-9), p.extentHalf, p.extentTenth,
-                       Double(p.spot), Double(p.components), p.streak.profile.minimumDipRatio, p.saturated ? 1 : 0, p.edge ? 1 : 0]
+                       Double(p.spot), Double(p.components), p.streak.profile.minimumDipRatio, p.saturated ? 1 : 0, p.edge ? 1 : 0,
+                       p.indexingPosition.x, p.indexingPosition.y]
             if withAngles { row += [p.twoTheta ?? .nan, p.chi ?? .nan, p.streakDegrees ?? .nan] }
             return row
         }

@@ -101,12 +101,16 @@ def index(spots: Union[pd.DataFrame, np.ndarray], calib: PathLike, material: str
           strain: Optional[bool] = None, grains: Optional[int] = None, min_peaks: Optional[int] = None,
           min_indexed: Optional[int] = None, max_chance: Optional[float] = None, max_deviation: Optional[float] = None,
           max_deviation_deg: Optional[float] = None, min_fraction: Optional[float] = None) -> dict:
-    """Indexes a peak list (a DataFrame with x, y, intensity, as ``peaks`` returns, or an (n, 3) array):
+    """Indexes a peak list (a DataFrame as ``peaks`` returns: its index_x, index_y and intensity columns,
+    or x, y, intensity; or an (n, 3) array):
     the document of ``lauemap index --json`` (status, reason, grains with phase, orientation_matrix,
     n_indexed, mean_deviation_px, strain, spots). ``material``: a built-in name or JSON file, or several
     comma-separated for several phases. docs/indexing.md."""
     if isinstance(spots, pd.DataFrame):
-        columns = [spots[c].to_numpy(dtype=np.float64) for c in ("x", "y", "intensity")]
+        # The peaks table's index_x, index_y: the position that stands for each peak in indexing (a
+        # streak's moment centre), as `lauemap index` uses it; x, y in tables without them.
+        names = ("index_x", "index_y", "intensity") if {"index_x", "index_y"} <= set(spots.columns) else ("x", "y", "intensity")
+        columns = [spots[c].to_numpy(dtype=np.float64) for c in names]
     else:
         table = np.asarray(spots, dtype=np.float64)
         if table.ndim != 2 or table.shape[1] < 3:
