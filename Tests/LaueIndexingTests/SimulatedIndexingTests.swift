@@ -113,11 +113,8 @@ func parallelMap<T: Sendable>(_ count: Int, _ body: @Sendable @escaping (Int) ->
         #expect(try Indexer(material: material, calibration: medium.calibration).deviationLimit == 1.5)
         let sim = try PatternSimulator(material: material, detector: aps)
         let outcomes = parallelMap(12) { i -> (angular: Double?, pixels: Double?) in
-            var g = SeededGenerator(seed: 4400, stream: UInt64(i))
-            let u = Quaternion.random(using: &g).matrix
-            let axis = Quaternion.random(using: &g).matrix * Vec3(0, 0, 1)
-            let truth = PatternTruth(defect: .gnd(axis: axis, spread: 0.4 + 0.4 * g.uniform(), profile: .uniform), orientation: u)
-            let spots = PeakSearcher().search(sim.simulate(truth, seed: 4400 &+ UInt64(i))).peaks.map(ObservedSpot.init)
+            let (peaks, u) = gndPattern(sim, seed: 4400, i)
+            let spots = peaks.map(ObservedSpot.init)
             var pixelsOnly = IndexingOptions()
             pixelsOnly.maximumMeanDeviationDegrees = 0
             let a = try! Indexer(material: material, calibration: aps.calibration).index(spots).grains.first
@@ -130,6 +127,16 @@ func parallelMap<T: Sendable>(_ count: Int, _ body: @Sendable @escaping (Int) ->
         #expect(angular.allSatisfy { $0 < 1 }, "orientation errors \(angular.sorted().suffix(3))")
     }
 
+    /// The peaks of pattern `i` of a series: a random orientation with a GND band of 0.4-0.8° about a
+    /// random axis, and that orientation.
+    func gndPattern(_ sim: PatternSimulator, seed: UInt64, _ i: Int) -> (peaks: [Peak], orientation: Mat3) {
+        var g = SeededGenerator(seed: seed, stream: UInt64(i))
+        let u = Quaternion.random(using: &g).matrix
+        let axis = Quaternion.random(using: &g).matrix * Vec3(0, 0, 1)
+        let truth = PatternTruth(defect: .gnd(axis: axis, spread: 0.4 + 0.4 * g.uniform(), profile: .uniform), orientation: u)
+        return (PeakSearcher().search(sim.simulate(truth, seed: seed &+ UInt64(i))).peaks, u)
+    }
+
     /// A streak is indexed at its moment centre, not at its maximum: along a GND band the maximum lies
     /// anywhere on the streak, up to half its length (20 px on an APS-like detector for 0.8°) from
     /// where the mean orientation puts the reflection. GND 0.4-0.8° crystals on the APS-like detector
@@ -139,11 +146,7 @@ func parallelMap<T: Sendable>(_ count: Int, _ body: @Sendable @escaping (Int) ->
         let aps = try SimulatedDetector.builtin("aps")
         let sim = try PatternSimulator(material: material, detector: aps)
         let outcomes = parallelMap(16) { i -> (centres: Double?, maxima: Double?) in
-            var g = SeededGenerator(seed: 4500, stream: UInt64(i))
-            let u = Quaternion.random(using: &g).matrix
-            let axis = Quaternion.random(using: &g).matrix * Vec3(0, 0, 1)
-            let truth = PatternTruth(defect: .gnd(axis: axis, spread: 0.4 + 0.4 * g.uniform(), profile: .uniform), orientation: u)
-            let peaks = PeakSearcher().search(sim.simulate(truth, seed: 4500 &+ UInt64(i))).peaks
+            let (peaks, u) = gndPattern(sim, seed: 4500, i)
             let indexer = try! Indexer(material: material, calibration: aps.calibration)
             let c = indexer.index(peaks.map(ObservedSpot.init)).grains.first
             let m = indexer.index(peaks.map { ObservedSpot(x: $0.x, y: $0.y, intensity: $0.intensity) }).grains.first
