@@ -51,6 +51,15 @@ public struct CSVTable: Sendable {
         return out
     }
 
+    /// A decimal number field (digits, sign, point, exponent, or the words inf and nan for the caller
+    /// to judge), surrounding spaces allowed; not hexadecimal, no control characters.
+    public static func decimal(_ text: String) -> Double? {
+        let t = text.trimmingCharacters(in: .whitespaces)
+        guard !t.isEmpty, t.unicodeScalars.allSatisfy({ "0123456789+-.eE".unicodeScalars.contains($0) })
+                || ["inf", "-inf", "+inf", "nan"].contains(t.lowercased()) else { return nil }
+        return Double(t)
+    }
+
     public static func read(path: String) throws -> CSVTable {
         try parse(readTextFile(path), source: path)
     }

@@ -111,6 +111,17 @@ import LaueTestSupport
         #expect(FrameSeries.Name("frame.tif") == nil)
     }
 
+    /// Positions and values are decimal numbers: hexadecimal (which Swift's Double(String) reads) and
+    /// control characters are refused, in scan.csv as in channel maps.
+    @Test func positionsAreDecimalNumbers() throws {
+        #expect(CSVTable.decimal(" 1.5e-3 ") == 0.0015 && CSVTable.decimal("-2") == -2 && CSVTable.decimal("inf") == .infinity)
+        #expect(CSVTable.decimal("0x10") == nil && CSVTable.decimal("5\u{0}") == nil && CSVTable.decimal("") == nil && CSVTable.decimal("1,5") == nil)
+        let dir = Fixtures.temporaryFolder("hex-position")
+        try "file,x_um,y_um\na.tif,0x10,0\nb.tif,1,0\n".write(toFile: dir + "/scan.csv", atomically: true, encoding: .utf8)
+        let m = try ScanManifest.open(dir)
+        #expect(m.patterns[0].problem?.contains("line 2: stage position (0x10, 0)") == true && m.patterns[1].problem == nil)
+    }
+
     /// APS 34-ID-E: one h5py-written file per point, 45° sample (Y and Z move together).
     @Test func aps34ideFolderEqualsScanCsv() throws {
         let manifest = try ScanManifest.open(Self.layouts + "/aps34ide")

@@ -64,7 +64,7 @@ public struct ChannelMap: Sendable {
         var columnsValues = [[Double]](repeating: [], count: columns.count)
         for (i, r) in table.rows.enumerated() {
             let line = "line \(i + 2)"
-            guard let x = ChannelMap.number(r[xi]), let y = ChannelMap.number(r[yi]),
+            guard let x = CSVTable.decimal(r[xi]), let y = CSVTable.decimal(r[yi]),
                   ScanManifest.isPosition(x), ScanManifest.isPosition(y) else {
                 throw LaueError(.invalidFormat, file: path, item: line,
                                 "position (\(excerpt(r[xi])), \(excerpt(r[yi]))) µm is not a finite decimal number within ±1e9 µm")
@@ -73,7 +73,7 @@ public struct ChannelMap: Sendable {
             for (j, c) in columns.enumerated() {
                 let text = r[c].trimmingCharacters(in: .whitespaces)
                 if text.isEmpty || text.lowercased() == "nan" { columnsValues[j].append(.nan); continue }
-                guard let v = ChannelMap.number(text), v.isFinite else {
+                guard let v = CSVTable.decimal(text), v.isFinite else {
                     throw LaueError(.invalidFormat, file: path, item: "\(line), column \(names[j])", "'\(excerpt(text))' is not a finite decimal number")
                 }
                 columnsValues[j].append(v)
@@ -96,16 +96,6 @@ public struct ChannelMap: Sendable {
                             "two map points at one position (\(map.x[a]), \(map.y[a])) µm")
         }
         return map
-    }
-
-    /// A decimal number (digits, sign, point, exponent; `inf`/`nan` words too, for the caller to
-    /// judge), not hexadecimal, no control characters.
-    static func number(_ text: String) -> Double? {
-        let t = text.trimmingCharacters(in: .whitespaces)
-        guard !t.isEmpty, t.unicodeScalars.allSatisfy({ "0123456789+-.eE".unicodeScalars.contains($0) }) || ["inf", "-inf", "+inf", "nan"].contains(t.lowercased()) else {
-            return nil
-        }
-        return Double(t)
     }
 
     /// A field as quoted in an error: at most 40 characters.

@@ -96,7 +96,7 @@ public struct ScanManifest: Sendable {
         let root = (csv as NSString).deletingLastPathComponent
         var patterns: [ScanPattern] = []
         for (i, r) in table.rows.enumerated() {
-            var (x, y) = (Double(r[xi]) ?? .nan, Double(r[yi]) ?? .nan)
+            var (x, y) = (CSVTable.decimal(r[xi]) ?? .nan, CSVTable.decimal(r[yi]) ?? .nan)
             var problem: String? = nil
             if !ScanManifest.isPosition(x) || !ScanManifest.isPosition(y) {
                 problem = "\(csv): line \(i + 2): stage position (\(r[xi]), \(r[yi])) µm is not a finite number within ±1e9 µm"
