@@ -144,7 +144,6 @@ enum NeighbourIndexing {
         }
         for (k, r) in outcome.results { orientation[k] = r.record.orientation }
 
-        var lent: [Int: [Int]] = [:]                   // candidate -> the neighbours it was last tried with
         var tried: [Int: [Mat3]] = [:]                 // candidate -> every seed it was tried from
         /// Waves over the candidates still unindexed: each is tried from its neighbours' orientations
         /// that it was not yet tried from (a neighbour indexed, or re-indexed onto the particle, since).
@@ -152,9 +151,7 @@ enum NeighbourIndexing {
             while true {
                 var jobs: [(Int, [Mat3])] = []
                 for k in candidates where outcome.results[k]?.record.isIndexed(as: material) != true {
-                    let (lenders, seeds) = neighbourSeeds(k)
-                    guard !seeds.isEmpty else { continue }
-                    lent[k] = lenders
+                    let seeds = neighbourSeeds(k).seeds
                     let new = seeds.filter { u in !(tried[k] ?? []).contains { Misorientation.angle(u, $0, symmetry: symmetry) < options.distinctSeedDegrees } }
                     guard !new.isEmpty else { continue }
                     tried[k, default: []] += new
@@ -169,7 +166,7 @@ enum NeighbourIndexing {
         }
         waves()
         // Points that never had an indexed neighbour: the scan's orientation clusters.
-        let isolated = candidates.filter { lent[$0] == nil }
+        let isolated = candidates.filter { tried[$0] == nil }
         let clusters = isolated.isEmpty ? [] : clusterSeeds(rows: rows, symmetry: symmetry, material: settings.material, options: options)
         if !clusters.isEmpty {
             let jobs = isolated.map { ($0, clusters) }

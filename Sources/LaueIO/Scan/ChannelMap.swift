@@ -14,14 +14,21 @@ import LaueCore
 /// measured at a position.
 public struct ChannelMap: Sendable {
     /// Channel names, in the file's column order.
-    public var names: [String]
+    public let names: [String]
     /// Positions of the map points, micrometres.
-    public var x: [Double], y: [Double]
+    public let x: [Double], y: [Double]
     /// Values by channel name, one per map point.
-    public var values: [String: [Double]]
+    public let values: [String: [Double]]
+    /// The map's step: the median distance from a map point to its nearest other map point (0 for a
+    /// one-point map, or when no point has a neighbour within 16 grid cells: exact positions only).
+    public let step: Double
+    /// The nearest-point grid of the positions, built once.
+    let grid: PointGrid
 
     public init(names: [String], x: [Double], y: [Double], values: [String: [Double]]) {
         self.names = names; self.x = x; self.y = y; self.values = values
+        grid = PointGrid(x: x, y: y)
+        step = ChannelMap.medianNeighbourDistance(grid)
     }
 
     /// A scan point takes a map point's values when it is within this fraction of the map's step.
@@ -60,7 +67,7 @@ public struct ChannelMap: Sendable {
             }
             names.append(name)
         }
-        var map = ChannelMap(names: names, x: [], y: [], values: [:])
+        var (xs, ys) = ([Double](), [Double]())
         var columnsValues = [[Double]](repeating: [], count: columns.count)
         for (i, r) in table.rows.enumerated() {
             let line = "line \(i + 2)"
@@ -69,7 +76,7 @@ public struct ChannelMap: Sendable {
                 throw LaueError(.invalidFormat, file: path, item: line,
                                 "position (\(excerpt(r[xi])), \(excerpt(r[yi]))) µm is not a finite decimal number within ±1e9 µm")
             }
-            map.x.append(x); map.y.append(y)
+            xs.append(x); ys.append(y)
             for (j, c) in columns.enumerated() {
                 let text = r[c].trimmingCharacters(in: .whitespaces)
                 if text.isEmpty || text.lowercased() == "nan" { columnsValues[j].append(.nan); continue }
@@ -79,23 +86,23 @@ public struct ChannelMap: Sendable {
                 columnsValues[j].append(v)
             }
         }
-        for (j, name) in names.enumerated() { map.values[name] = columnsValues[j] }
         // A grid cell (about two points' area on an even map) holding very many points: not a map of
-        // positions, and the nearest-point search would slow to a crawl.
-        let grid = PointGrid(x: map.x, y: map.y)
+        // positions, and the nearest-point search would slow to a crawl. Checked before the map (and its
+        // step, a nearest-point search per point) is built.
+        let grid = PointGrid(x: xs, y: ys)
         if let crowded = grid.buckets.values.max(by: { $0.count < $1.count }), crowded.count > maximumPointsPerCell {
             throw LaueError(.invalidFormat, file: path,
                             String(format: "%d map points crowd within %.3g µm of each other (at most %d): not a map of stage positions",
                                    crowded.count, grid.cell * 2.0.squareRoot(), maximumPointsPerCell))
         }
         // Two points at one position (within 1 nm) would leave a scan point two values to choose from.
-        let order = map.x.indices.sorted { (map.x[$0], map.y[$0], $0) < (map.x[$1], map.y[$1], $1) }
+        let order = xs.indices.sorted { (xs[$0], ys[$0], $0) < (xs[$1], ys[$1], $1) }
         for (a, b) in zip(order, order.dropFirst())
-        where abs(map.x[a] - map.x[b]) <= ScanManifest.positionTolerance && abs(map.y[a] - map.y[b]) <= ScanManifest.positionTolerance {
+        where abs(xs[a] - xs[b]) <= ScanManifest.positionTolerance && abs(ys[a] - ys[b]) <= ScanManifest.positionTolerance {
             throw LaueError(.invalidFormat, file: path, item: "lines \(min(a, b) + 2) and \(max(a, b) + 2)",
-                            "two map points at one position (\(map.x[a]), \(map.y[a])) µm")
+                            "two map points at one position (\(xs[a]), \(ys[a])) µm")
         }
-        return map
+        return ChannelMap(names: names, x: xs, y: ys, values: Dictionary(uniqueKeysWithValues: zip(names, columnsValues)))
     }
 
     /// A field as quoted in an error: at most 40 characters.
@@ -105,15 +112,11 @@ public struct ChannelMap: Sendable {
         (1...64).contains(s.count) && s.unicodeScalars.allSatisfy { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "_-.".unicodeScalars.contains($0)) }
     }
 
-    /// The map's step: the median distance from a map point to its nearest other map point (0 for a
-    /// one-point map).
-    public var step: Double {
-        guard x.count > 1 else { return 0 }
-        let grid = PointGrid(x: x, y: y)
-        // Nearest neighbours farther than 16 cells count as none (a median needs only the even part).
-        var d = x.indices.map { grid.nearest(to: x[$0], y[$0], excluding: $0, limit: 16 * grid.cell)?.distance ?? .infinity }
-        d = d.filter(\.isFinite).sorted()
-        // A map whose points all stand apart from each other (no neighbour within 64 cells): exact positions only.
+    /// The median distance from a point of `grid` to its nearest other point; neighbours farther than 16
+    /// cells count as none (a median needs only the even part); 0 without any.
+    static func medianNeighbourDistance(_ grid: PointGrid) -> Double {
+        guard grid.x.count > 1 else { return 0 }
+        let d = grid.x.indices.compactMap { grid.nearest(to: grid.x[$0], grid.y[$0], excluding: $0, limit: 16 * grid.cell)?.distance }.sorted()
         return d.isEmpty ? 0 : d[d.count / 2]
     }
 
@@ -121,7 +124,6 @@ public struct ChannelMap: Sendable {
     /// point within `toleranceFraction` of the step, NaN where there is none (or the position is NaN).
     /// Also how many points had no map point near them.
     public func sample(at points: [(x: Double, y: Double)]) -> (channels: [String: [Double]], unmatched: Int) {
-        let grid = PointGrid(x: x, y: y)
         let tolerance = max(ChannelMap.toleranceFraction * step, ScanManifest.positionTolerance)
         var out = [String: [Double]](uniqueKeysWithValues: names.map { ($0, [Double](repeating: .nan, count: points.count)) })
         var unmatched = 0
