@@ -97,6 +97,9 @@ struct FrameRuler {
         #expect(top.count == 100)
         let off = top.filter { ruler.onSpot(x: $0.x, y: $0.y) < 0.2 }
         #expect(off.count <= 2, "\(name): \(off.count) of the 100 brightest peaks between spots: \(off.map { String(format: "(%.1f, %.1f)", $0.x, $0.y) })")
+        // The positions indexing uses (index_x, index_y: a streak's moment centre) lie on spots too.
+        let offIndexed = top.filter { ruler.onSpot(x: $0.indexingPosition.x, y: $0.indexingPosition.y) < 0.2 }
+        #expect(offIndexed.count <= 2, "\(name): \(offIndexed.count) of the 100 brightest peaks indexed between spots")
         // Major >= minor everywhere, in the fit and in the moments.
         #expect(result.peaks.allSatisfy { $0.core.fwhmMajor >= $0.core.fwhmMinor && $0.streak.aspectRatio >= 1 })
     }
