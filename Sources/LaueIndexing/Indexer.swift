@@ -21,7 +21,12 @@ public struct IndexingOptions: Sendable {
     public var matchTolerances: [Double] = [0.5, 0.25, 0.12]
     /// Honest failure: fewer peaks than this, or a solution with fewer indexed spots, is unindexed.
     public var minimumPeaks = 6
-    public var minimumIndexed = 8
+    public var minimumIndexed = 6
+    /// A grain with fewer indexed spots than this must index more spots than each of its
+    /// lattice twins and pseudo-symmetric mates (`PseudoSymmetry`: LiCoO2's obverse/reverse twin, 60°
+    /// about c, and its nearly cubic mates) refined on the same spots; a tie is refused as ambiguous
+    /// (intensities alone do not decide so few spots).
+    public var unambiguousIndexed = 8
     /// A solution must explain at least this fraction of the spots it was searched among (0: no such
     /// rule; peaks of other grains, phases and sub-grains do not count against a grain).
     public var minimumFraction = 0.0
@@ -211,6 +216,15 @@ public final class Indexer {
         return best.grain
     }
 
+    /// A pseudo-symmetric mate of `grain` that, refined on the same spots, indexes at least as many.
+    func tiedMate(of grain: Grain, _ obs: [Observation], ids: [Int], grid: SpotGrid) -> Grain? {
+        for t in PseudoSymmetry.twinFactors(of: material) + PseudoSymmetry.mateFactors(of: material) {
+            if let g = refineAndMatch(grain.orientation * t, obs, ids: ids, grid: grid, minimumMatches: grain.indexedCount),
+               g.indexedCount >= grain.indexedCount { return g }
+        }
+        return nil
+    }
+
     /// A mate replaces the refined orientation only when it scores this much better (one more spot, or
     /// an intensity rank correlation better by 0.5): near ties keep the neighbours' orientation.
     static let mateMargin = 1.0
@@ -259,6 +273,11 @@ public final class Indexer {
         }
         if grain.meanDeviation > deviationLimit {
             return .failure(String(format: "mean pixel deviation %.2f px exceeds %.2f px", grain.meanDeviation, deviationLimit))
+        }
+        if grain.indexedCount < options.unambiguousIndexed, let mate = tiedMate(of: grain, obs, ids: ids, grid: grid) {
+            return .failure(String(format: "ambiguous: %d spots indexed, and a pseudo-symmetric mate %.1f° away indexes %d of them (at least %d spots decide)",
+                                   grain.indexedCount, material.misorientation(mate.orientation, grain.orientation),
+                                   mate.indexedCount, options.unambiguousIndexed))
         }
         var accepted = grain
         accepted.chance = chance

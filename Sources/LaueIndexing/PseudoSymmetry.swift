@@ -115,5 +115,34 @@ public enum PseudoSymmetry {
         return factors
     }
 
+    /// Right factors T of the lattice twins U·T of an orientation U: rotations that map the
+    /// conventional cell's lattice onto itself (its metric holohedry: 6/mmm for hexagonal axes) but are
+    /// not symmetries of the crystal, one per class modulo its Laue group. LiCoO2 (R-3m) has one, its
+    /// obverse/reverse twin (60° about c): every spot direction coincides, only harmonics and
+    /// intensities differ. Cubic Fd-3m and hexagonal P6₃mc crystals have none.
+    public static func twinFactors(of material: Material) -> [Mat3] {
+        cached("twins", material) { latticeTwins(material) }
+    }
+
+    static func latticeTwins(_ material: Material) -> [Mat3] {
+        guard let inverse = material.B0.inverse else { return [] }
+        let symmetry = material.symmetryRotations, radians = distinctDegrees * .pi / 180
+        var twins: [Mat3] = []
+        // Integer matrices M (entries -1, 0, 1) with B0·M·B0⁻¹ a proper rotation: the lattice's own
+        // rotations in its reciprocal basis (every holohedry's generators have such entries).
+        let entries = [-1.0, 0, 1]
+        for code in 0..<19_683 {
+            var m = [Double](repeating: 0, count: 9), c = code
+            for i in 0..<9 { m[i] = entries[c % 3]; c /= 3 }
+            let r = material.B0 * Mat3(m) * inverse
+            guard abs(r.determinant - 1) < 1e-6, (r.transposed * r).maxAbsDifference(.identity) < 1e-6,
+                  !symmetry.contains(where: { Rotation.angle(of: $0.transposed * r) < radians }),
+                  !twins.contains(where: { t in symmetry.contains { Rotation.angle(of: (t * $0).transposed * r) < radians } })
+            else { continue }
+            twins.append(r)
+        }
+        return twins
+    }
+
     private static func gcd(_ a: Int, _ b: Int) -> Int { b == 0 ? a : gcd(b, a % b) }
 }

@@ -37,7 +37,7 @@ struct RunMetadata {
          ("max_seed_rotation_deg", \.maximumSeedRotation)]
     }
     static var indexingCounts: [(String, WritableKeyPath<IndexingOptions, Int>)] {
-        [("min_peaks", \.minimumPeaks), ("min_indexed", \.minimumIndexed), ("seeded_min_indexed", \.seededMinimumIndexed)]
+        [("min_peaks", \.minimumPeaks), ("min_indexed", \.minimumIndexed), ("unambiguous_indexed", \.unambiguousIndexed), ("seeded_min_indexed", \.seededMinimumIndexed)]
     }
 
     /// The run's settings taken from `settings` (what changes the rows besides scan, range and point spread).

@@ -20,6 +20,10 @@ struct IndexingArguments: ParsableArguments {
     @Option(help: "Fewest indexed spots an orientation found from scratch needs.")
     var minIndexed: Int = defaults.minimumIndexed
 
+    @Option(help: ArgumentHelp("Below this many indexed spots, an orientation found from scratch must index more spots than its twins and pseudo-symmetric mates.",
+                               discussion: "A tie (LiCoO2's obverse/reverse twin predicts every spot direction) is refused as ambiguous."))
+    var unambiguousIndexed: Int = defaults.unambiguousIndexed
+
     @Option(help: ArgumentHelp("Largest chance accepted that unrelated peaks explain an orientation found from scratch.",
                                discussion: "Binomial tail of k matched of n predicted reflections with the frame's peak density."))
     var maxChance: Double = defaults.maximumChance
@@ -37,6 +41,7 @@ struct IndexingArguments: ParsableArguments {
     func options(_ base: IndexingOptions = IndexingOptions()) throws -> IndexingOptions {
         try check(minPeaks >= 3 && minPeaks <= 10_000, "min-peaks", minPeaks, "3...10000")
         try check(minIndexed >= 3 && minIndexed <= 10_000, "min-indexed", minIndexed, "3...10000")
+        try check(unambiguousIndexed >= 0 && unambiguousIndexed <= 10_000, "unambiguous-indexed", unambiguousIndexed, "0...10000")
         try check(maxChance > 0 && maxChance <= 1, "max-chance", maxChance, "in (0, 1]")
         try check(maxDeviation > 0 && maxDeviation <= 1000, "max-deviation", maxDeviation, "in (0, 1000]")
         try check(maxDeviationDeg >= 0 && maxDeviationDeg <= 10, "max-deviation-deg", maxDeviationDeg, "in [0, 10]")
@@ -46,6 +51,7 @@ struct IndexingArguments: ParsableArguments {
         o.refineStrain = strain
         o.minimumPeaks = minPeaks
         o.minimumIndexed = minIndexed
+        o.unambiguousIndexed = unambiguousIndexed
         o.maximumChance = maxChance
         o.maximumMeanDeviation = maxDeviation
         o.maximumMeanDeviationDegrees = maxDeviationDeg
@@ -56,7 +62,7 @@ struct IndexingArguments: ParsableArguments {
     /// The same options as command-line arguments (for the shards of `scan submit`).
     var arguments: [String] {
         ["--energy", energy] + (strain ? ["--strain"] : []) + [
-            "--min-peaks", String(minPeaks), "--min-indexed", String(minIndexed), "--max-chance", String(maxChance),
+            "--min-peaks", String(minPeaks), "--min-indexed", String(minIndexed), "--unambiguous-indexed", String(unambiguousIndexed), "--max-chance", String(maxChance),
             "--max-deviation", String(maxDeviation), "--max-deviation-deg", String(maxDeviationDeg), "--min-fraction", String(minFraction),
         ]
     }

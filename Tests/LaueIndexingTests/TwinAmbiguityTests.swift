@@ -7,8 +7,9 @@ import LaueSimulation
 
 /// LiCoO2 (R-3m) and its obverse/reverse twin (a 60 deg turn about c) put every spot direction in the
 /// same place: only harmonics (so the band's edges) and intensities tell them apart. 200 simulated
-/// patterns cut to their 3-16 strongest spots, with shuffled intensities (they must not decide): too
-/// few spots are refused, and no answer is ever the twin or another wrong orientation.
+/// patterns cut to their 3-16 strongest spots, with shuffled intensities (they must not decide): fewer
+/// than `minimumIndexed` spots are refused, 6-7 spots are indexed unless the twin or a mate ties
+/// (`unambiguousIndexed`), and no answer is ever the twin or another wrong orientation.
 @Suite struct TwinAmbiguityTests {
     @Test func fewOrAmbiguousSpotsNeverGiveAWrongOrientation() throws {
         let material = try Material.builtin("LiCoO2")
@@ -19,7 +20,7 @@ import LaueSimulation
             let u = Quaternion.random(using: &g).matrix
             let peaks = PeakSearcher().search(sim.simulate(PatternTruth(defect: .noDefect, orientation: u), seed: 2600 &+ UInt64(i))).peaks
                 .sorted { $0.intensity > $1.intensity }
-            let keep = [3, 5, 7, 8, 9, 10, 11, 12, 14, 16][i % 10]
+            let keep = [3, 5, 6, 7, 8, 9, 10, 12, 14, 16][i % 10]
             let indexer = try! Indexer(material: material, calibration: det.calibration)
             var spots = Array(peaks.prefix(keep)).map(ObservedSpot.init)
             // Intensities that say nothing (shuffled): only positions and the band remain.
@@ -33,9 +34,32 @@ import LaueSimulation
         print("twin ambiguity: \(indexed.count) of 200 indexed, \(wrong.count) wrong: \(wrong.map { "\($0.keep) spots \(String(format: "%.1f", $0.error!)) deg" })")
         #expect(wrong.isEmpty)
         // Fewer spots than an orientation needs: never indexed.
-        #expect(outcomes.filter { $0.keep < 8 && $0.error != nil }.isEmpty)
+        #expect(IndexingOptions().minimumIndexed == 6)
+        #expect(outcomes.filter { $0.keep < 6 && $0.error != nil }.isEmpty)
+        // 6-7 spots: indexed unless the twin ties (the ties are refused; 185 of 200 and 195 of 200 were
+        // indexed in a run of 800 patterns, seeds 2600+, none wrong).
+        #expect(outcomes.filter { $0.keep < 8 && $0.keep >= 6 && $0.error != nil }.count >= 32, "\(indexed.count) indexed")
         // Enough spots: the band's harmonics decide (the twin's lowest allowed harmonic of a third of
         // the directions is the third), so most are indexed, correctly.
-        #expect(outcomes.filter { $0.keep >= 8 && $0.error != nil }.count >= 130, "\(indexed.count) indexed")
+        #expect(outcomes.filter { $0.keep >= 8 && $0.error != nil }.count >= 110, "\(indexed.count) indexed")
+    }
+
+    /// The lattice twins: LiCoO2 (R-3m in hexagonal axes, holohedry 6/mmm) has one class, 60° about c;
+    /// Ge (Fd-3m) and GaN (P6₃mc), whose Laue groups are their lattices' holohedries, have none.
+    @Test func latticeTwinsAreTheHolohedryOutsideTheLaueGroup() throws {
+        let lco = try Material.builtin("LiCoO2")
+        let twins = PseudoSymmetry.twinFactors(of: lco)
+        #expect(twins.count == 1)
+        for t in twins {
+            #expect(abs(lco.misorientation(t, .identity) - 60) < 1e-6)
+            // Its class holds the turn by 60° about c (Cartesian z of B0).
+            let z = Vec3(0, 0, 1)
+            #expect(lco.symmetryRotations.contains { s in
+                let r = t * s
+                return (r * z - z).length < 1e-9 && abs(Rotation.angle(of: r) * 180 / .pi - 60) < 1e-6
+            })
+        }
+        #expect(PseudoSymmetry.twinFactors(of: try Material.builtin("Ge")).isEmpty)
+        #expect(PseudoSymmetry.twinFactors(of: try Material.builtin("GaN")).isEmpty)
     }
 }

@@ -7,7 +7,8 @@ import LaueSimulation
 import LaueTestSupport
 
 /// Scan-guided indexing on an APS-like simulated particle (2048² at 510 mm, seed 202, never used for
-/// tuning) whose orientation leaves few spots per point: most points need their neighbours.
+/// tuning) whose orientation leaves few spots per point: some points need their neighbours (most did
+/// when an orientation from scratch needed 8 indexed spots; 6 since 2026-12-07).
 @Suite(.serialized) struct NeighbourIndexingTests {
     static let scan: String = {
         let dir = Fixtures.temporaryFolder("aps-sparse")
@@ -32,7 +33,7 @@ import LaueTestSupport
         let indexed = inside.filter { $0.status == .indexed }
         let scratch = indexed.filter { $0.indexedBy == .scratch }.count
         #expect(Double(indexed.count) >= 0.9 * Double(inside.count), "\(indexed.count) of \(inside.count) particle points indexed")
-        #expect(scratch < indexed.count * 2 / 3, "\(scratch) of \(indexed.count) indexed from scratch: the pass should matter here")
+        #expect(indexed.count - scratch >= 3, "\(scratch) of \(indexed.count) indexed from scratch: the pass should matter here")
         #expect(e.wrongOrientations == 0)
         let neighbourErrors = e.orientationErrors[.neighbour] ?? []
         #expect(!neighbourErrors.isEmpty && neighbourErrors.allSatisfy { $0 < 1 }, "neighbour-indexed orientation errors \(neighbourErrors.sorted().suffix(3))")
