@@ -15,12 +15,29 @@ extension PeakSearcher {
             state.withUnsafeMutableBufferPointer { st in for i in touched { st[Int(i)] = 0 } }
         }
         touched.removeAll(keepingCapacity: true)
+        let seeds = findSeeds(px, width: w, height: h, bg: bg, masked: masked)
+        var regions = growRegions(from: seeds, px, width: w, height: h, bg: bg, masked: masked)
+        broadStart = regions.count
+        if options.detectBroadSpots && regions.count < options.broadSpotPassBelow {
+            regions += detectBroad(px, width: w, height: h, bg: bg, masked: masked)
+        }
+        return regions
+    }
+
+    /// Seeds in scan order: pixels above background + `scanSigma` sigmas, not one-pixel spikes (marked
+    /// 4 in `state` as the scan meets them), whose 3x3 mean (spikes and dead pixels left out) passes
+    /// background + `detectionSigma` sigmas of a 3x3 mean and whose amplitude reaches
+    /// `minimumAmplitude`. A row's candidates are judged once the next row is scanned (its spikes are
+    /// then known), while the three rows are still in cache.
+    func findSeeds(_ px: UnsafeBufferPointer<Float>, width w: Int, height h: Int, bg: BackgroundModel,
+                   masked: PixelMask) -> [Int32] {
         let k = Float(options.regionSigma), seedK = Float(options.detectionSigma)
         // The scan only looks at pixels a little above the region threshold: a seed's own value is
         // always well above it, and few noise pixels get this far.
         let scanK = max(k, Float(options.scanSigma))
-        var seeds: [Int32] = [], candidates: [Int32] = [], spikes: [Int32] = []
+        var seeds: [Int32] = [], candidates: [Int32] = []
         var candidateSeedThreshold: [Float] = [], candidateLevel: [Float] = []
+        var spikes = 0, judged = 0
         // Per-pixel thresholds of the current rows: background interpolated between block centres
         // (bilinear), refreshed every 4 rows, so that the scan is one comparison per pixel.
         let scanThreshold = UnsafeMutableBufferPointer<Float>.allocate(capacity: w)
@@ -61,61 +78,85 @@ extension PeakSearcher {
                 }
             }
         }
-        for y in 1..<(h - 1) {
-            if y == 1 || y % 4 == 0 { refresh(y) }
-            let base = y * w
-            let row = px.baseAddress! + base, thr = scanThreshold.baseAddress!
-            // Scan in chunks with a branch-free (vectorised) test; most chunks hold no candidate.
-            var chunk = 1
-            while chunk < w - 1 {
-                let end = min(w - 1, chunk + 32)
-                var hits: UInt32 = 0
-                var x = chunk
-                while x < end { hits |= row[x] > thr[x] ? 1 : 0; x &+= 1 }
-                let start = chunk
-                chunk = end
-                guard hits != 0 else { continue }
-                for x in start..<end where row[x] > thr[x] {
-                    let v = row[x]
-                    if masked(v) { continue }
-                    // A hot pixel (or cosmic ray) is a one-pixel spike: far above all its neighbours,
-                    // which no point spread of a pixel or more produces. Marked, never part of a peak.
+        let minimumValid = Float(PeakSearchConstants.seedMinimumValid)
+        var candidateSigma: [Float] = [], rowStarts: [Int] = []
+        var spikeChecked = 0
+        state.withUnsafeMutableBufferPointer { st in
+            // A hot pixel (or cosmic ray) is a one-pixel spike: far above all its neighbours, which no
+            // point spread of a pixel or more produces. Marked 4, never part of a peak.
+            func checkSpikes(upTo end: Int) {
+                while spikeChecked < end {
+                    let c = spikeChecked, i = Int(candidates[c])
+                    spikeChecked += 1
                     var neighbour: Float = -.infinity
                     for dy in -1...1 { for dx in -1...1 where dx != 0 || dy != 0 {
-                        let q = px[base + dy * w + x + dx]
+                        let q = px[i + dy * w + dx]
                         if !masked(q) && q > neighbour { neighbour = q }
                     } }
-                    let level = levelRow[x]
-                    let sigma = (thr[x] - level) / scanK
+                    let v = px[i], level = candidateLevel[c], sigma = candidateSigma[c]
                     if v - level > PeakSearchConstants.spikeSigma * sigma && v - level > PeakSearchConstants.spikeRatio * max(neighbour - level, sigma) {
-                        spikes.append(Int32(base + x))
-                        continue
+                        st[i] = 4
+                        touched.append(Int32(i))
+                        spikes += 1
                     }
-                    candidates.append(Int32(base + x))
-                    candidateSeedThreshold.append(seedThreshold[x])
-                    candidateLevel.append(level)
                 }
             }
-        }
-        state.withUnsafeMutableBufferPointer { st in
-            for i in spikes { st[Int(i)] = 4; touched.append(i) }
-        }
-        spikeCount = spikes.count
-        // Seeds: candidates whose 3x3 mean (spikes and dead pixels left out) passes the threshold.
-        state.withUnsafeBufferPointer { st in
-            for (c, i32) in candidates.enumerated() {
-                let i = Int(i32)
-                var s: Float = 0, n: Float = 0
-                for dy in -1...1 { for dx in -1...1 {
-                    let j = i + dy * w + dx
-                    let q = px[j]
-                    if !masked(q) && st[j] != 4 { s += q; n += 1 }
-                } }
-                if n >= Float(PeakSearchConstants.seedMinimumValid) && s / n > candidateSeedThreshold[c] && px[i] - candidateLevel[c] >= minimumAmplitude {
-                    seeds.append(i32)
+            // The seed test of the candidates up to (not including) `end`.
+            func judge(upTo end: Int) {
+                while judged < end {
+                    let c = judged, i = Int(candidates[c])
+                    judged += 1
+                    guard st[i] != 4 else { continue }
+                    var s: Float = 0, n: Float = 0
+                    for dy in -1...1 { for dx in -1...1 {
+                        let j = i + dy * w + dx
+                        let q = px[j]
+                        if !masked(q) && st[j] != 4 { s += q; n += 1 }
+                    } }
+                    if n >= minimumValid && s / n > candidateSeedThreshold[c] && px[i] - candidateLevel[c] >= minimumAmplitude {
+                        seeds.append(Int32(i))
+                    }
                 }
             }
+            for y in 1..<(h - 1) {
+                if y == 1 || y % 4 == 0 { refresh(y) }
+                rowStarts.append(candidates.count)
+                let base = y * w
+                let row = px.baseAddress! + base, thr = scanThreshold.baseAddress!
+                // Scan in chunks with a branch-free (vectorised) test; most chunks hold no candidate.
+                var chunk = 1
+                while chunk < w - 1 {
+                    let end = min(w - 1, chunk + 32)
+                    var hits: UInt32 = 0
+                    var x = chunk
+                    while x < end { hits |= row[x] > thr[x] ? 1 : 0; x &+= 1 }
+                    let start = chunk
+                    chunk = end
+                    guard hits != 0 else { continue }
+                    for x in start..<end where row[x] > thr[x] && !masked(row[x]) {
+                        candidates.append(Int32(base + x))
+                        candidateSeedThreshold.append(seedThreshold[x])
+                        candidateLevel.append(levelRow[x])
+                        candidateSigma.append((thr[x] - levelRow[x]) / scanK)
+                    }
+                }
+                // Rows trail the scan, so the rows they read are in cache: spikes of row y-1 (rows
+                // y-2...y scanned), then the seed test of row y-2 (the spikes of rows y-3...y-1 known).
+                checkSpikes(upTo: rowStarts[rowStarts.count - 1])
+                if rowStarts.count >= 2 { judge(upTo: rowStarts[rowStarts.count - 2]) }
+            }
+            checkSpikes(upTo: candidates.count)
+            judge(upTo: candidates.count)
         }
+        spikeCount = spikes
+        return seeds
+    }
+
+    /// Region growing from `seeds` (in order, each not yet in a region): 8-connected pixels above
+    /// background + `regionSigma` sigmas, at most `maxRegionPixels` per region and `4 x maxPeaks` regions.
+    func growRegions(from seeds: [Int32], _ px: UnsafeBufferPointer<Float>, width w: Int, height h: Int,
+                     bg: BackgroundModel, masked: PixelMask) -> [[Int32]] {
+        let k = Float(options.regionSigma)
         // Region growing: 8-connected pixels above background + regionSigma * sigma.
         var regions: [[Int32]] = []
         var queue: [Int32] = []
@@ -159,55 +200,24 @@ extension PeakSearcher {
                 if regions.count > options.maxPeaks * 4 { break }
             }
         }
-        broadStart = regions.count
-        if options.detectBroadSpots && regions.count < options.broadSpotPassBelow {
-            regions += detectBroad(px, width: w, height: h, bg: bg, masked: masked)
-        }
         return regions
     }
 
 
     /// Broad faint spots: local maxima of the 5x5 mean above background + detectionSigma * sigma of a
     /// 5x5 mean, grown over 5x5 means above regionSigma of it, away from the regions already found.
+    /// One sequential pass with running 5-row column sums of the valid pixels (spikes and dead pixels
+    /// left out) tests every pixel against a lower bound; the few that pass are judged on their exact
+    /// 5x5 means (`wideMean`).
     func detectBroad(_ px: UnsafeBufferPointer<Float>, width w: Int, height h: Int, bg: BackgroundModel,
                              masked: PixelMask) -> [[Int32]] {
         guard w >= 12 && h >= 12 else { return [] }
-        let n = (w + 1) * (h + 1)
-        if wideSums.count != n { wideSums = [Double](repeating: 0, count: n); wideCounts = [Int32](repeating: 0, count: n) }
         if wideMark.count != w * h { wideMark = [UInt8](repeating: 0, count: w * h) } else {
-            for i in wideMark.indices where wideMark[i] != 0 { wideMark[i] = 0 }
+            wideMark.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
         }
-        // Summed-area tables of valid pixels (spikes left out) and of their count.
-        wideSums.withUnsafeMutableBufferPointer { S in
-            wideCounts.withUnsafeMutableBufferPointer { N in
-                state.withUnsafeBufferPointer { st in
-                    for y in 0..<h {
-                        var rs = 0.0, rn: Int32 = 0
-                        let o = (y + 1) * (w + 1), p = y * (w + 1), b = y * w
-                        for x in 0..<w {
-                            let v = px[b + x]
-                            if !masked(v) && st[b + x] != 4 { rs += Double(v); rn += 1 }
-                            S[o + x + 1] = S[p + x + 1] + rs
-                            N[o + x + 1] = N[p + x + 1] + rn
-                        }
-                    }
-                }
-            }
-        }
-        let W = w + 1
-        @inline(__always) func mean(_ x: Int, _ y: Int) -> Float {
-            let x0 = x - 2, x1 = x + 3, y0 = y - 2, y1 = y + 3
-            let c = wideCounts[y1 * W + x1] - wideCounts[y0 * W + x1] - wideCounts[y1 * W + x0] + wideCounts[y0 * W + x0]
-            guard c >= PeakSearchConstants.wideMinimumValid else { return -.infinity }
-            let s = wideSums[y1 * W + x1] - wideSums[y0 * W + x1] - wideSums[y1 * W + x0] + wideSums[y0 * W + x0]
-            return Float(s / Double(c))
-        }
-        let seedK = Float(options.detectionSigma), k = Float(options.regionSigma)
-        var regions: [[Int32]] = []
-        var queue: [Int32] = []
-        let margin = PeakSearchConstants.broadClearance
+        let seedK = Float(options.detectionSigma)
         // Cheap first test per block: the lowest background of the block and its neighbours (a lower
-        // bound of the bilinear level inside it) plus the threshold.
+        // bound of the bilinear level inside it) plus the threshold, as a 5x5 sum.
         let B = bg.blockSize, C = bg.columns, R = bg.rows
         var lowThreshold = [Double](repeating: 0, count: C * R)
         for r in 0..<R { for c in 0..<C {
@@ -216,53 +226,130 @@ extension PeakSearcher {
             lowThreshold[r * C + c] = Double(lo + seedK * bg.sigmaWide[r * C + c]) * 25
         } }
         let blockOf = (0..<w).map { min(C - 1, $0 / B) }
-        for y in 3..<(h - 3) {
-            let rowBase = min(R - 1, y / B) * C
-            let y0 = (y - 2) * W, y1 = (y + 3) * W
-            for x in 3..<(w - 3) {
-                // Sum of the 5x5 window (masked pixels count as zero here: a lower bound for the test).
-                let sum = wideSums[y1 + x + 3] - wideSums[y0 + x + 3] - wideSums[y1 + x - 2] + wideSums[y0 + x - 2]
-                guard sum > lowThreshold[rowBase + blockOf[x]] else { continue }
-                let i = y * w + x
-                guard state[i] == 0, wideMark[i] == 0 else { continue }
-                let m = mean(x, y)
-                let level = bg.levelAt(x: x, y: y)
-                guard m > level + seedK * bg.sigmaWideAt(x: x, y: y) else { continue }
-                // A local maximum of the 5x5 means, clear of the regions already found.
-                var isMax = true, clear = true
-                for dy in -1...1 where isMax { for dx in -1...1 where dx != 0 || dy != 0 { if mean(x + dx, y + dy) > m { isMax = false; break } } }
-                guard isMax else { continue }
-                for yy in max(0, y - margin)...min(h - 1, y + margin) where clear {
-                    for xx in max(0, x - margin)...min(w - 1, x + margin) where state[yy * w + xx] == 3 { clear = false; break }
+        var regions: [[Int32]] = []
+        var queue: [Int32] = []
+        let margin = PeakSearchConstants.broadClearance
+        // Valid pixel values (0 where dead or a spike) of rows y-2...y+2 in a ring of five rows, their
+        // column sums, the 5x5 window sums and the row's lower-bound thresholds.
+        let ring = UnsafeMutableBufferPointer<Double>.allocate(capacity: 5 * w)
+        let columnSums = UnsafeMutableBufferPointer<Double>.allocate(capacity: w)
+        let windowSums = UnsafeMutableBufferPointer<Double>.allocate(capacity: w)
+        let rowThreshold = UnsafeMutableBufferPointer<Double>.allocate(capacity: w)
+        defer { ring.deallocate(); columnSums.deallocate(); windowSums.deallocate(); rowThreshold.deallocate() }
+        let zeros = masked.zeros
+        state.withUnsafeMutableBufferPointer { st in
+            wideMark.withUnsafeMutableBufferPointer { mark in
+                @inline(__always) func mean(_ x: Int, _ y: Int) -> Float {
+                    wideMean(px, width: w, x: x, y: y, masked: masked, state: UnsafeBufferPointer(st))
                 }
-                guard clear else { continue }
-                queue.removeAll(keepingCapacity: true)
-                queue.append(Int32(i)); wideMark[i] = 1
-                var head = 0, touches = false
-                while head < queue.count && queue.count <= options.maxRegionPixels {
-                    let j = Int(queue[head]); head += 1
-                    let jx = j % w, jy = j / w
-                    for dy in -1...1 {
-                        let yy = jy + dy
-                        guard yy >= 2 && yy < h - 2 else { continue }
-                        for dx in -1...1 {
-                            let xx = jx + dx
-                            guard xx >= 2 && xx < w - 2 else { continue }
-                            let q = yy * w + xx
-                            if state[q] == 3 { touches = true; continue }
-                            guard wideMark[q] == 0, state[q] != 4 else { continue }
-                            wideMark[q] = 1
-                            if mean(xx, yy) > bg.levelAt(x: xx, y: yy) + k * bg.sigmaWideAt(x: xx, y: yy) { queue.append(Int32(q)) }
+                func fill(row r: Int) {
+                    let dst = ring.baseAddress! + (r % 5) * w, src = px.baseAddress! + r * w, flags = st.baseAddress! + r * w
+                    // Branch-free (vectorised): finite, not a masked zero, not a spike.
+                    let zeroIsDead: UInt8 = zeros ? 1 : 0
+                    for x in 0..<w {
+                        let v = src[x]
+                        let finite: UInt8 = v.magnitude < .infinity ? 1 : 0
+                        let maskedZero: UInt8 = v == 0 ? zeroIsDead : 0
+                        let spike: UInt8 = flags[x] == 4 ? 1 : 0
+                        dst[x] = finite & ~maskedZero & ~spike & 1 == 1 ? Double(v) : 0
+                    }
+                }
+                for r in 1...4 { fill(row: r) }
+                var thresholdRow = -1
+                for y in 3..<(h - 3) {
+                    fill(row: y + 2)
+                    let r0 = ring.baseAddress!, r1 = r0 + w, r2 = r1 + w, r3 = r2 + w, r4 = r3 + w
+                    let c = columnSums.baseAddress!, win = windowSums.baseAddress!, thr = rowThreshold.baseAddress!
+                    for x in 0..<w { c[x] = r0[x] + r1[x] + r2[x] + r3[x] + r4[x] }
+                    for x in 2..<(w - 2) { win[x] = c[x - 2] + c[x - 1] + c[x] + c[x + 1] + c[x + 2] }
+                    let blockRow = min(R - 1, y / B)
+                    if blockRow != thresholdRow {
+                        thresholdRow = blockRow
+                        for x in 0..<w { thr[x] = lowThreshold[blockRow * C + blockOf[x]] }
+                    }
+                    // Chunks of 32 pixels with a branch-free test first: most hold no candidate.
+                    var chunk = 3
+                    while chunk < w - 3 {
+                        let end = min(w - 3, chunk + 32)
+                        var hits: UInt32 = 0
+                        var x = chunk
+                        while x < end { hits |= win[x] > thr[x] ? 1 : 0; x &+= 1 }
+                        let start = chunk
+                        chunk = end
+                        guard hits != 0 else { continue }
+                        for x in start..<end where win[x] > thr[x] {
+                            let i = y * w + x
+                            guard st[i] == 0, mark[i] == 0 else { continue }
+                            let m = mean(x, y)
+                            guard m > bg.levelAt(x: x, y: y) + seedK * bg.sigmaWideAt(x: x, y: y) else { continue }
+                            // A local maximum of the 5x5 means, clear of the regions already found.
+                            var isMax = true, clear = true
+                            for dy in -1...1 where isMax { for dx in -1...1 where dx != 0 || dy != 0 { if mean(x + dx, y + dy) > m { isMax = false; break } } }
+                            guard isMax else { continue }
+                            for yy in max(0, y - margin)...min(h - 1, y + margin) where clear {
+                                for xx in max(0, x - margin)...min(w - 1, x + margin) where st[yy * w + xx] == 3 { clear = false; break }
+                            }
+                            guard clear, let region = growBroad(from: i, px, width: w, height: h, bg: bg, masked: masked,
+                                                                state: st, mark: mark, queue: &queue) else { continue }
+                            for q in region { st[Int(q)] = 3; touched.append(q) }
+                            regions.append(region)
                         }
                     }
                 }
-                // Wings of a peak already found are not a new spot.
-                guard !touches, queue.count >= PeakSearchConstants.broadMinimumPixels else { continue }
-                for q in queue { state[Int(q)] = 3; touched.append(q) }
-                regions.append(queue)
             }
         }
         return regions
+    }
+
+    /// A broad spot grown from `seed` over 8-connected pixels whose 5x5 mean is above background +
+    /// `regionSigma` sigmas of a 5x5 mean (visited pixels marked in `mark`), or nil when it touches a
+    /// region already found (the wings of a peak are not a new spot) or stays under
+    /// `broadMinimumPixels` pixels.
+    func growBroad(from seed: Int, _ px: UnsafeBufferPointer<Float>, width w: Int, height h: Int, bg: BackgroundModel,
+                   masked: PixelMask, state st: UnsafeMutableBufferPointer<UInt8>, mark: UnsafeMutableBufferPointer<UInt8>,
+                   queue: inout [Int32]) -> [Int32]? {
+        let k = Float(options.regionSigma)
+        queue.removeAll(keepingCapacity: true)
+        queue.append(Int32(seed)); mark[seed] = 1
+        var head = 0, touches = false
+        while head < queue.count && queue.count <= options.maxRegionPixels {
+            let j = Int(queue[head]); head += 1
+            let jx = j % w, jy = j / w
+            for dy in -1...1 {
+                let yy = jy + dy
+                guard yy >= 2 && yy < h - 2 else { continue }
+                for dx in -1...1 {
+                    let xx = jx + dx
+                    guard xx >= 2 && xx < w - 2 else { continue }
+                    let q = yy * w + xx
+                    if st[q] == 3 { touches = true; continue }
+                    guard mark[q] == 0, st[q] != 4 else { continue }
+                    mark[q] = 1
+                    let m = wideMean(px, width: w, x: xx, y: yy, masked: masked, state: UnsafeBufferPointer(st))
+                    if m > bg.levelAt(x: xx, y: yy) + k * bg.sigmaWideAt(x: xx, y: yy) { queue.append(Int32(q)) }
+                }
+            }
+        }
+        guard !touches, queue.count >= PeakSearchConstants.broadMinimumPixels else { return nil }
+        return queue
+    }
+
+    /// Mean of the valid pixels (not dead, not spikes) of the 5x5 window centred on (x, y), or -inf
+    /// when fewer than `wideMinimumValid` are valid. The window must lie inside the frame.
+    @inline(__always)
+    func wideMean(_ px: UnsafeBufferPointer<Float>, width w: Int, x: Int, y: Int, masked: PixelMask,
+                  state st: UnsafeBufferPointer<UInt8>) -> Float {
+        var s = 0.0
+        var c: Int32 = 0
+        for yy in (y - 2)...(y + 2) {
+            let b = yy * w
+            for xx in (x - 2)...(x + 2) {
+                let v = px[b + xx]
+                if !masked(v) && st[b + xx] != 4 { s += Double(v); c += 1 }
+            }
+        }
+        guard c >= PeakSearchConstants.wideMinimumValid else { return -.infinity }
+        return Float(s / Double(c))
     }
 
     /// A single bright pixel whose neighbours stay near the background cannot come through a point

@@ -42,9 +42,7 @@ public final class PeakSearcher {
     var spikeCount = 0
     /// Regions from this index on in the last `detect` were found by the broad-spot pass.
     var broadStart = 0
-    var wideSums: [Double] = []
-    var wideCounts: [Int32] = []
-    var wideMark: [UInt8] = []
+    var wideMark: [UInt8] = []   // pixels visited by the broad-spot pass
     /// Seconds spent in each phase of the last search (background, detection, segmentation, measurement, streaks).
     public private(set) var phaseSeconds: [String: Double] = [:]
 
