@@ -66,7 +66,8 @@ enum NeighbourIndexing {
     /// replacing its first-pass spots, in scan order) and those are returned; otherwise the input tables. The inputs are never
     /// changed, so a run killed during the pass redoes it from the same rows.
     static func run(patterns: String, peaks: String, work: String, manifest: ScanManifest,
-                    processors: [PatternProcessor], options: NeighbourIndexingOptions) throws
+                    processors: [PatternProcessor], options: NeighbourIndexingOptions,
+                    cache: FrameSearchCache = FrameSearchCache()) throws
         -> (patterns: String, peaks: String, indexed: Int, replaced: Int) {
         var rows: [PatternRecord] = []
         try ScanOutputs.forEachPattern(patterns) { rows.append($0) }
@@ -74,7 +75,7 @@ enum NeighbourIndexing {
             throw LaueError(.invalidArgument, file: patterns, item: row.file,
                             "pattern \(row.index) is not in the scan (\(manifest.patterns.count) patterns): the scan changed since the run")
         }
-        let outcome = search(rows: rows, manifest: manifest, processors: processors, options: options)
+        let outcome = search(rows: rows, manifest: manifest, processors: processors, options: options, cache: cache)
         guard outcome.changed else { return (patterns, peaks, outcome.indexed, outcome.replaced) }
         let patternsOut = (work as NSString).appendingPathComponent("patterns.guided.csv")
         let peaksOut = (work as NSString).appendingPathComponent("peaks.guided.csv")
@@ -82,9 +83,15 @@ enum NeighbourIndexing {
         return (patternsOut, peaksOut, outcome.indexed, outcome.replaced)
     }
 
+    /// Whether the pass tries `row` from its neighbours: unindexed, or indexed as another phase only,
+    /// with at least `minimumPeaks` (`seededMinimumIndexed`) peaks.
+    static func isCandidate(_ row: PatternRecord, material: Material, minimumPeaks: Int) -> Bool {
+        (row.status == .unindexed || (row.status == .indexed && !row.isIndexed(as: material))) && (row.peakCount ?? 0) >= minimumPeaks
+    }
+
     /// The waves of the pass over rows in memory.
     static func search(rows: [PatternRecord], manifest: ScanManifest, processors: [PatternProcessor],
-                       options: NeighbourIndexingOptions) -> Outcome {
+                       options: NeighbourIndexingOptions, cache: FrameSearchCache = FrameSearchCache()) -> Outcome {
         guard let settings = processors.first?.settings else { return Outcome() }
         let symmetry = settings.material.symmetryRotations
         let minimumPeaks = settings.indexingOptions.seededMinimumIndexed
@@ -95,10 +102,7 @@ enum NeighbourIndexing {
         // Only grains of the scan's material lend orientations; points where only another phase (a
         // substrate) was indexed are candidates like unindexed ones.
         var orientation: [Mat3?] = rows.map { $0.isIndexed(as: material) ? $0.orientation : nil }
-        let candidates = rows.indices.filter {
-            (rows[$0].status == .unindexed || (rows[$0].status == .indexed && !rows[$0].isIndexed(as: material)))
-                && (rows[$0].peakCount ?? 0) >= minimumPeaks
-        }
+        let candidates = rows.indices.filter { isCandidate(rows[$0], material: material, minimumPeaks: minimumPeaks) }
 
         /// Indexed neighbours of point k, nearest first (then by pattern index), and their distinct
         /// orientations (only those farther than `outlierDegrees` from `unlike`, or within it of `like`,
@@ -137,7 +141,7 @@ enum NeighbourIndexing {
             let differing = lenders.filter { Misorientation.angle(orientation[$0]!, own, symmetry: symmetry) > options.outlierDegrees }.count
             if !unlike.isEmpty, differing >= options.minimumOutlierNeighbours, 2 * differing > lenders.count { outliers.append((k, unlike)) }
         }
-        for (k, r) in process(outliers, source: .neighbour, rows: rows, manifest: manifest, processors: processors)
+        for (k, r) in process(outliers, source: .neighbour, rows: rows, manifest: manifest, processors: processors, cache: cache)
         where r.record.isIndexed(as: material) && (r.record.indexedCount ?? 0) >= (rows[k].indexedCount ?? Int.max) {
             outcome.results[k] = r
             outcome.replaced += 1
@@ -158,7 +162,7 @@ enum NeighbourIndexing {
                     jobs.append((k, seeds))
                 }
                 guard !jobs.isEmpty else { break }
-                for (k, r) in process(jobs, source: .neighbour, rows: rows, manifest: manifest, processors: processors) {
+                for (k, r) in process(jobs, source: .neighbour, rows: rows, manifest: manifest, processors: processors, cache: cache) {
                     record(r, for: k, source: .neighbour, rows: rows, material: material, into: &outcome)
                     if r.record.isIndexed(as: material) { orientation[k] = r.record.orientation }
                 }
@@ -170,7 +174,7 @@ enum NeighbourIndexing {
         let clusters = isolated.isEmpty ? [] : clusterSeeds(rows: rows, symmetry: symmetry, material: settings.material, options: options)
         if !clusters.isEmpty {
             let jobs = isolated.map { ($0, clusters) }
-            for (k, r) in process(jobs, source: .cluster, rows: rows, manifest: manifest, processors: processors) {
+            for (k, r) in process(jobs, source: .cluster, rows: rows, manifest: manifest, processors: processors, cache: cache) {
                 record(r, for: k, source: .cluster, rows: rows, material: material, into: &outcome)
                 if r.record.isIndexed(as: material) { orientation[k] = r.record.orientation }
             }
@@ -179,7 +183,7 @@ enum NeighbourIndexing {
         // from every indexed point: tried from the particle's mean orientation, then in waves from
         // their neighbours' particle orientations as those are found.
         if let particle = particle(rows: rows, orientation: orientation, manifest: manifest, processors: processors,
-                                   material: settings.material, options: options) {
+                                   material: settings.material, options: options, cache: cache) {
             var pending = rows.indices.filter { k in
                 orientation[k].map { Misorientation.angle($0, particle, symmetry: symmetry) > options.outlierDegrees } == true
             }
@@ -195,7 +199,7 @@ enum NeighbourIndexing {
                     jobs.append((k, [particle] + seeds))
                 }
                 guard !jobs.isEmpty else { break }
-                for (k, r) in process(jobs, source: .cluster, rows: rows, manifest: manifest, processors: processors)
+                for (k, r) in process(jobs, source: .cluster, rows: rows, manifest: manifest, processors: processors, cache: cache)
                 where r.record.isIndexed(as: material) {
                     var r = r
                     let before = outcome.results[k]?.record ?? rows[k]
@@ -234,11 +238,14 @@ enum NeighbourIndexing {
     }
 
     /// Processes `jobs` (row position, seeds) in parallel, one processor per worker; results in job order.
+    /// A frame is read and searched once per pass (`cache`).
     private static func process(_ jobs: [(Int, [Mat3])], source: IndexingSource, rows: [PatternRecord], manifest: ScanManifest,
-                                processors: [PatternProcessor]) -> [(Int, PatternResult)] {
+                                processors: [PatternProcessor], cache: FrameSearchCache) -> [(Int, PatternResult)] {
         let results = ProcessorBox(processors).map(jobs.count) { processor, i in
             let (k, seeds) = jobs[i]
-            return processor.process(manifest.patterns[rows[k].index], seeds: seeds, source: source) { try manifest.readImage($0) }
+            let pattern = manifest.patterns[rows[k].index]
+            let search = cache.search(pattern.index) { processor.searchFrame(pattern) { try manifest.readImage($0) } }
+            return processor.process(search, of: pattern, seeds: seeds, source: source)
         }
         return zip(jobs.map(\.0), results).map { ($0, $1) }
     }
@@ -277,7 +284,7 @@ enum NeighbourIndexing {
     /// The scanned particle's mean orientation (`particleShare`), or nil when no crystal is present at
     /// that share of the indexed points.
     static func particle(rows: [PatternRecord], orientation: [Mat3?], manifest: ScanManifest, processors: [PatternProcessor],
-                         material: Material, options: NeighbourIndexingOptions) -> Mat3? {
+                         material: Material, options: NeighbourIndexingOptions, cache: FrameSearchCache) -> Mat3? {
         guard options.particleShare <= 1 else { return nil }
         let symmetry = material.symmetryRotations
         let indexed = rows.indices.filter { orientation[$0] != nil }
@@ -288,7 +295,7 @@ enum NeighbourIndexing {
             guard let u = mean(of: c, symmetry: symmetry, material: material) else { continue }
             let others = indexed.filter { Misorientation.angle(orientation[$0]!, u, symmetry: symmetry) > options.outlierDegrees }
             let sample = hashOrder(others, rows: rows).prefix(options.particleSample)
-            let found = process(sample.map { ($0, [u]) }, source: .cluster, rows: rows, manifest: manifest, processors: processors)
+            let found = process(sample.map { ($0, [u]) }, source: .cluster, rows: rows, manifest: manifest, processors: processors, cache: cache)
                 .filter { $0.1.record.isIndexed(as: material) }.count
             let presence = Double(indexed.count - others.count) + (sample.isEmpty ? 0 : Double(found) / Double(sample.count) * Double(others.count))
             if best == nil || presence > best!.presence { best = (u, presence) }
@@ -299,7 +306,7 @@ enum NeighbourIndexing {
         // the particle instead.
         let members = indexed.filter { Misorientation.angle(orientation[$0]!, b.u, symmetry: symmetry) <= options.outlierDegrees }
         let check = Array(hashOrder(members, rows: rows).prefix(options.particleSample))
-        let turned = process(check.map { ($0, [b.u]) }, source: .cluster, rows: rows, manifest: manifest, processors: processors)
+        let turned = process(check.map { ($0, [b.u]) }, source: .cluster, rows: rows, manifest: manifest, processors: processors, cache: cache)
             .compactMap { $0.1.record.isIndexed(as: material) ? $0.1.record.orientation : nil }
             .filter { Misorientation.angle($0, b.u, symmetry: symmetry) > options.outlierDegrees }
         if 2 * turned.count > check.count,

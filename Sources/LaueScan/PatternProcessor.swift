@@ -78,33 +78,51 @@ public final class PatternProcessor {
     /// instead of from scratch, and `source` says where they came from.
     public func process(_ pattern: ScanPattern, seeds: [Mat3]? = nil, source: IndexingSource = .neighbour,
                         read: (ScanPattern) throws -> LaueImage) -> PatternResult {
-        var record = PatternRecord(index: pattern.index, file: pattern.label, xUm: pattern.xUm, yUm: pattern.yUm,
-                                   status: .failed, defectClass: .failed)
-        if let problem = pattern.problem {
-            record.reason = problem
-            return PatternResult(record: record, spots: [])
-        }
+        process(searchFrame(pattern, read: read), of: pattern, seeds: seeds, source: source)
+    }
+
+    /// What the peak search finds on a pattern's frame, or why the pattern fails (a problem of its
+    /// scan row, an unreadable image, a frame of another size than the calibration's detector, no
+    /// finite pixel).
+    public enum FrameSearch: Sendable {
+        case found(PeakSearchResult)
+        case failed(String)
+    }
+
+    /// Reads and searches a pattern's frame; never throws.
+    public func searchFrame(_ pattern: ScanPattern, read: (ScanPattern) throws -> LaueImage) -> FrameSearch {
+        if let problem = pattern.problem { return .failed(problem) }
         let image: LaueImage
         do {
             image = try read(pattern)
         } catch let e as LaueError {
-            record.reason = e.description
-            return PatternResult(record: record, spots: [])
+            return .failed(e.description)
         } catch {
-            record.reason = "\(pattern.path): \(error)"
-            return PatternResult(record: record, spots: [])
+            return .failed("\(pattern.path): \(error)")
         }
         let c = settings.calibration
         guard image.width == c.width, image.height == c.height else {
-            record.reason = "\(pattern.path): frame is \(image.width)x\(image.height) px, the calibration's detector \(c.width)x\(c.height)"
-            return PatternResult(record: record, spots: [])
+            return .failed("\(pattern.path): frame is \(image.width)x\(image.height) px, the calibration's detector \(c.width)x\(c.height)")
         }
         // A frame without one finite pixel is broken, not a pattern without spots.
         guard image.pixels.contains(where: \.isFinite) else {
-            record.reason = "\(pattern.path): the frame holds no finite pixel value (all NaN or infinite)"
-            return PatternResult(record: record, spots: [])
+            return .failed("\(pattern.path): the frame holds no finite pixel value (all NaN or infinite)")
         }
-        return process(image: image, record: record, seeds: seeds, source: source)
+        return .found(searcher.search(image))
+    }
+
+    /// Processes a pattern whose frame was searched (`searchFrame`): a failure is a `failed` row.
+    public func process(_ search: FrameSearch, of pattern: ScanPattern, seeds: [Mat3]? = nil,
+                        source: IndexingSource = .neighbour) -> PatternResult {
+        var record = PatternRecord(index: pattern.index, file: pattern.label, xUm: pattern.xUm, yUm: pattern.yUm,
+                                   status: .failed, defectClass: .failed)
+        switch search {
+        case .failed(let reason):
+            record.reason = reason
+            return PatternResult(record: record, spots: [])
+        case .found(let found):
+            return process(found: found, record: record, seeds: seeds, source: source)
+        }
     }
 
     /// The row `scan run` writes for a scan of this one frame (`lauemap.classify` in Python): unless the
@@ -118,8 +136,13 @@ public final class PatternProcessor {
     /// `pointSpreadFromFrame`, the frame's own point-spread estimate is the detector's (`pointSpread(of:)`).
     public func process(image: LaueImage, record base: PatternRecord, seeds: [Mat3]? = nil,
                         source: IndexingSource = .neighbour, pointSpreadFromFrame: Bool = false) -> PatternResult {
+        process(found: searcher.search(image), record: base, seeds: seeds, source: source, pointSpreadFromFrame: pointSpreadFromFrame)
+    }
+
+    /// Indexes and classifies the peaks `found` on a pattern's frame.
+    func process(found: PeakSearchResult, record base: PatternRecord, seeds: [Mat3]? = nil,
+                 source: IndexingSource = .neighbour, pointSpreadFromFrame: Bool = false) -> PatternResult {
         var record = base
-        let found = searcher.search(image)
         record.peakCount = found.peaks.count
         record.psfSigma = found.psfSigma
         record.depthTail = found.depthTail?.length

@@ -191,6 +191,9 @@ public final class ScanRunner {
         let jobs = max(1, options.jobs)
         let batch = options.batchSize ?? max(16, 8 * jobs)
         let processors = ProcessorBox(try (0..<jobs).map { _ in try PatternProcessor(settings: settings) })
+        let searches = FrameSearchCache()
+        let guided = settings.neighbourIndexing != nil, material = settings.material
+        let seededMinimum = settings.indexingOptions.seededMinimumIndexed
         let patternsOut = try PartFiles.appender(patternsPart)
         let peaksOut = try PartFiles.appender(peaksPart)
         defer { try? patternsOut.close(); try? peaksOut.close() }
@@ -203,7 +206,14 @@ public final class ScanRunner {
             let base = next
             let manifest = self.manifest
             let results = processors.map(end - next) { processor, k in
-                processor.process(manifest.patterns[base + k]) { try manifest.readImage($0) }
+                let pattern = manifest.patterns[base + k]
+                let search = processor.searchFrame(pattern) { try manifest.readImage($0) }
+                let result = processor.process(search, of: pattern)
+                // The points the scan-guided pass will try keep their peaks (not searched again there).
+                if guided, NeighbourIndexing.isCandidate(result.record, material: material, minimumPeaks: seededMinimum) {
+                    searches.store(pattern.index, search)
+                }
+                return result
             }
             // Spots first, then the rows that commit them.
             var peakText = "", patternText = ""
@@ -230,7 +240,7 @@ public final class ScanRunner {
             var patternsSource = patternsPart, peaksSource = peaksPart
             if range == 0..<total, let guided = settings.neighbourIndexing {
                 let pass = try NeighbourIndexing.run(patterns: patternsPart, peaks: peaksPart, work: workFolder,
-                                                     manifest: manifest, processors: processors.items, options: guided)
+                                                     manifest: manifest, processors: processors.items, options: guided, cache: searches)
                 (patternsSource, peaksSource) = (pass.patterns, pass.peaks)
                 neighbourIndexed = pass.indexed
                 neighbourReplaced = pass.replaced
