@@ -64,13 +64,8 @@ public struct SpotPredictor: Sendable {
         if let m = maxIndex { hmax = min(hmax, m); kmax = min(kmax, m); lmax = min(lmax, m) }
         let B0 = material.B0
         var out: [PrimitiveReflection] = []
-        var allowedCache: [HKL: Bool] = [:]
-        func allowed(_ hkl: HKL) -> Bool {
-            if let a = allowedCache[hkl] { return a }
-            let a = material.isAllowed(hkl)
-            allowedCache[hkl] = a
-            return a
-        }
+        // Each harmonic n·hkl of a primitive hkl is met once (primitive directions are distinct), so
+        // its structure factor is computed once without a cache.
         for h in -hmax...hmax {
             for k in -kmax...kmax {
                 for l in -lmax...lmax {
@@ -84,7 +79,7 @@ public struct SpotPredictor: Sendable {
                     while Double(n) * ql <= qmax * (1 + 1e-12) {
                         let hn = n * hkl
                         if let m = maxIndex, max(abs(hn.h), abs(hn.k), abs(hn.l)) > m { break }
-                        if allowed(hn) { orders.append(n) }
+                        if material.isAllowed(hn) { orders.append(n) }
                         n += 1
                     }
                     if !orders.isEmpty { out.append(PrimitiveReflection(hkl: hkl, q: q, allowedOrders: orders)) }
