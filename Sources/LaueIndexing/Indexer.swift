@@ -37,10 +37,10 @@ public struct IndexingOptions: Sendable {
     /// Broadened (streaked, split) spots of deformed crystals deviate more than sharp ones. The limit
     /// is the larger of `maximumMeanDeviation` px and `maximumMeanDeviationDegrees` of scattered-beam
     /// angle at the detector normal (`Indexer.deviationLimit`): the same misorientation spread moves spots
-    /// by more pixels on a far detector (510 mm: 0.06° = 2.7 px; 70-150 mm: 0.8-1 px, so 1.5 px applies).
+    /// by more pixels on a far detector (510 mm: 0.08° = 3.6 px; 70-150 mm: 1.0-1.3 px, so 1.5 px applies).
     /// 0.1° let LiCoO2 fit a Si substrate's spots on the far detector (docs/indexing.md).
     public var maximumMeanDeviation = 1.5
-    public var maximumMeanDeviationDegrees = 0.06
+    public var maximumMeanDeviationDegrees = 0.08
     /// Refine the five deviatoric strain components too.
     public var refineStrain = false
     /// Grains to look for (each next one among the spots the previous left).
