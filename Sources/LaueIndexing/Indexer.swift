@@ -24,8 +24,9 @@ public struct IndexingOptions: Sendable {
     public var minimumIndexed = 6
     /// A grain with fewer indexed spots than this must index more spots than each of its
     /// lattice twins and pseudo-symmetric mates (`PseudoSymmetry`: LiCoO2's obverse/reverse twin, 60°
-    /// about c, and its nearly cubic mates) refined on the same spots; a tie is refused as ambiguous
-    /// (intensities alone do not decide so few spots).
+    /// about c, and its nearly cubic mates) refined on the same spots, and than every other refined
+    /// candidate (`rivalDegrees` away); a tie is refused as ambiguous (intensities alone do not decide
+    /// so few spots).
     public var unambiguousIndexed = 8
     /// A solution must explain at least this fraction of the spots it was searched among (0: no such
     /// rule; peaks of other grains, phases and sub-grains do not count against a grain).
@@ -216,6 +217,10 @@ public final class Indexer {
         return best.grain
     }
 
+    /// Below `unambiguousIndexed` spots, another refined candidate farther than this (degrees, up to
+    /// the crystal's symmetry) that indexes as many spots makes the pattern ambiguous.
+    static let rivalDegrees = 1.0
+
     /// A pseudo-symmetric mate of `grain` that, refined on the same spots, indexes at least as many.
     func tiedMate(of grain: Grain, _ obs: [Observation], ids: [Int], grid: SpotGrid) -> Grain? {
         for t in PseudoSymmetry.twinFactors(of: material) + PseudoSymmetry.mateFactors(of: material) {
@@ -247,8 +252,10 @@ public final class Indexer {
         }
         scored.sort { $0.1 > $1.1 }
         var best: (grain: Grain, score: Double)? = nil
+        var refined: [Grain] = []
         for (u, _) in scored.prefix(options.refinedCandidates) {
             guard var g = refineAndMatch(u, obs, ids: ids, grid: grid) else { continue }
+            refined.append(g)
             // Prefer more indexed spots; between near ties, the better agreement of intensities with
             // the structure factors (twins and pseudo-symmetric mates of LiCoO2 predict the same places).
             let score = Double(g.indexedCount) + 2 * intensityAgreement(g, obs: obs, ids: ids)
@@ -273,6 +280,12 @@ public final class Indexer {
         }
         if grain.meanDeviation > deviationLimit {
             return .failure(String(format: "mean pixel deviation %.2f px exceeds %.2f px", grain.meanDeviation, deviationLimit))
+        }
+        if grain.indexedCount < options.unambiguousIndexed,
+           let rival = refined.first(where: { $0.indexedCount >= grain.indexedCount && material.misorientation($0.orientation, grain.orientation) > Indexer.rivalDegrees }) {
+            return .failure(String(format: "ambiguous: %d spots indexed, and another orientation %.1f° away indexes %d (at least %d spots decide)",
+                                   grain.indexedCount, material.misorientation(rival.orientation, grain.orientation),
+                                   rival.indexedCount, options.unambiguousIndexed))
         }
         if grain.indexedCount < options.unambiguousIndexed, let mate = tiedMate(of: grain, obs, ids: ids, grid: grid) {
             return .failure(String(format: "ambiguous: %d spots indexed, and a pseudo-symmetric mate %.1f° away indexes %d of them (at least %d spots decide)",

@@ -180,8 +180,8 @@ private let indexers = Pool<MultiPhaseIndexer>()
 
 /// Indexes a peak list (x, y in LaueTools' pixel convention, intensity; n peaks) with one material or
 /// several (comma-separated): the JSON of `lauemap index --json`. Options: the indexing options of
-/// `lauemap index` (energy [MIN, MAX], strain, grains, min_peaks, min_indexed, max_chance,
-/// max_deviation, max_deviation_deg, min_fraction).
+/// `lauemap index` (energy [MIN, MAX], strain, grains, min_peaks, min_indexed, unambiguous_indexed,
+/// max_chance, max_deviation, max_deviation_deg, min_fraction).
 @_cdecl("lauemap_index")
 public func lauemap_index(_ x: UnsafePointer<Double>?, _ y: UnsafePointer<Double>?, _ intensity: UnsafePointer<Double>?, _ n: Int64,
                           _ calibration: UnsafePointer<CChar>?, _ material: UnsafePointer<CChar>?, _ optionsJSON: UnsafePointer<CChar>?,

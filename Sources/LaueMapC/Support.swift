@@ -81,8 +81,15 @@ struct Options {
 
     func double(_ key: String) throws -> Double? {
         guard let v = values[key] else { return nil }
-        guard let n = v as? NSNumber, !(v is Bool), n.doubleValue.isFinite else { throw LaueError(.invalidArgument, "options: \(key) must be a finite number") }
+        guard let n = v as? NSNumber, !Options.isBoolean(v), n.doubleValue.isFinite else { throw LaueError(.invalidArgument, "options: \(key) must be a finite number") }
         return n.doubleValue
+    }
+
+    /// Whether a JSON value is `true`/`false` rather than a number. (On Linux a JSON 0 or 1 also casts
+    /// to `Bool`, so `is Bool` refused the numbers 0 and 1; a boolean's NSNumber has type "c".)
+    static func isBoolean(_ v: Any) -> Bool {
+        if let n = v as? NSNumber { return String(cString: n.objCType) == "c" }
+        return v is Bool
     }
 
     func int(_ key: String, _ range: ClosedRange<Int>) throws -> Int? {
@@ -95,7 +102,7 @@ struct Options {
 
     func bool(_ key: String) throws -> Bool? {
         guard let v = values[key] else { return nil }
-        guard let b = v as? Bool else { throw LaueError(.invalidArgument, "options: \(key) must be true or false") }
+        guard Options.isBoolean(v), let b = v as? Bool else { throw LaueError(.invalidArgument, "options: \(key) must be true or false") }
         return b
     }
 

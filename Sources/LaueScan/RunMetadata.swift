@@ -136,6 +136,9 @@ struct RunMetadata {
             m.scanGuided = ix["scan_guided"] as? Bool ?? false
             for (name, k) in RunMetadata.indexingNumbers { if let v = ix[name] as? Double, v.isFinite { m.indexing[keyPath: k] = v } }
             for (name, k) in RunMetadata.indexingCounts { if let v = ix[name] as? Int { m.indexing[keyPath: k] = v } }
+            // Runs recorded before the ambiguity rule (2026-12-07) had none: resuming one with the
+            // rule would mix rows computed two ways, so their value reads as 0 (off) and is checked.
+            if ix["unambiguous_indexed"] == nil { m.indexing.unambiguousIndexed = 0 }
         }
         if let cl = j["classification"] as? [String: Any], let b = cl["beam_size_um"] as? Double, b.isFinite, b > 0 { m.beamSize = b }
         m.provenance = j["provenance"] as? [String: Any] ?? [:]

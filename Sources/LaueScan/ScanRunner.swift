@@ -192,7 +192,8 @@ public final class ScanRunner {
         let batch = options.batchSize ?? max(16, 8 * jobs)
         let processors = ProcessorBox(try (0..<jobs).map { _ in try PatternProcessor(settings: settings) })
         let searches = FrameSearchCache()
-        let guided = settings.neighbourIndexing != nil, material = settings.material
+        // Only a run over the whole scan makes the scan-guided pass (shards and ranges do not).
+        let keepSearches = settings.neighbourIndexing != nil && range == 0..<total, material = settings.material
         let seededMinimum = settings.indexingOptions.seededMinimumIndexed
         let patternsOut = try PartFiles.appender(patternsPart)
         let peaksOut = try PartFiles.appender(peaksPart)
@@ -210,7 +211,7 @@ public final class ScanRunner {
                 let search = processor.searchFrame(pattern) { try manifest.readImage($0) }
                 let result = processor.process(search, of: pattern)
                 // The points the scan-guided pass will try keep their peaks (not searched again there).
-                if guided, NeighbourIndexing.isCandidate(result.record, material: material, minimumPeaks: seededMinimum) {
+                if keepSearches, NeighbourIndexing.isCandidate(result.record, material: material, minimumPeaks: seededMinimum) {
                     searches.store(pattern.index, search)
                 }
                 return result

@@ -141,6 +141,15 @@ import LaueTestSupport
         #expect(run.contains("\"max_mean_deviation_px\" : 1.25") && run.contains("\"max_seed_rotation_deg\" : 1.5"), "\(run)")
         let other = try Command.run(exe, ["scan", "run", dir, "--material", "Ge", "--out", out, "--quiet", "--resume", "--max-deviation", "1.3", "--max-seed-rotation", "1.5"])
         #expect(other.status != 0 && other.stderr.contains("max_mean_deviation_px"), "\(other.stderr)")
+        // A run recorded before the ambiguity rule (no "unambiguous_indexed": it had none) is not resumed
+        // with the rule on: its rows and the new ones would be computed two ways.
+        #expect(run.contains("\"unambiguous_indexed\" : 8"), "\(run)")
+        try run.replacingOccurrences(of: "\"unambiguous_indexed\" : 8,", with: "")
+            .replacingOccurrences(of: ",\n    \"unambiguous_indexed\" : 8", with: "")
+            .write(toFile: out + "/run.json", atomically: true, encoding: .utf8)
+        #expect(try !String(contentsOfFile: out + "/run.json", encoding: .utf8).contains("unambiguous_indexed"))
+        let old = try Command.run(exe, ["scan", "run", dir, "--material", "Ge", "--out", out, "--quiet", "--resume", "--max-deviation", "1.25", "--max-seed-rotation", "1.5"])
+        #expect(old.status != 0 && old.stderr.contains("unambiguous_indexed"), "\(old.stderr)")
     }
 
     /// Quoted newlines, commas and quotes in file names (so in `file` and `reason`) survive the tables:
