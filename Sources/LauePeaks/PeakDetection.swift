@@ -123,22 +123,12 @@ extension PeakSearcher {
                 rowStarts.append(candidates.count)
                 let base = y * w
                 let row = px.baseAddress! + base, thr = scanThreshold.baseAddress!
-                // Scan in chunks with a branch-free (vectorised) test; most chunks hold no candidate.
-                var chunk = 1
-                while chunk < w - 1 {
-                    let end = min(w - 1, chunk + 32)
-                    var hits: UInt32 = 0
-                    var x = chunk
-                    while x < end { hits |= row[x] > thr[x] ? 1 : 0; x &+= 1 }
-                    let start = chunk
-                    chunk = end
-                    guard hits != 0 else { continue }
-                    for x in start..<end where row[x] > thr[x] && !masked(row[x]) {
-                        candidates.append(Int32(base + x))
-                        candidateSeedThreshold.append(seedThreshold[x])
-                        candidateLevel.append(levelRow[x])
-                        candidateSigma.append((thr[x] - levelRow[x]) / scanK)
-                    }
+                forEachAbove(row, thr, in: 1..<(w - 1)) { x in
+                    guard !masked(row[x]) else { return }
+                    candidates.append(Int32(base + x))
+                    candidateSeedThreshold.append(seedThreshold[x])
+                    candidateLevel.append(levelRow[x])
+                    candidateSigma.append((thr[x] - levelRow[x]) / scanK)
                 }
                 // Rows trail the scan, so the rows they read are in cache: spikes of row y-1 (rows
                 // y-2...y scanned), then the seed test of row y-2 (the spikes of rows y-3...y-1 known).
@@ -267,38 +257,45 @@ extension PeakSearcher {
                         thresholdRow = blockRow
                         for x in 0..<w { thr[x] = lowThreshold[blockRow * C + blockOf[x]] }
                     }
-                    // Chunks of 32 pixels with a branch-free test first: most hold no candidate.
-                    var chunk = 3
-                    while chunk < w - 3 {
-                        let end = min(w - 3, chunk + 32)
-                        var hits: UInt32 = 0
-                        var x = chunk
-                        while x < end { hits |= win[x] > thr[x] ? 1 : 0; x &+= 1 }
-                        let start = chunk
-                        chunk = end
-                        guard hits != 0 else { continue }
-                        for x in start..<end where win[x] > thr[x] {
-                            let i = y * w + x
-                            guard st[i] == 0, mark[i] == 0 else { continue }
-                            let m = mean(x, y)
-                            guard m > bg.levelAt(x: x, y: y) + seedK * bg.sigmaWideAt(x: x, y: y) else { continue }
-                            // A local maximum of the 5x5 means, clear of the regions already found.
-                            var isMax = true, clear = true
-                            for dy in -1...1 where isMax { for dx in -1...1 where dx != 0 || dy != 0 { if mean(x + dx, y + dy) > m { isMax = false; break } } }
-                            guard isMax else { continue }
-                            for yy in max(0, y - margin)...min(h - 1, y + margin) where clear {
-                                for xx in max(0, x - margin)...min(w - 1, x + margin) where st[yy * w + xx] == 3 { clear = false; break }
-                            }
-                            guard clear, let region = growBroad(from: i, px, width: w, height: h, bg: bg, masked: masked,
-                                                                state: st, mark: mark, queue: &queue) else { continue }
-                            for q in region { st[Int(q)] = 3; touched.append(q) }
-                            regions.append(region)
+                    forEachAbove(win, thr, in: 3..<(w - 3)) { x in
+                        let i = y * w + x
+                        guard st[i] == 0, mark[i] == 0 else { return }
+                        let m = mean(x, y)
+                        guard m > bg.levelAt(x: x, y: y) + seedK * bg.sigmaWideAt(x: x, y: y) else { return }
+                        // A local maximum of the 5x5 means, clear of the regions already found.
+                        var isMax = true, clear = true
+                        for dy in -1...1 where isMax { for dx in -1...1 where dx != 0 || dy != 0 { if mean(x + dx, y + dy) > m { isMax = false; break } } }
+                        guard isMax else { return }
+                        for yy in max(0, y - margin)...min(h - 1, y + margin) where clear {
+                            for xx in max(0, x - margin)...min(w - 1, x + margin) where st[yy * w + xx] == 3 { clear = false; break }
                         }
+                        guard clear, let region = growBroad(from: i, px, width: w, height: h, bg: bg, masked: masked,
+                                                            state: st, mark: mark, queue: &queue) else { return }
+                        for q in region { st[Int(q)] = 3; touched.append(q) }
+                        regions.append(region)
                     }
                 }
             }
         }
         return regions
+    }
+
+    /// Calls `body(x)` for every x in `range` with `values[x] > thresholds[x]`, in order. Chunks of 32
+    /// are tested first without branches (vectorised): most chunks of a frame hold none.
+    @inline(__always)
+    func forEachAbove<T: Comparable>(_ values: UnsafePointer<T>, _ thresholds: UnsafePointer<T>, in range: Range<Int>,
+                                     _ body: (Int) -> Void) {
+        var chunk = range.lowerBound
+        while chunk < range.upperBound {
+            let end = min(range.upperBound, chunk + 32)
+            var hits: UInt32 = 0
+            var x = chunk
+            while x < end { hits |= values[x] > thresholds[x] ? 1 : 0; x &+= 1 }
+            let start = chunk
+            chunk = end
+            guard hits != 0 else { continue }
+            for x in start..<end where values[x] > thresholds[x] { body(x) }
+        }
     }
 
     /// A broad spot grown from `seed` over 8-connected pixels whose 5x5 mean is above background +
