@@ -35,6 +35,10 @@ public struct LaueError: Error, CustomStringConvertible, Equatable, Sendable {
         return parts.joined(separator: ": ")
     }
 
+    /// A field of a file as quoted in an error reason: at most 40 characters (a hostile or mistaken
+    /// file must not make a message megabytes long).
+    public static func excerpt(_ text: String) -> String { text.count <= 40 ? text : String(text.prefix(37)) + "..." }
+
     /// The same error attributed to a file (keeps an existing file name).
     public func inFile(_ path: String) -> LaueError {
         var e = self

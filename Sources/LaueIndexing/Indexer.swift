@@ -221,11 +221,24 @@ public final class Indexer {
     /// the crystal's symmetry) that indexes as many spots makes the pattern ambiguous.
     static let rivalDegrees = 1.0
 
-    /// A pseudo-symmetric mate of `grain` that, refined on the same spots, indexes at least as many.
-    func tiedMate(of grain: Grain, _ obs: [Observation], ids: [Int], grid: SpotGrid) -> Grain? {
+    /// Why `grain` is ambiguous, or nil: below `unambiguousIndexed` spots, another `refined` candidate
+    /// more than `rivalDegrees` away, or a lattice twin or pseudo-symmetric mate of `grain` refined on
+    /// the same spots, that indexes at least as many spots.
+    func ambiguity(of grain: Grain, refined: [Grain], _ obs: [Observation], ids: [Int], grid: SpotGrid) -> String? {
+        let n = grain.indexedCount
+        guard n < options.unambiguousIndexed else { return nil }
+        func tie(_ g: Grain, _ what: String) -> String {
+            "ambiguous: \(n) spots indexed, and \(what) "
+                + String(format: "%.1f° away indexes %d (at least %d spots decide)",
+                         material.misorientation(g.orientation, grain.orientation), g.indexedCount, options.unambiguousIndexed)
+        }
+        for g in refined where g.indexedCount >= n && material.misorientation(g.orientation, grain.orientation) > Indexer.rivalDegrees {
+            return tie(g, "another orientation")
+        }
         for t in PseudoSymmetry.twinFactors(of: material) + PseudoSymmetry.mateFactors(of: material) {
-            if let g = refineAndMatch(grain.orientation * t, obs, ids: ids, grid: grid, minimumMatches: grain.indexedCount),
-               g.indexedCount >= grain.indexedCount { return g }
+            if let g = refineAndMatch(grain.orientation * t, obs, ids: ids, grid: grid, minimumMatches: n), g.indexedCount >= n {
+                return tie(g, "a twin or pseudo-symmetric mate")
+            }
         }
         return nil
     }
@@ -281,17 +294,7 @@ public final class Indexer {
         if grain.meanDeviation > deviationLimit {
             return .failure(String(format: "mean pixel deviation %.2f px exceeds %.2f px", grain.meanDeviation, deviationLimit))
         }
-        if grain.indexedCount < options.unambiguousIndexed,
-           let rival = refined.first(where: { $0.indexedCount >= grain.indexedCount && material.misorientation($0.orientation, grain.orientation) > Indexer.rivalDegrees }) {
-            return .failure(String(format: "ambiguous: %d spots indexed, and another orientation %.1f° away indexes %d (at least %d spots decide)",
-                                   grain.indexedCount, material.misorientation(rival.orientation, grain.orientation),
-                                   rival.indexedCount, options.unambiguousIndexed))
-        }
-        if grain.indexedCount < options.unambiguousIndexed, let mate = tiedMate(of: grain, obs, ids: ids, grid: grid) {
-            return .failure(String(format: "ambiguous: %d spots indexed, and a pseudo-symmetric mate %.1f° away indexes %d of them (at least %d spots decide)",
-                                   grain.indexedCount, material.misorientation(mate.orientation, grain.orientation),
-                                   mate.indexedCount, options.unambiguousIndexed))
-        }
+        if let ambiguity = ambiguity(of: grain, refined: refined, obs, ids: ids, grid: grid) { return .failure(ambiguity) }
         var accepted = grain
         accepted.chance = chance
         return .success(accepted)

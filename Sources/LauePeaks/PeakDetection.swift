@@ -196,9 +196,9 @@ extension PeakSearcher {
 
     /// Broad faint spots: local maxima of the 5x5 mean above background + detectionSigma * sigma of a
     /// 5x5 mean, grown over 5x5 means above regionSigma of it, away from the regions already found.
-    /// One sequential pass with running 5-row column sums of the valid pixels (spikes and dead pixels
-    /// left out) tests every pixel against a lower bound; the few that pass are judged on their exact
-    /// 5x5 means (`wideMean`).
+    /// One sequential pass with 5-row column sums (a ring of five rows) of the valid pixels (spikes and
+    /// dead pixels left out) tests every pixel against a lower bound; the few that pass are judged on
+    /// their exact 5x5 means (`wideMean`).
     func detectBroad(_ px: UnsafeBufferPointer<Float>, width w: Int, height h: Int, bg: BackgroundModel,
                              masked: PixelMask) -> [[Int32]] {
         guard w >= 12 && h >= 12 else { return [] }

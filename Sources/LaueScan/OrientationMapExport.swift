@@ -60,14 +60,14 @@ public enum OrientationMapExport {
         return (wrap(phi1), Phi * degrees, wrap(phi2))
     }
 
-    /// The .ctf of `records` on their raster: one line per cell (x fastest), phase 1 with the Euler
-    /// angles where a pattern is indexed, phase 0 with error 3 (no solution) elsewhere.
     /// A name or title as one header field: control characters (tabs, line breaks) become spaces, so a
     /// material or folder name cannot break the tab-separated, line-based headers.
     static func headerText(_ s: String) -> String {
         String(String.UnicodeScalarView(s.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7f ? " " : $0 }))
     }
 
+    /// The .ctf of `records` on their raster: one line per cell (x fastest), phase 1 with the Euler
+    /// angles where a pattern is indexed, phase 0 with error 3 (no solution) elsewhere.
     public static func ctf(records: [PatternRecord], material: Material, title: String, sampleTiltDegrees: Double = 0) -> String {
         ctf(records: records, materials: [material], title: title, sampleTiltDegrees: sampleTiltDegrees)
     }

@@ -20,8 +20,8 @@ struct IndexingArguments: ParsableArguments {
     @Option(help: "Fewest indexed spots an orientation found from scratch needs.")
     var minIndexed: Int = defaults.minimumIndexed
 
-    @Option(help: ArgumentHelp("Below this many indexed spots, an orientation found from scratch must index more spots than its twins and pseudo-symmetric mates.",
-                               discussion: "A tie (LiCoO2's obverse/reverse twin predicts every spot direction) is refused as ambiguous."))
+    @Option(help: ArgumentHelp("Below this many indexed spots, an orientation found from scratch must index more spots than any other candidate, twin or pseudo-symmetric mate.",
+                               discussion: "A tie (LiCoO2's obverse/reverse twin predicts every spot direction) is refused as ambiguous; 0 turns the rule off."))
     var unambiguousIndexed: Int = defaults.unambiguousIndexed
 
     @Option(help: ArgumentHelp("Largest chance accepted that unrelated peaks explain an orientation found from scratch.",

@@ -28,7 +28,7 @@ public struct LaueToolsSummary: Sendable {
             row.reserveCapacity(columns.count)
             for (k, f) in fields.prefix(columns.count).enumerated() {
                 guard let v = Double(f) else {
-                    throw LaueError(.invalidFormat, file: path, item: "line \(number + 1), column \(columns[k])", "'\(f.prefix(40))' is not a number")
+                    throw LaueError(.invalidFormat, file: path, item: "line \(number + 1), column \(columns[k])", "'\(LaueError.excerpt(String(f)))' is not a number")
                 }
                 row.append(v)
             }

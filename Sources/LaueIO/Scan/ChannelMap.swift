@@ -60,7 +60,7 @@ public struct ChannelMap: Sendable {
             let name = table.header[c].trimmingCharacters(in: .whitespaces)
             guard ChannelMap.isName(name) else {
                 throw LaueError(.invalidFormat, file: path, item: "column \(c + 1)",
-                                "channel name '\(ChannelMap.excerpt(name))' must be 1-64 letters, digits, '_', '-' or '.'")
+                                "channel name '\(LaueError.excerpt(name))' must be 1-64 letters, digits, '_', '-' or '.'")
             }
             guard !names.contains(name), name != "x_um", name != "y_um" else {
                 throw LaueError(.invalidFormat, file: path, item: name, "two columns of that name")
@@ -74,14 +74,14 @@ public struct ChannelMap: Sendable {
             guard let x = CSVTable.decimal(r[xi]), let y = CSVTable.decimal(r[yi]),
                   ScanManifest.isPosition(x), ScanManifest.isPosition(y) else {
                 throw LaueError(.invalidFormat, file: path, item: line,
-                                "position (\(excerpt(r[xi])), \(excerpt(r[yi]))) µm is not a finite decimal number within ±1e9 µm")
+                                "position (\(LaueError.excerpt(r[xi])), \(LaueError.excerpt(r[yi]))) µm is not a finite decimal number within ±1e9 µm")
             }
             xs.append(x); ys.append(y)
             for (j, c) in columns.enumerated() {
                 let text = r[c].trimmingCharacters(in: .whitespaces)
                 if text.isEmpty || text.lowercased() == "nan" { columnsValues[j].append(.nan); continue }
                 guard let v = CSVTable.decimal(text), v.isFinite else {
-                    throw LaueError(.invalidFormat, file: path, item: "\(line), column \(names[j])", "'\(excerpt(text))' is not a finite decimal number")
+                    throw LaueError(.invalidFormat, file: path, item: "\(line), column \(names[j])", "'\(LaueError.excerpt(text))' is not a finite decimal number")
                 }
                 columnsValues[j].append(v)
             }
@@ -104,9 +104,6 @@ public struct ChannelMap: Sendable {
         }
         return ChannelMap(names: names, x: xs, y: ys, values: Dictionary(uniqueKeysWithValues: zip(names, columnsValues)))
     }
-
-    /// A field as quoted in an error: at most 40 characters.
-    static func excerpt(_ text: String) -> String { text.count <= 40 ? text : String(text.prefix(37)) + "..." }
 
     static func isName(_ s: String) -> Bool {
         (1...64).contains(s.count) && s.unicodeScalars.allSatisfy { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "_-.".unicodeScalars.contains($0)) }
