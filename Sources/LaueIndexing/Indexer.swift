@@ -66,22 +66,34 @@ public struct IndexingOptions: Sendable {
     public init() {}
 }
 
-/// Indexes Laue patterns of one material on one detector: candidate orientations from pairs of strong
-/// spots matched in an angle table, voted and clustered, scored by how many observed spots they
-/// predict, refined by least squares with re-matching, then judged honestly. Deterministic. Not
-/// thread-safe (holds no C resources but caches): use one per thread.
+/// Indexes Laue patterns of one material on one detector, or jointly on several detectors recording
+/// the same point (34-ID-E's top and side detectors, each with its own calibration): candidate
+/// orientations from pairs of strong spots matched in an angle table, voted and clustered, scored by
+/// how many observed spots they predict, refined by least squares with re-matching, then judged
+/// honestly. Deterministic. Not thread-safe (holds no C resources but caches): use one per thread.
 public final class Indexer {
     public let material: Material
-    public let calibration: DetectorCalibration
+    /// The detectors' calibrations; an `ObservedSpot.detector` indexes this list. The first is the
+    /// main detector (`calibration`): its pixel tolerances and deviation limit are the indexer's.
+    public let calibrations: [DetectorCalibration]
+    public var calibration: DetectorCalibration { calibrations[0] }
     public var options: IndexingOptions
-    public let predictor: SpotPredictor
+    /// One predictor per detector; `predictor` is the main detector's.
+    public let predictors: [SpotPredictor]
+    public var predictor: SpotPredictor { predictors[0] }
     public let table: AngleTable
 
-    public init(material: Material, calibration: DetectorCalibration, options: IndexingOptions = IndexingOptions()) throws {
+    public convenience init(material: Material, calibration: DetectorCalibration, options: IndexingOptions = IndexingOptions()) throws {
+        try self.init(material: material, calibrations: [calibration], options: options)
+    }
+
+    /// An indexer of spots on several detectors (`calibrations`, the main one first; at least one).
+    public init(material: Material, calibrations: [DetectorCalibration], options: IndexingOptions = IndexingOptions()) throws {
+        guard !calibrations.isEmpty else { throw LaueError(.invalidArgument, "indexing needs at least one detector calibration") }
         self.material = material
-        self.calibration = calibration
+        self.calibrations = calibrations
         self.options = options
-        predictor = try SpotPredictor(material: material, calibration: calibration, energyRange: options.energyRange)
+        predictors = try calibrations.map { try SpotPredictor(material: material, calibration: $0, energyRange: options.energyRange) }
         table = AngleTableCache.shared.table(for: material, count: options.tableSize)
     }
 
@@ -91,33 +103,39 @@ public final class Indexer {
         var x: Double, y: Double, intensity: Double
         var kf: Vec3       // unit scattered direction
         var q: Vec3        // unit scattering vector
+        var detector = 0
     }
 
-    /// Observed spots on a coarse pixel grid for nearest-neighbour look-ups.
+    /// Observed spots on a coarse pixel grid per detector for nearest-neighbour look-ups.
     struct SpotGrid {
         let cell: Double
         var buckets: [Int: [Int]] = [:]
         init(_ obs: [Observation], cell: Double) {
             self.cell = cell
-            for (i, o) in obs.enumerated() { buckets[key(o.x, o.y), default: []].append(i) }
+            for (i, o) in obs.enumerated() { buckets[key(o.detector, o.x, o.y), default: []].append(i) }
         }
-        func key(_ x: Double, _ y: Double) -> Int { Int((y / cell).rounded(.down)) * 100_003 + Int((x / cell).rounded(.down)) }
-        func near(_ x: Double, _ y: Double) -> [Int] {
-            let cx = Int((x / cell).rounded(.down)), cy = Int((y / cell).rounded(.down))
+        /// Detector, row and column of cells in one key (frames of at most 100,000 px a side).
+        func key(_ detector: Int, _ x: Double, _ y: Double) -> Int {
+            detector &* 10_000_000_000 &+ Int((y / cell).rounded(.down)) &* 100_003 &+ Int((x / cell).rounded(.down))
+        }
+        func near(_ detector: Int, _ x: Double, _ y: Double) -> [Int] {
+            let centre = key(detector, x, y)
             var out: [Int] = []
-            for dy in -1...1 { for dx in -1...1 { out += buckets[(cy + dy) * 100_003 + cx + dx] ?? [] } }
+            for dy in -1...1 { for dx in -1...1 { out += buckets[centre &+ dy &* 100_003 &+ dx] ?? [] } }
             return out
         }
     }
 
     // MARK: indexing
 
-    /// The strongest `maxPeaks` spots, strongest first, with their input positions.
+    /// The strongest `maxPeaks` spots, strongest first, with their input positions. Spots on a detector
+    /// the indexer does not have are left out.
     func observations(_ spots: [ObservedSpot]) -> [(Int, Observation)] {
-        let ranked = spots.enumerated().sorted { $0.element.intensity > $1.element.intensity }.prefix(options.maxPeaks)
+        let ranked = spots.enumerated().filter { calibrations.indices.contains($0.element.detector) }
+            .sorted { $0.element.intensity > $1.element.intensity }.prefix(options.maxPeaks)
         return ranked.map { (i, s) in
-            let kf = calibration.scatteredDirection(x: s.x, y: s.y)
-            return (i, Observation(x: s.x, y: s.y, intensity: s.intensity, kf: kf, q: LaueScattering.qDirection(kf: kf)))
+            let kf = calibrations[s.detector].scatteredDirection(x: s.x, y: s.y)
+            return (i, Observation(x: s.x, y: s.y, intensity: s.intensity, kf: kf, q: LaueScattering.qDirection(kf: kf), detector: s.detector))
         }
     }
 
@@ -171,7 +189,7 @@ public final class Indexer {
         guard !seeds.isEmpty else { return failure("no neighbouring orientation to start from") }
         let obs = pool.map(\.1), ids = pool.map(\.0)
         let tolerances = options.seededMatchTolerances.isEmpty ? options.matchTolerances : options.seededMatchTolerances
-        let grid = SpotGrid(obs, cell: pixelTolerance(tolerances.max()!) + 1)
+        let grid = SpotGrid(obs, cell: gridCell(tolerances.max()!))
         var best: Grain? = nil
         for seed in seeds {
             guard let g = refineAndMatch(seed, obs, ids: ids, grid: grid, tolerances: tolerances, minimumMatches: options.seededMinimumIndexed),
@@ -186,7 +204,7 @@ public final class Indexer {
         if grain.indexedCount < options.seededMinimumIndexed {
             return failure("a neighbour's orientation indexes only \(grain.indexedCount) spots (at least \(options.seededMinimumIndexed) needed)")
         }
-        let chance = chanceOfMatches(grain, observed: obs.count)
+        let chance = chanceOfMatches(grain, observed: obs)
         if chance > options.maximumSeededChance {
             return failure(String(format: "a neighbour's orientation matches %d of %d predicted spots, which unrelated peaks would give with probability %.1e (at most %.0e accepted)",
                                   grain.indexedCount, grain.predictedCount, chance, options.maximumSeededChance))
@@ -257,7 +275,7 @@ public final class Indexer {
             return .failure("no orientation is proposed by two spot pairs (the spots do not fit \(material.name))")
         }
         // Score the best-voted clusters on all spots, refine the best few, keep the best refined.
-        let grid = SpotGrid(obs, cell: pixelTolerance(options.matchTolerances[0]) + 1)
+        let grid = SpotGrid(obs, cell: gridCell(options.matchTolerances[0]))
         var scored: [(Mat3, Int)] = []
         for c in clusters.prefix(options.candidates) {
             let m = match(c.orientation, obs, grid: grid, tolerance: options.matchTolerances[0])
@@ -281,7 +299,7 @@ public final class Indexer {
         if grain.indexedCount < options.minimumIndexed {
             return .failure("best orientation indexes only \(grain.indexedCount) spots (at least \(options.minimumIndexed) needed)")
         }
-        let chance = chanceOfMatches(grain, observed: obs.count)
+        let chance = chanceOfMatches(grain, observed: obs)
         if chance > options.maximumChance {
             return .failure(String(format: "%d of %d predicted spots matched, which unrelated peaks would give with probability %.1e (at most %.0e accepted)",
                                    grain.indexedCount, grain.predictedCount, chance, options.maximumChance))
@@ -307,14 +325,30 @@ public final class Indexer {
     }
 
     /// Chance that at least `grain.indexedCount` of its `predictedCount` reflections each find one of
-    /// `observed` peaks spread evenly over the detector within `chanceRadius` px: binomial tail with
-    /// p = density * pi * r^2, r = max(1 px, 2.5 x the grain's mean deviation).
-    func chanceOfMatches(_ grain: Grain, observed: Int) -> Double {
+    /// the `observed` peaks spread evenly over their detector within r px: binomial tail with
+    /// p = density * pi * r^2, r = max(1 px, 2.5 x the grain's mean deviation). On several detectors p
+    /// is the mean of the detectors' p weighted by the reflections predicted on each (a binomial of the
+    /// same mean has the wider tail, so the test stays conservative).
+    func chanceOfMatches(_ grain: Grain, observed: [Observation]) -> Double {
         let k = grain.indexedCount, n = max(grain.predictedCount, k)
         guard k > 0 else { return 1 }
         let r = max(1.0, 2.5 * grain.meanDeviation)
-        let p = min(1, Double(observed) / Double(max(calibration.width * calibration.height, 1)) * .pi * r * r)
-        return gsl_cdf_binomial_Q(UInt32(k - 1), p, UInt32(n))
+        func p(_ d: Int, count: Int) -> Double {
+            let c = calibrations[d]
+            return min(1, Double(count) / Double(max(c.width * c.height, 1)) * .pi * r * r)
+        }
+        var probability: Double
+        if calibrations.count == 1 {
+            probability = p(0, count: observed.count)
+        } else {
+            var counts = [Int](repeating: 0, count: calibrations.count)
+            for o in observed { counts[o.detector] += 1 }
+            let weights = grain.predictedByDetector.count == counts.count ? grain.predictedByDetector.map(Double.init)
+                                                                         : [Double](repeating: 1, count: counts.count)
+            let total = max(weights.reduce(0, +), 1)
+            probability = counts.indices.map { weights[$0] * p($0, count: counts[$0]) }.reduce(0, +) / total
+        }
+        return gsl_cdf_binomial_Q(UInt32(k - 1), probability, UInt32(n))
     }
 
     /// The orientation with the identity-closest symmetry equivalent (a deterministic choice).
@@ -405,38 +439,59 @@ public final class Indexer {
 
     // MARK: matching and refinement
 
-    /// Pixel radius covering `degrees` of scattered-beam angle anywhere on the detector.
-    func pixelTolerance(_ degrees: Double) -> Double {
+    /// Pixel radius covering `degrees` of scattered-beam angle anywhere on a detector (the main one
+    /// unless given).
+    func pixelTolerance(_ degrees: Double, detector: Int = 0) -> Double {
         // Off the detector normal the plane is farther: allow for 1.6x the normal distance.
-        1.6 * calibration.distance * tan(degrees * .pi / 180) / calibration.pixelSize
+        let c = calibrations[detector]
+        return 1.6 * c.distance * tan(degrees * .pi / 180) / c.pixelSize
     }
 
-    struct Match { var predicted: LaueSpot; var observed: Int; var angle: Double }
+    /// The spot grid's cell for matches within `degrees`: the widest detector's pixel tolerance + 1.
+    func gridCell(_ degrees: Double) -> Double {
+        calibrations.indices.map { pixelTolerance(degrees, detector: $0) }.max()! + 1
+    }
 
-    /// One-to-one matches between predicted spots and observed ones within `tolerance` degrees of
-    /// scattered-beam angle, closest pairs first.
+    struct Match { var predicted: LaueSpot; var observed: Int; var angle: Double; var detector = 0 }
+
+    /// One-to-one matches between predicted spots and observed ones on the same detector within
+    /// `tolerance` degrees of scattered-beam angle, closest pairs first.
     func match(_ ub: Mat3, _ obs: [Observation], grid: SpotGrid, tolerance: Double) -> [Match] {
-        let predicted = predictor.spots(orientation: ub, margin: -pixelTolerance(tolerance))
         let cosTol = cos(tolerance * .pi / 180)
         var pairs: [Match] = []
-        for p in predicted {
-            for o in grid.near(p.x, p.y) {
-                let c = p.kf.dot(obs[o].kf)
-                if c > cosTol { pairs.append(Match(predicted: p, observed: o, angle: acos(min(1, c)))) }
+        lastPredictedCounts = []
+        for (d, predictor) in predictors.enumerated() {
+            let predicted = predictor.spots(orientation: ub, margin: -pixelTolerance(tolerance, detector: d))
+            lastPredictedCounts.append(predicted.count)
+            for p in predicted {
+                for o in grid.near(d, p.x, p.y) {
+                    let c = p.kf.dot(obs[o].kf)
+                    if c > cosTol { pairs.append(Match(predicted: p, observed: o, angle: acos(min(1, c)), detector: d)) }
+                }
             }
         }
         pairs.sort { ($0.angle, $0.observed) < ($1.angle, $1.observed) }
         var usedObs = Set<Int>(), usedPred = Set<Int>()
         var out: [Match] = []
-        for m in pairs where !usedObs.contains(m.observed) && !usedPred.contains(m.predicted.reflectionIndex) {
-            usedObs.insert(m.observed); usedPred.insert(m.predicted.reflectionIndex)
+        for m in pairs {
+            let reflection = m.predicted.reflectionIndex &* predictors.count &+ m.detector
+            guard !usedObs.contains(m.observed), !usedPred.contains(reflection) else { continue }
+            usedObs.insert(m.observed); usedPred.insert(reflection)
             out.append(m)
         }
-        lastPredictedCount = predicted.count
         return out
     }
 
-    private var lastPredictedCount = 0
+    /// Reflections predicted on each detector by the last `match`.
+    private var lastPredictedCounts: [Int] = []
+    private var lastPredictedCount: Int { lastPredictedCounts.reduce(0, +) }
+
+    /// Refines `ub` on the matched spots (each on its own detector); nil when the fit fails.
+    func refine(_ ub: Mat3, _ matches: [Match], _ obs: [Observation], strain: Bool) -> OrientationRefiner.Outcome? {
+        OrientationRefiner.refine(ub, hkls: matches.map(\.predicted.hkl),
+                                  observed: matches.map { (obs[$0.observed].x, obs[$0.observed].y) },
+                                  detectors: matches.map(\.detector), material: material, calibrations: calibrations, strain: strain)
+    }
 
     func refineAndMatch(_ start: Mat3, _ obs: [Observation], ids: [Int], grid: SpotGrid, tolerances: [Double]? = nil,
                         minimumMatches: Int = 4) -> Grain? {
@@ -450,9 +505,7 @@ public final class Indexer {
                 matches = match(ub, obs, grid: grid, tolerance: tol)
                 guard matches.count >= minimumMatches else { return nil }
                 let useStrain = options.refineStrain && pass == tolerances.count - 1 && matches.count >= 12
-                guard let r = OrientationRefiner.refine(ub, hkls: matches.map(\.predicted.hkl),
-                                                        observed: matches.map { (obs[$0.observed].x, obs[$0.observed].y) },
-                                                        material: material, calibration: calibration, strain: useStrain) else { return nil }
+                guard let r = refine(ub, matches, obs, strain: useStrain) else { return nil }
                 ub = r.orientation
                 if useStrain { strain = r.strain }
             }
@@ -463,7 +516,7 @@ public final class Indexer {
         // max(1 px, 4x the median deviation) off, refine once more on the rest, and keep those.
         for _ in 0..<2 {
             let devs = matches.compactMap { m -> Double? in
-                guard let s = predictor.spot(m.predicted.hkl, orientation: ub) else { return nil }
+                guard let s = predictors[m.detector].spot(m.predicted.hkl, orientation: ub) else { return nil }
                 return hypot(s.x - obs[m.observed].x, s.y - obs[m.observed].y)
             }
             guard devs.count == matches.count else { break }
@@ -471,26 +524,23 @@ public final class Indexer {
             let kept = zip(matches, devs).filter { $0.1 <= limit }.map(\.0)
             guard kept.count < matches.count, kept.count >= minimumMatches else { break }
             matches = kept
-            if let r = OrientationRefiner.refine(ub, hkls: matches.map(\.predicted.hkl),
-                                                 observed: matches.map { (obs[$0.observed].x, obs[$0.observed].y) },
-                                                 material: material, calibration: calibration,
-                                                 strain: strain != nil) {
+            if let r = refine(ub, matches, obs, strain: strain != nil) {
                 ub = r.orientation
                 if strain != nil { strain = r.strain }
             }
         }
         let spots = matches.compactMap { m -> IndexedSpot? in
-            guard let s = predictor.spot(m.predicted.hkl, orientation: ub) else { return nil }
+            guard let s = predictors[m.detector].spot(m.predicted.hkl, orientation: ub) else { return nil }
             let o = obs[m.observed]
             return IndexedSpot(peakIndex: ids[m.observed], hkl: m.predicted.hkl, energy: s.energy, x: o.x, y: o.y,
-                               xPredicted: s.x, yPredicted: s.y, intensity: o.intensity)
+                               xPredicted: s.x, yPredicted: s.y, intensity: o.intensity, detector: m.detector)
         }.sorted { $0.intensity > $1.intensity }
         let meanDev = spots.map(\.deviation).reduce(0, +) / Double(max(spots.count, 1))
         // The strain is the whole distortion held in the refined matrix (Grain.strain), not the last
         // refinement's increment.
         return Grain(orientation: ub, spots: spots, meanDeviation: meanDev,
                      matchingRate: Double(spots.count) / Double(max(lastPredictedCount, 1)), predictedCount: lastPredictedCount,
-                     strainRefined: strain != nil, phase: material.name)
+                     strainRefined: strain != nil, phase: material.name, predictedByDetector: lastPredictedCounts)
     }
 
     /// Rank correlation between observed intensities and |F|^2 of the indexed reflections (-1...1).

@@ -13,8 +13,9 @@ extension ObservedSpot {
 }
 
 extension IndexingResult {
-    /// The JSON document of `lauemap index --json` (docs/indexing.md).
-    public func json() -> [String: Any] {
+    /// The JSON document of `lauemap index --json` (docs/indexing.md). With several detectors, every
+    /// spot names its detector (0: the main one, then the side detectors in the order given).
+    public func json(detectors: Int = 1) -> [String: Any] {
         var root: [String: Any] = ["n_peaks": peakCount, "status": status.rawValue, "reason": reason ?? NSNull()]
         root["grains"] = grains.map { g -> [String: Any] in
             let strain = g.strain       // one polar decomposition per grain
@@ -29,9 +30,11 @@ extension IndexingResult {
                 "strain_deviatoric_sample": strain.map { DeviatoricStrain.components($0.sample()) as Any } ?? NSNull(),
                 "strain_equivalent": strain.map { $0.equivalent as Any } ?? NSNull(),
                 "spots": g.spots.map { s -> [String: Any] in
-                    ["h": s.hkl.h, "k": s.hkl.k, "l": s.hkl.l, "x": s.x, "y": s.y,
-                     "x_pred": (s.xPredicted * 1e4).rounded() / 1e4, "y_pred": (s.yPredicted * 1e4).rounded() / 1e4,
-                     "energy_kev": (s.energy * 1e5).rounded() / 1e5, "intensity": s.intensity]
+                    var spot: [String: Any] = ["h": s.hkl.h, "k": s.hkl.k, "l": s.hkl.l, "x": s.x, "y": s.y,
+                                               "x_pred": (s.xPredicted * 1e4).rounded() / 1e4, "y_pred": (s.yPredicted * 1e4).rounded() / 1e4,
+                                               "energy_kev": (s.energy * 1e5).rounded() / 1e5, "intensity": s.intensity]
+                    if detectors > 1 { spot["detector"] = s.detector }
+                    return spot
                 },
             ]
         }
@@ -39,13 +42,14 @@ extension IndexingResult {
     }
 
     /// The grains as a LaueTools `.fit` file, each with its own phase's material (from `materials`, by
-    /// name; the first when a grain names none of them).
+    /// name; the first when a grain names none of them). A `.fit` describes one detector: the spots of
+    /// the main detector (`calibration`, detector 0) are written; the orientation is the joint one.
     public func laueToolsFit(materials: [Material], calibration c: DetectorCalibration) -> LaueToolsFit {
         let columns = ["spot_index", "Intensity", "h", "k", "l", "pixDev", "energy(keV)", "Xexp", "Yexp", "2theta_exp",
                        "chi_exp", "Xtheo", "Ytheo", "2theta_theo", "chi_theo", "Qx", "Qy", "Qz", "grainindex"]
         let fitGrains = grains.enumerated().map { gi, g -> LaueToolsFit.Grain in
             let material = materials.first { $0.name == g.phase } ?? materials[0]
-            let rows = g.spots.enumerated().map { i, s -> [Double] in
+            let rows = g.spots.filter { $0.detector == 0 }.enumerated().map { i, s -> [Double] in
                 let (te, ce) = c.angles(x: s.x, y: s.y), (tt, ct) = c.angles(x: s.xPredicted, y: s.yPredicted)
                 let q = (g.orientation * (material.B0 * s.hkl.vector)).normalized
                 return [Double(i), s.intensity, Double(s.hkl.h), Double(s.hkl.k), Double(s.hkl.l), s.deviation, s.energy,

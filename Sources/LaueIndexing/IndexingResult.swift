@@ -1,14 +1,16 @@
 import Foundation
 import LaueCore
 
-/// A peak to index: position in LaueTools' pixel convention and intensity.
+/// A peak to index: position in LaueTools' pixel convention and intensity, on one of the indexer's
+/// detectors (`Indexer.calibrations`; 0, the first, for a pattern of one frame).
 public struct ObservedSpot: Sendable, Equatable {
     public var x: Double
     public var y: Double
     public var intensity: Double
+    public var detector: Int
 
-    public init(x: Double, y: Double, intensity: Double) {
-        self.x = x; self.y = y; self.intensity = intensity
+    public init(x: Double, y: Double, intensity: Double, detector: Int = 0) {
+        self.x = x; self.y = y; self.intensity = intensity; self.detector = detector
     }
 }
 
@@ -23,6 +25,8 @@ public struct IndexedSpot: Sendable, Equatable {
     public var xPredicted: Double
     public var yPredicted: Double
     public var intensity: Double
+    /// The detector the spot is on (index into `Indexer.calibrations`).
+    public var detector: Int = 0
 
     public var deviation: Double { ((x - xPredicted) * (x - xPredicted) + (y - yPredicted) * (y - yPredicted)).squareRoot() }
 }
@@ -43,6 +47,8 @@ public struct Grain: Sendable {
     public var phase: String = ""
     /// The chance that unrelated peaks give its matches (the acceptance test's value; nil when not computed).
     public var chance: Double? = nil
+    /// Reflections predicted on each detector (`Indexer.calibrations`) when the grain was matched.
+    public var predictedByDetector: [Int] = []
 
     /// The deviatoric strain of the refined orientation matrix (polar decomposition), when refined. It
     /// is derived from `orientation`, so a re-expressed grain carries it rotated consistently.

@@ -12,11 +12,16 @@ public final class MultiPhaseIndexer {
     public let options: IndexingOptions
 
     public convenience init(materials: [Material], calibration: DetectorCalibration, options: IndexingOptions = IndexingOptions()) throws {
+        try self.init(materials: materials, calibrations: [calibration], options: options)
+    }
+
+    /// Over spots on several detectors (`Indexer.init(material:calibrations:options:)`).
+    public convenience init(materials: [Material], calibrations: [DetectorCalibration], options: IndexingOptions = IndexingOptions()) throws {
         var names = Set<String>()
         for m in materials where !names.insert(m.name).inserted {
             throw LaueError(.invalidArgument, "material \(m.name) is given twice")
         }
-        try self.init(indexers: materials.map { try Indexer(material: $0, calibration: calibration, options: options) }, options: options)
+        try self.init(indexers: materials.map { try Indexer(material: $0, calibrations: calibrations, options: options) }, options: options)
     }
 
     /// Over indexers already built (one per material, names distinct; their own options apply to each

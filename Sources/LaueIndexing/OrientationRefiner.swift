@@ -8,12 +8,13 @@ private final class RefinementProblem {
     let b0: Mat3
     let hkls: [Vec3]
     let observed: [(Double, Double)]
-    let calibration: DetectorCalibration
+    /// Each observation's calibration (its detector's).
+    let calibrations: [DetectorCalibration]
     let strain: Bool
 
-    init(base: Mat3, b0: Mat3, hkls: [Vec3], observed: [(Double, Double)], calibration: DetectorCalibration, strain: Bool) {
+    init(base: Mat3, b0: Mat3, hkls: [Vec3], observed: [(Double, Double)], calibrations: [DetectorCalibration], strain: Bool) {
         self.base = base; self.b0 = b0; self.hkls = hkls; self.observed = observed
-        self.calibration = calibration; self.strain = strain
+        self.calibrations = calibrations; self.strain = strain
     }
 
     /// UB for a parameter vector: R(r) * base * (I + D), D symmetric and traceless.
@@ -32,7 +33,7 @@ private let refinementResidual: @convention(c) (UnsafePointer<gsl_vector>?, Unsa
     let ub = problem.orientation(p) * problem.b0
     for (i, h) in problem.hkls.enumerated() {
         var dx = 100.0, dy = 100.0
-        if let (kf, _) = LaueScattering.scatter(q: ub * h), let pix = problem.calibration.pixel(kf: kf) {
+        if let (kf, _) = LaueScattering.scatter(q: ub * h), let pix = problem.calibrations[i].pixel(kf: kf) {
             dx = pix.x - problem.observed[i].0
             dy = pix.y - problem.observed[i].1
         }
@@ -43,7 +44,8 @@ private let refinementResidual: @convention(c) (UnsafePointer<gsl_vector>?, Unsa
 }
 
 /// Least-squares refinement of an orientation (and optionally the five deviatoric strain
-/// components) on pixel deviations, with GSL's trust-region solver and a finite-difference Jacobian.
+/// components) on pixel deviations, each spot on its own detector, with GSL's trust-region solver and
+/// a finite-difference Jacobian.
 enum OrientationRefiner {
     struct Outcome {
         var orientation: Mat3
@@ -52,11 +54,18 @@ enum OrientationRefiner {
 
     static func refine(_ start: Mat3, hkls: [HKL], observed: [(Double, Double)], material: Material,
                        calibration: DetectorCalibration, strain: Bool) -> Outcome? {
+        refine(start, hkls: hkls, observed: observed, detectors: [Int](repeating: 0, count: hkls.count), material: material,
+               calibrations: [calibration], strain: strain)
+    }
+
+    /// The same with spot i on detector `detectors[i]` of `calibrations`.
+    static func refine(_ start: Mat3, hkls: [HKL], observed: [(Double, Double)], detectors: [Int], material: Material,
+                       calibrations: [DetectorCalibration], strain: Bool) -> Outcome? {
         let p = strain ? 8 : 3
         let n = 2 * hkls.count
-        guard n > p + 2 else { return nil }
+        guard n > p + 2, detectors.count == hkls.count else { return nil }
         let problem = RefinementProblem(base: start, b0: material.B0, hkls: hkls.map(\.vector), observed: observed,
-                                        calibration: calibration, strain: strain)
+                                        calibrations: detectors.map { calibrations[$0] }, strain: strain)
         let fdf = UnsafeMutablePointer<gsl_multifit_nlinear_fdf>.allocate(capacity: 1)
         fdf.initialize(to: gsl_multifit_nlinear_fdf())
         defer { fdf.deallocate() }

@@ -29,7 +29,7 @@ final class FrameSearchCache: @unchecked Sendable {
     /// Keeps `search` for pattern `index` while the cache has room.
     func store(_ index: Int, _ search: PatternProcessor.FrameSearch) {
         var count = 0
-        if case .found(let found) = search { count = found.peaks.count }
+        if case .found(let found, let sides) = search { count = found.peaks.count + sides.reduce(0) { $0 + ($1?.peaks.count ?? 0) } }
         lock.lock()
         if entries[index] == nil, peaks + count <= FrameSearchCache.peakLimit {
             entries[index] = search

@@ -16,6 +16,10 @@ public struct ScanSettings: Sendable {
     /// (`PatternRecord.phase`); the other grains are listed in `PatternRecord.otherGrains`.
     public var otherPhases: [Material] = []
     public var calibration: DetectorCalibration
+    /// The calibrations of the side detectors whose frames the patterns hold (`ScanPattern.sides`, in
+    /// the order of `ScanManifest.sideDetectors`; 34-ID-E): their peaks are indexed jointly with the
+    /// main frame's. Rows, classes and spot shapes are read on the main frame.
+    public var sideCalibrations: [DetectorCalibration] = []
     public var peakOptions: PeakSearchOptions
     public var indexingOptions: IndexingOptions
     public var classifierOptions: ClassifierOptions
@@ -64,7 +68,8 @@ public final class PatternProcessor {
         if !settings.otherPhases.isEmpty {
             options.maxGrains = max(options.maxGrains, MultiPhaseIndexer.defaultGrains(phases: settings.materials.count))
         }
-        let indexers = try settings.materials.map { try Indexer(material: $0, calibration: settings.calibration, options: options) }
+        let calibrations = [settings.calibration] + settings.sideCalibrations
+        let indexers = try settings.materials.map { try Indexer(material: $0, calibrations: calibrations, options: options) }
         indexer = indexers[0]
         phases = indexers.count > 1 ? try MultiPhaseIndexer(indexers: indexers, options: options) : nil
         otherPhases = indexers.count > 1 ? try MultiPhaseIndexer(indexers: Array(indexers.dropFirst()), options: options) : nil
@@ -85,7 +90,8 @@ public final class PatternProcessor {
     /// scan row, an unreadable image, a frame of another size than the calibration's detector, no
     /// finite pixel).
     public enum FrameSearch: Sendable {
-        case found(PeakSearchResult)
+        /// The main frame's peaks and, for each side detector, its frame's peaks (nil: no usable frame).
+        case found(PeakSearchResult, sides: [PeakSearchResult?])
         case failed(String)
     }
 
@@ -108,7 +114,17 @@ public final class PatternProcessor {
         guard image.pixels.contains(where: \.isFinite) else {
             return .failed("\(pattern.path): the frame holds no finite pixel value (all NaN or infinite)")
         }
-        return .found(searcher.search(image))
+        return .found(searcher.search(image), sides: searchSides(pattern, read: read))
+    }
+
+    /// The peaks of a pattern's side frames (`ScanPattern.sides`) for the side detectors of the settings;
+    /// a missing, unreadable or wrongly sized side frame is left out (nil): the main frame still indexes.
+    func searchSides(_ pattern: ScanPattern, read: (ScanPattern) throws -> LaueImage) -> [PeakSearchResult?] {
+        settings.sideCalibrations.enumerated().map { d, c in
+            guard d < pattern.sides.count, pattern.sides[d].problem == nil,
+                  let image = try? read(pattern.sides[d]), image.width == c.width, image.height == c.height else { return nil }
+            return searcher.search(image)
+        }
     }
 
     /// Processes a pattern whose frame was searched (`searchFrame`): a failure is a `failed` row.
@@ -120,8 +136,8 @@ public final class PatternProcessor {
         case .failed(let reason):
             record.reason = reason
             return PatternResult(record: record, spots: [])
-        case .found(let found):
-            return process(found: found, record: record, seeds: seeds, source: source)
+        case .found(let found, let sides):
+            return process(found: found, sides: sides, record: record, seeds: seeds, source: source)
         }
     }
 
@@ -139,16 +155,23 @@ public final class PatternProcessor {
         process(found: searcher.search(image), record: base, seeds: seeds, source: source, pointSpreadFromFrame: pointSpreadFromFrame)
     }
 
-    /// Indexes and classifies the peaks `found` on a pattern's frame.
-    func process(found: PeakSearchResult, record base: PatternRecord, seeds: [Mat3]? = nil,
+    /// Indexes and classifies the peaks `found` on a pattern's frame (with the peaks of its side frames,
+    /// indexed jointly; the spots of the row are the main frame's).
+    func process(found: PeakSearchResult, sides: [PeakSearchResult?] = [], record base: PatternRecord, seeds: [Mat3]? = nil,
                  source: IndexingSource = .neighbour, pointSpreadFromFrame: Bool = false) -> PatternResult {
         var record = base
         record.peakCount = found.peaks.count
         record.psfSigma = found.psfSigma
         record.depthTail = found.depthTail?.length
         record.depthTailAngle = found.depthTail?.angle
-        let observed = found.peaks.map(ObservedSpot.init)
-        let (grains, reason) = index(observed, seeds: seeds)
+        var observed = found.peaks.map(ObservedSpot.init)
+        for (d, side) in sides.enumerated() {
+            observed += (side?.peaks ?? []).map { var o = ObservedSpot($0); o.detector = d + 1; return o }
+        }
+        var (grains, reason) = index(observed, seeds: seeds)
+        // Side spots take part in the orientation; shapes and classes are read on the main frame.
+        let jointCounts = grains.map(\.indexedCount)
+        if !sides.isEmpty { grains = grains.map { var g = $0; g.spots.removeAll { $0.detector != 0 }; return g } }
         guard let chosen = grains.firstIndex(where: { $0.phase == settings.material.name }) ?? (grains.isEmpty ? nil : 0) else {
             record.status = .unindexed
             record.defectClass = .unindexed
@@ -158,9 +181,9 @@ public final class PatternProcessor {
         let grain = grains[chosen]
         record.status = .indexed
         record.phase = grain.phase
-        record.otherGrains = grains.indices.filter { $0 != chosen }.map { "\(grains[$0].phase):\(grains[$0].indexedCount)" }.joined(separator: ";")
+        record.otherGrains = grains.indices.filter { $0 != chosen }.map { "\(grains[$0].phase):\(jointCounts[$0])" }.joined(separator: ";")
         record.indexedBy = seeds == nil ? .scratch : source
-        record.indexedCount = grain.indexedCount
+        record.indexedCount = jointCounts[chosen]
         record.meanDeviation = grain.meanDeviation
         record.matchingRate = grain.matchingRate
         if let e = grain.strain {

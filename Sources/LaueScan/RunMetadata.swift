@@ -16,6 +16,8 @@ struct RunMetadata {
     var range: Range<Int>
     var material: String
     var calibration: DetectorCalibration
+    /// The side detectors' calibrations (`ScanSettings.sideCalibrations`; run.json "side_calibrations").
+    var sideCalibrations: [DetectorCalibration] = []
     var pointSpreadSigma: Double?
     var complete: Bool
     /// Indexing settings that change the rows: energy band, strain, the acceptance thresholds.
@@ -45,12 +47,14 @@ struct RunMetadata {
         indexing = settings.indexingOptions
         scanGuided = settings.neighbourIndexing != nil
         beamSize = settings.classifierOptions.beamSize
+        sideCalibrations = settings.sideCalibrations
     }
 
     /// The settings of the run for `materials` (those it recorded by name, the scan's material first):
     /// what `scan merge` needs to finish merged shards exactly as one run would.
     func settings(materials: [Material]) -> ScanSettings {
         var s = ScanSettings(material: materials[0], calibration: calibration)
+        s.sideCalibrations = sideCalibrations
         s.otherPhases = Array(materials.dropFirst())
         s.indexingOptions = indexing
         if !scanGuided { s.neighbourIndexing = nil }
@@ -74,12 +78,36 @@ struct RunMetadata {
         }
         if scanGuided != other.scanGuided { return "scan-guided indexing setting (\(scanGuided ? "on" : "off"))" }
         if beamSize != other.beamSize { return "beam size (\(beamSize) um)" }
-        let a = calibration, b = other.calibration
-        if abs(a.distance - b.distance) > 1e-6 || abs(a.xcen - b.xcen) > 1e-6 || abs(a.ycen - b.ycen) > 1e-6
-            || abs(a.xbet - b.xbet) > 1e-6 || abs(a.xgam - b.xgam) > 1e-6 || abs(a.pixelSize - b.pixelSize) > 1e-9 {
-            return "calibration"
+        if !RunMetadata.sameCalibration(calibration, other.calibration) { return "calibration" }
+        if sideCalibrations.count != other.sideCalibrations.count
+            || zip(sideCalibrations, other.sideCalibrations).contains(where: { !RunMetadata.sameCalibration($0, $1) }) {
+            return "side detectors' calibrations"
         }
         return nil
+    }
+
+    /// Whether two calibrations agree to the precision run.json keeps.
+    static func sameCalibration(_ a: DetectorCalibration, _ b: DetectorCalibration) -> Bool {
+        abs(a.distance - b.distance) <= 1e-6 && abs(a.xcen - b.xcen) <= 1e-6 && abs(a.ycen - b.ycen) <= 1e-6
+            && abs(a.xbet - b.xbet) <= 1e-6 && abs(a.xgam - b.xgam) <= 1e-6 && abs(a.pixelSize - b.pixelSize) <= 1e-9
+            && abs(a.azimuth - b.azimuth) <= 1e-6 && a.width == b.width && a.height == b.height
+    }
+
+    /// A calibration as run.json writes it (`azimuth_deg` only for a detector off the top position).
+    static func json(_ c: DetectorCalibration) -> [String: Any] {
+        var j: [String: Any] = ["distance_mm": c.distance, "xcen_px": c.xcen, "ycen_px": c.ycen, "xbet_deg": c.xbet,
+                                "xgam_deg": c.xgam, "pixel_size_mm": c.pixelSize, "width": c.width, "height": c.height]
+        if c.azimuth != 0 { j["azimuth_deg"] = c.azimuth }
+        return j
+    }
+
+    /// The calibration of a run.json object, or nil when a field is missing.
+    static func calibration(_ c: [String: Any]) -> DetectorCalibration? {
+        guard let distance = c["distance_mm"] as? Double, let xcen = c["xcen_px"] as? Double, let ycen = c["ycen_px"] as? Double,
+              let xbet = c["xbet_deg"] as? Double, let xgam = c["xgam_deg"] as? Double, let pixel = c["pixel_size_mm"] as? Double,
+              let w = c["width"] as? Int, let h = c["height"] as? Int else { return nil }
+        return DetectorCalibration(distance: distance, xcen: xcen, ycen: ycen, xbet: xbet, xgam: xgam, pixelSize: pixel,
+                                   width: w, height: h, azimuth: c["azimuth_deg"] as? Double ?? 0)
     }
 
     var json: [String: Any] {
@@ -88,11 +116,11 @@ struct RunMetadata {
             "lauemap": "LaueMap scan run",
             "scan": scan, "source": source.options, "pattern_count": patternCount, "range": [range.lowerBound, range.upperBound],
             "material": material, "complete": complete,
-            "calibration": ["distance_mm": c.distance, "xcen_px": c.xcen, "ycen_px": c.ycen, "xbet_deg": c.xbet,
-                            "xgam_deg": c.xgam, "pixel_size_mm": c.pixelSize, "width": c.width, "height": c.height],
+            "calibration": RunMetadata.json(c),
         ]
         j["shard"] = shard.map { [$0.index, $0.count] } ?? NSNull()
         j["psf_sigma_px"] = pointSpreadSigma ?? NSNull()
+        if !sideCalibrations.isEmpty { j["side_calibrations"] = sideCalibrations.map(RunMetadata.json) }
         var ix: [String: Any] = ["energy_kev": [indexing.energyRange.lowerBound, indexing.energyRange.upperBound],
                                  "strain": indexing.refineStrain, "scan_guided": scanGuided]
         for (name, k) in RunMetadata.indexingNumbers { ix[name] = indexing[keyPath: k] }
@@ -115,21 +143,23 @@ struct RunMetadata {
         guard let j = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
               let scan = j["scan"] as? String, let n = j["pattern_count"] as? Int, let r = j["range"] as? [Int], r.count == 2,
               let material = j["material"] as? String, let c = j["calibration"] as? [String: Any],
-              let distance = c["distance_mm"] as? Double, let xcen = c["xcen_px"] as? Double, let ycen = c["ycen_px"] as? Double,
-              let xbet = c["xbet_deg"] as? Double, let xgam = c["xgam_deg"] as? Double, let pixel = c["pixel_size_mm"] as? Double,
-              let w = c["width"] as? Int, let h = c["height"] as? Int else {
+              let calib = RunMetadata.calibration(c) else {
             throw LaueError(.invalidFormat, file: path, "not a LaueMap run.json")
         }
         var shard: Shard? = nil
         if let s = j["shard"] as? [Int], s.count == 2 { shard = try Shard(index: s[0], count: s[1]) }
-        let calib = DetectorCalibration(distance: distance, xcen: xcen, ycen: ycen, xbet: xbet, xgam: xgam, pixelSize: pixel,
-                                        width: w, height: h)
         let source: ScanSource
         do { source = try ScanSource(path: scan, options: j["source"] as? [String: Any] ?? [:]) } catch let e as LaueError {
             throw LaueError(.invalidFormat, file: path, item: "source", e.reason)
         }
         var m = RunMetadata(source: source, patternCount: n, shard: shard, range: r[0]..<r[1], material: material,
                             calibration: calib, pointSpreadSigma: j["psf_sigma_px"] as? Double, complete: j["complete"] as? Bool ?? false)
+        if let sides = j["side_calibrations"] {
+            guard let list = sides as? [[String: Any]], case let c = list.compactMap(RunMetadata.calibration), c.count == list.count else {
+                throw LaueError(.invalidFormat, file: path, item: "side_calibrations", "not a list of calibrations")
+            }
+            m.sideCalibrations = c
+        }
         if let ix = j["indexing"] as? [String: Any] {
             if let e = ix["energy_kev"] as? [Double], e.count == 2, e[0].isFinite, e[1].isFinite, e[0] < e[1] { m.indexing.energyRange = e[0]...e[1] }
             m.indexing.refineStrain = ix["strain"] as? Bool ?? false

@@ -108,6 +108,14 @@ public final class ScanRunner {
         source.channelMap = source.channelMap.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
         self.source = source
         manifest = try ScanManifest.open(source)
+        // Side detectors of the scan (34-ID-E) take part with their own calibrations unless the
+        // settings give them.
+        var settings = settings
+        if settings.sideCalibrations.isEmpty { settings.sideCalibrations = try manifest.sideCalibrations() }
+        guard settings.sideCalibrations.count == manifest.sideDetectors.count || manifest.sideDetectors.isEmpty else {
+            throw LaueError(.invalidArgument, file: source.path,
+                            "\(settings.sideCalibrations.count) side-detector calibrations for \(manifest.sideDetectors.count) side detectors")
+        }
         self.settings = settings
         self.output = output
         self.options = options

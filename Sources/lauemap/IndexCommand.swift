@@ -37,22 +37,38 @@ struct IndexCommand: ParsableCommand {
     @Option(help: "Frame (TIFF page or HDF5 stack index).")
     var frame: Int = 0
 
+    @Option(help: ArgumentHelp("A side detector's frame of the same point, indexed jointly with IMAGE (repeat for each; pair each with --side-calib).",
+                               discussion: "34-ID-E records a top detector and up to two side detectors: the orientation is refined on the spots of all of them, each through its own calibration (docs/indexing.md, Several detectors)."))
+    var side: [String] = []
+
+    @Option(help: "The calibration of each --side frame, in the same order (a .det; its kf_direction Y>0/Y<0 or azimuth key places the detector about the beam).")
+    var sideCalib: [String] = []
+
     func run() throws {
         try reportingErrors {
             let img = try ImageReader.read(path: image, frame: frame)
             let materials = try Material.loadList(material)
             let calibration = try LaueToolsCalibration.read(path: calib, frameSize: (img.width, img.height))
-            let peaks = PeakSearcher().search(img).peaks
+            guard side.count == sideCalib.count else {
+                throw LaueError(.invalidArgument, "\(side.count) --side frames and \(sideCalib.count) --side-calib files: give one calibration per side frame")
+            }
+            var calibrations = [calibration]
+            var spots = PeakSearcher().search(img).peaks.map(ObservedSpot.init)
+            for (k, (path, calibPath)) in zip(side, sideCalib).enumerated() {
+                let sideImage = try ImageReader.read(path: path)
+                calibrations.append(try LaueToolsCalibration.read(path: calibPath, frameSize: (sideImage.width, sideImage.height)))
+                spots += PeakSearcher().search(sideImage).peaks.map { var s = ObservedSpot($0); s.detector = k + 1; return s }
+            }
             var options = try indexing.options()
             let grains = self.grains ?? MultiPhaseIndexer.defaultGrains(phases: materials.count)
             guard (1...100).contains(grains) else { throw LaueError(.invalidArgument, "--grains must be 1...100, not \(grains)") }
             options.maxGrains = grains
-            let result = try MultiPhaseIndexer(materials: materials, calibration: calibration, options: options).index(peaks.map(ObservedSpot.init))
+            let result = try MultiPhaseIndexer(materials: materials, calibrations: calibrations, options: options).index(spots)
             if let fitOut, !result.grains.isEmpty {
                 try result.laueToolsFit(materials: materials, calibration: calibration).write(to: fitOut, peakListName: image)
             }
             if json {
-                let data = try JSONSerialization.data(withJSONObject: result.json(), options: [.prettyPrinted, .sortedKeys])
+                let data = try JSONSerialization.data(withJSONObject: result.json(detectors: calibrations.count), options: [.prettyPrinted, .sortedKeys])
                 emit(String(decoding: data, as: UTF8.self))
             } else {
                 var s = "\(image): \(result.peakCount) peaks, \(result.status.rawValue)"
@@ -60,6 +76,9 @@ struct IndexCommand: ParsableCommand {
                 for (i, g) in result.grains.enumerated() {
                     s += String(format: "\ngrain %d%@: %d spots indexed, mean deviation %.3f px, matching rate %.1f %%", i,
                                 materials.count > 1 ? " (\(g.phase))" : "", g.indexedCount, g.meanDeviation, 100 * g.matchingRate)
+                    if calibrations.count > 1 {
+                        s += " (per detector: " + calibrations.indices.map { d in "\(g.spots.filter { $0.detector == d }.count)" }.joined(separator: ", ") + ")"
+                    }
                     for r in g.orientation.rows { s += "\n  [" + r.map { String(format: "% .6f", $0) }.joined(separator: " ") + "]" }
                 }
                 emit(s)

@@ -176,11 +176,15 @@ struct ScanLayoutArguments: ParsableArguments {
                                valueName: "map.csv"))
     var channelMap: String?
 
+    @Option(help: ArgumentHelp("The main detector of an APS 34-ID-E folder recorded on several detectors (its /entry1/detector/ID); the others are side detectors indexed jointly (default: the detector of the first file).",
+                               discussion: "A side detector takes part when calib_<ID>.det (ID with characters other than letters, digits, '-', '.' and '_' as '_') is in the folder (docs/scan-layouts.md)."))
+    var mainDetector: String?
+
     func source() throws -> ScanSource {
         if step != nil || snake, raster == nil { throw LaueError(.invalidArgument, "--step-um and --snake describe a numbered series: give --raster too") }
         if let n = scanNumber, n < 0 { throw LaueError(.invalidArgument, "--scan-number must be at least 0, not \(n)") }
         return ScanSource(path: scan, raster: try raster.map { try ScanRaster(parsing: $0) }, step: try step.map { try ScanSource.parseStep($0) },
-                          snake: snake, scanNumber: scanNumber, dataset: dataset, channelMap: channelMap)
+                          snake: snake, scanNumber: scanNumber, dataset: dataset, channelMap: channelMap, mainDetector: mainDetector)
     }
 
     /// The layout options as arguments (for the shards of `scan submit`).

@@ -400,4 +400,47 @@ import LaueTestSupport
             }
         }
     }
+
+    /// APS 34-ID-E recorded on the top detector and a side detector (h5py-written files of both in one
+    /// folder, one file counter across detectors, tools/fixtures/make_side_detector_fixture.py): one
+    /// pattern per top file, the side file at the same stage position (20 nm apart) joins it, and the
+    /// orientation is refined on the spots of both detectors, each through its own calibration.
+    @Test func sideDetectorFramesAreIndexedJointly() throws {
+        let folder = Self.layouts + "/aps34ide-sides"
+        let expected = (Fixtures.json("layouts/aps34ide-sides/expected.json") as! [String: Any])["points"] as! [[String: Any]]
+        let manifest = try ScanManifest.open(folder)
+        #expect(manifest.patterns.map(\.label) == expected.map { $0["top_file"] as! String })
+        #expect(manifest.sideDetectors.map(\.id) == ["PE0820 763-1850"])
+        #expect(manifest.patterns.map { $0.sides.map(\.label) } == expected.map { [$0["side_file"] as! String] })
+        #expect(try manifest.sideCalibrations().map(\.azimuth) == [90])
+
+        let joint = try ScanOutputs.readPatterns(Self.run(ScanSource(path: folder)) + "/patterns.csv")
+        let topOnly = try ScanOutputs.readPatterns(Self.run(ScanSource(path: Self.layouts + "/aps34ide")) + "/patterns.csv")
+        #expect(joint.count == 9 && topOnly.count == 9)
+        for ((j, t), e) in zip(zip(joint, topOnly), expected) {
+            let m = (e["orientation"] as! [[Double]]).map { Vec3($0[0], $0[1], $0[2]) }
+            let truth = Mat3(rows: m[0], m[1], m[2])
+            guard let uj = j.orientation, let ut = t.orientation else { Issue.record("\(j.file): not indexed"); continue }
+            // The main frame's peaks are the row's; the side frame more than doubles the indexed spots and
+            // never moves the orientation away from the simulated one.
+            #expect(j.peakCount == t.peakCount, "\(j.file)")
+            #expect((j.indexedCount ?? 0) >= 2 * (t.indexedCount ?? 0), "\(j.file): \(j.indexedCount) spots jointly, \(t.indexedCount) on the top detector")
+            let (dj, dt) = (Self.lco.misorientation(uj, truth), Self.lco.misorientation(ut, truth))
+            #expect(dj <= dt + 0.01, "\(j.file): \(dj)° from the simulated orientation jointly, \(dt)° from the top detector alone")
+        }
+        // Without the side detector's calibration its frames are not used: the rows are the top detector's.
+        let copy = Fixtures.temporaryFolder("sides-uncalibrated")
+        for name in try FileManager.default.contentsOfDirectory(atPath: folder) where !name.hasPrefix("calib_") {
+            try FileManager.default.copyItem(atPath: folder + "/" + name, toPath: copy + "/" + name)
+        }
+        let bare = try ScanManifest.open(copy)
+        #expect(bare.sideDetectors.isEmpty && bare.patterns.count == 9)
+        #expect(bare.notes.contains { $0.contains("no calib_PE0820_763-1850.det in the folder: not used") })
+        let uncalibrated = try ScanOutputs.readPatterns(Self.run(ScanSource(path: copy)) + "/patterns.csv")
+        #expect(uncalibrated.map(\.indexedCount) == topOnly.map(\.indexedCount))
+        // A main detector the folder does not hold is an error naming the detectors it does.
+        #expect(throws: LaueError.self) { try ScanManifest.open(ScanSource(path: folder, mainDetector: "PE9999")) }
+        let side = try ScanManifest.open(ScanSource(path: folder, mainDetector: "PE0820 763-1850"))
+        #expect(side.patterns.map(\.label) == expected.map { $0["side_file"] as! String })
+    }
 }

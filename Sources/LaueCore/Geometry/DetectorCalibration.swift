@@ -21,11 +21,17 @@ public struct DetectorCalibration: Hashable, Sendable, CustomStringConvertible {
     public var height: Int
     /// LaueTools' detector label (MARCCD165, sCMOS, ...), informative only.
     public var detectorLabel: String
+    /// Rotation of the whole detector about the incident beam, degrees from the top position (0, the
+    /// LaueTools `Z>0` geometry) towards lab +y (90: a side detector looking along +y, LaueTools'
+    /// `kf_direction = "Y>0"`; -90: `"Y<0"`). The five LaueTools parameters describe the detector in
+    /// its own rotated frame, so a side detector is calibrated exactly as a top one (docs/geometry.md).
+    public var azimuth: Double
 
     public init(distance: Double, xcen: Double, ycen: Double, xbet: Double, xgam: Double, pixelSize: Double,
-                width: Int, height: Int, detectorLabel: String = "") {
+                width: Int, height: Int, detectorLabel: String = "", azimuth: Double = 0) {
         self.distance = distance; self.xcen = xcen; self.ycen = ycen; self.xbet = xbet; self.xgam = xgam
         self.pixelSize = pixelSize; self.width = width; self.height = height; self.detectorLabel = detectorLabel
+        self.azimuth = azimuth
     }
 
     /// The five LaueTools detector parameters [dd, xcen, ycen, xbet, xgam].
@@ -56,6 +62,25 @@ public struct DetectorCalibration: Hashable, Sendable, CustomStringConvertible {
               abs(ycen) <= DetectorCalibration.maximumCentreOffset else { throw bad("beam centre (\(xcen), \(ycen)) px") }
         guard xbet.isFinite, xgam.isFinite, abs(xbet) <= DetectorCalibration.maximumTilt,
               abs(xgam) <= DetectorCalibration.maximumTilt else { throw bad("tilts xbet \(xbet), xgam \(xgam) deg") }
+        guard azimuth.isFinite, abs(azimuth) <= DetectorCalibration.maximumTilt else { throw bad("azimuth \(azimuth) deg") }
+    }
+
+    /// (cos, sin) of the azimuth; (1, 0) for a top detector.
+    @usableFromInline var azimuthTrig: (c: Double, s: Double) {
+        azimuth == 0 ? (1, 0) : (cos(azimuth * .pi / 180), sin(azimuth * .pi / 180))
+    }
+
+    /// A direction of the detector's own (top-geometry) frame in the lab frame: rotated about the
+    /// beam (x) so that +z goes to (0, sin a, cos a).
+    @inlinable func toLab(_ v: Vec3) -> Vec3 {
+        let (c, s) = azimuthTrig
+        return azimuth == 0 ? v : Vec3(v.x, c * v.y + s * v.z, -s * v.y + c * v.z)
+    }
+
+    /// The inverse of `toLab`.
+    @inlinable func fromLab(_ v: Vec3) -> Vec3 {
+        let (c, s) = azimuthTrig
+        return azimuth == 0 ? v : Vec3(v.x, c * v.y - s * v.z, s * v.y + c * v.z)
     }
 
     // Precomputed trigonometry of the tilts.
@@ -70,7 +95,7 @@ public struct DetectorCalibration: Hashable, Sendable, CustomStringConvertible {
         let x1 = (x - xcen) * pixelSize, y1 = (y - ycen) * pixelSize
         let xca0 = cg * x1 - sg * y1, yca0 = sg * x1 + cg * y1
         let lt2 = Vec3(xca0, distance * cb + yca0 * sb, distance * sb - yca0 * cb).normalized
-        return Vec3(lt2.y, -lt2.x, lt2.z)
+        return toLab(Vec3(lt2.y, -lt2.x, lt2.z))
     }
 
     /// (2theta, chi) in degrees of pixel (x, y), as LaueTools' `calc_uflab`.
@@ -97,7 +122,8 @@ public struct DetectorCalibration: Hashable, Sendable, CustomStringConvertible {
     /// detector plane. The pixel may lie outside the frame: see `contains`.
     public func pixel(kf: Vec3) -> (x: Double, y: Double)? {
         let (cb, sb, cg, sg) = trig
-        let uf = Vec3(-kf.y, kf.x, kf.z)                  // LT2 frame
+        let k = fromLab(kf)                               // the detector's own frame
+        let uf = Vec3(-k.y, k.x, k.z)                     // LT2 frame
         let un = Vec3(0, cb, sb)                          // detector normal, IO / dd
         let cosine = uf.dot(un)
         guard cosine > 1e-12 else { return nil }
@@ -120,5 +146,6 @@ public struct DetectorCalibration: Hashable, Sendable, CustomStringConvertible {
     public var description: String {
         String(format: "dd=%.4f mm, xcen=%.3f, ycen=%.3f, xbet=%.4f, xgam=%.4f deg, pixel %.6f mm, %dx%d",
                distance, xcen, ycen, xbet, xgam, pixelSize, width, height)
+            + (azimuth == 0 ? "" : String(format: ", azimuth %.4f deg", azimuth))
     }
 }

@@ -55,9 +55,31 @@ public enum LaueToolsCalibration {
         if let text = keys["framedim"], let dims = try parseFrameDimensions(text, source: source) { (height, width) = dims }
         let calib = DetectorCalibration(distance: numbers[0], xcen: numbers[1], ycen: numbers[2], xbet: numbers[3],
                                         xgam: numbers[4], pixelSize: pixel, width: width, height: height,
-                                        detectorLabel: label)
+                                        detectorLabel: label, azimuth: try azimuth(keys, source: source))
         do { try calib.validate() } catch let e as LaueError { throw LaueError(.invalidFormat, file: source, e.reason) }
         return calib
+    }
+
+    /// LaueTools' `kf_direction` values LaueMap reads, as detector azimuths (degrees about the beam
+    /// from the top position; `DetectorCalibration.azimuth`). Transmission (`X>0`) and back reflection
+    /// (`X<0`) use other detector formulas and are refused.
+    public static let kfDirections: [String: Double] = ["Z>0": 0, "Y>0": 90, "Y<0": -90]
+
+    /// The detector azimuth of a `.det` file: its `azimuth` key (LaueMap's, any angle), else its
+    /// `kf_direction`, else 0 (top).
+    static func azimuth(_ keys: [String: String], source: String?) throws -> Double {
+        if let text = keys["azimuth"] {
+            guard let a = Double(text), a.isFinite, abs(a) <= DetectorCalibration.maximumTilt else {
+                throw LaueError(.invalidFormat, file: source, item: "azimuth", "'\(LaueError.excerpt(text))' is not an angle in degrees (at most \(DetectorCalibration.maximumTilt) in size)")
+            }
+            return a
+        }
+        guard let kf = keys["kf_direction"] else { return 0 }
+        guard let a = kfDirections[kf] else {
+            throw LaueError(.invalidFormat, file: source, item: "kf_direction",
+                            "'\(LaueError.excerpt(kf))' is not a reflection geometry LaueMap reads (\(kfDirections.keys.sorted().joined(separator: ", ")))")
+        }
+        return a
     }
 
     /// "framedim: (2048, 2048)" as (dim1, dim2); nil when it does not hold two numbers, an error when
@@ -87,7 +109,9 @@ public enum LaueToolsCalibration {
         s += "# pixelsize : \(c.pixelSize)\n# xpixelsize : \(c.pixelSize)\n# ypixelsize : \(c.pixelSize)\n"
         if !c.detectorLabel.isEmpty { s += "# CCDLabel : \(c.detectorLabel)\n" }
         s += "# framedim : (\(c.height), \(c.width))\n"
-        s += "# kf_direction : Z>0\n"
+        // LaueTools' name for the geometry when it has one; the exact angle in LaueMap's own key.
+        s += "# kf_direction : \(kfDirections.first { $0.value == c.azimuth }?.key ?? (c.azimuth > 0 ? "Y>0" : "Y<0"))\n"
+        if c.azimuth != 0 { s += "# azimuth : \(c.azimuth)\n" }
         try AtomicFile.write(s, to: path)
     }
 

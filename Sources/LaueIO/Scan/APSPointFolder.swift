@@ -11,6 +11,11 @@ import LaueCore
 /// surface by moving Y and Z at once, "H"): the principal direction of the (Y, Z) positions, so that
 /// steps keep their length on the surface. A file that cannot be read or has no finite position is a
 /// `failed` row of its own.
+///
+/// A folder recorded on several detectors (34-ID-E's top and side detectors: files whose
+/// `/entry1/detector/ID` differ) is one pattern per file of the main detector (`ScanSource.mainDetector`,
+/// default the detector of the first file); each other detector's file joins the pattern at the same
+/// stage position (within `sideMatchTolerance`) as a side frame (`ScanPattern.sides`).
 public enum APSPointFolder {
     static let extensions: Set<String> = ["h5", "hdf5"]
     static let samplePath = "/entry1/sample/"
@@ -31,12 +36,19 @@ public enum APSPointFolder {
         }
     }
 
+    /// Where a point file says its detector is named.
+    public static let detectorIDPath = "/entry1/detector/ID"
+    /// A side detector's file belongs to the main detector's point whose stage position (sampleX, Y, Z)
+    /// is within this distance, micrometres: five times 20 nm of read-back jitter, far below any step.
+    public static let sideMatchTolerance = 0.1
+
     public static func open(_ folder: String, source: ScanSource) throws -> ScanManifest {
         let dataset = source.dataset ?? HDF5ImageReader.apsDataPath
         var patterns: [ScanPattern] = []
         var raw: [(x: Double, y: Double, z: Double)] = []
         var units: [String: Set<String>] = [:]          // unit attribute -> axes
         var counters: [[String: Double]?] = []          // channels of each point (nil: unreadable point)
+        var detectors: [String] = []                    // each file's detector ID ("" when not recorded)
         for (k, name) in try pointFiles(folder).enumerated() {
             let path = (folder as NSString).appendingPathComponent(name)
             var p = ScanPattern(index: k, label: name, path: path, frame: 0, xUm: .nan, yUm: .nan, dataset: source.dataset)
@@ -60,14 +72,33 @@ public enum APSPointFolder {
                 raw.append((try position("sampleX"), try position("sampleY"), try position("sampleZ")))
                 if !raw.last!.x.isFinite { p.problem = "\(path): \(samplePath)sampleX: no stage position" }
                 counters.append(scalars(in: file))
+                detectors.append(file.isDataset(detectorIDPath) ? ((try? file.readScalarText(detectorIDPath)) ?? "") : "")
             } catch let e as LaueError {
                 raw.append((.nan, .nan, .nan))
                 counters.append(nil)
+                detectors.append("")
                 p.problem = e.description
             }
             patterns.append(p)
         }
         guard !patterns.isEmpty else { throw LaueError(.missingData, file: folder, "no HDF5 point files in the folder") }
+        var sideNotes: [String] = []
+        var sides: [ScanManifest.SideDetector] = []
+        var sideFrames: [[ScanPattern]] = []
+        if Set(detectors).count > 1 || source.mainDetector != nil {
+            let main = source.mainDetector ?? detectors[0]
+            guard detectors.contains(main) else {
+                throw LaueError(.invalidArgument, file: folder, item: "--main-detector",
+                                "no point file of detector '\(LaueError.excerpt(main))' (\(detectorIDPath) holds: \(Set(detectors).sorted().map { "'\($0)'" }.joined(separator: ", ")))")
+            }
+            let keep = detectors.indices.filter { detectors[$0] == main }
+            (sides, sideFrames, sideNotes) = sideFramesOf(folder: folder, patterns: patterns, raw: raw, detectors: detectors, main: main)
+            patterns = keep.enumerated().map { i, k in var p = patterns[k]; p.index = i; return p }
+            raw = keep.map { raw[$0] }
+            counters = keep.map { counters[$0] }
+            for i in patterns.indices { patterns[i].sides = sideFrames.map { $0[i] } }
+            sideNotes.insert("main detector '\(main)': \(patterns.count) points", at: 0)
+        }
         let (ys, axis) = surfaceY(raw.map { ($0.y, $0.z) })
         for k in patterns.indices where patterns[k].problem == nil {
             let (x, y) = (raw[k].x, ys[k])
@@ -75,6 +106,7 @@ public enum APSPointFolder {
             else { patterns[k].problem = "\(patterns[k].path): \(samplePath)sampleX|Y|Z: stage position (\(x), \(y)) µm is not a finite number within ±1e9 µm" }
         }
         var m = ScanManifest(layout: .apsPoints, root: folder, patterns: patterns, calibrationPath: ScanManifest.calibration(in: folder))
+        m.sideDetectors = sides
         // A counter is a channel when every readable point records it (NaN at unreadable points).
         let readable = counters.compactMap { $0 }
         if let first = readable.first {
@@ -82,9 +114,70 @@ public enum APSPointFolder {
                 m.channels[name] = counters.map { $0?[name] ?? .nan }
             }
         }
-        m.notes = ["APS 34-ID-E point folder: \(patterns.count) HDF5 files, frames at \(dataset)", "map x = sampleX, map y = \(axis)"]
-            + units.keys.sorted().map { "\(units[$0]!.sorted().joined(separator: ", ")) in \($0)" }
+        m.notes = ["APS 34-ID-E point folder: \(detectors.count) HDF5 files, frames at \(dataset)", "map x = sampleX, map y = \(axis)"]
+            + units.keys.sorted().map { "\(units[$0]!.sorted().joined(separator: ", ")) in \($0)" } + sideNotes
         return m
+    }
+
+    /// The name of a side detector's calibration file: `calib_<ID>.det`, with characters of the ID other
+    /// than letters, digits, '-', '.' and '_' as '_' (`PE0820 763-1850` -> `calib_PE0820_763-1850.det`).
+    public static func calibrationName(detector id: String) -> String {
+        let kept = id.unicodeScalars.map { c -> String in
+            (c.isASCII && (CharacterSet.alphanumerics.contains(c) || "-._".unicodeScalars.contains(c))) ? String(c) : "_"
+        }.joined()
+        return "calib_\(kept).det"
+    }
+
+    /// The side detectors of a folder (every detector but `main` with a calibration file, by name) and, for each, its frame at
+    /// each of the main detector's points (a frame with a `problem` where it recorded none), matched by
+    /// stage position within `sideMatchTolerance`; notes on what was found.
+    static func sideFramesOf(folder: String, patterns: [ScanPattern], raw: [(x: Double, y: Double, z: Double)],
+                             detectors: [String], main: String) -> ([ScanManifest.SideDetector], [[ScanPattern]], [String]) {
+        let cell = sideMatchTolerance
+        func key(_ p: (x: Double, y: Double, z: Double), _ dx: Int = 0, _ dy: Int = 0, _ dz: Int = 0) -> [Int] {
+            [Int((p.x / cell).rounded(.down)) + dx, Int((p.y / cell).rounded(.down)) + dy, Int((p.z / cell).rounded(.down)) + dz]
+        }
+        func finite(_ p: (x: Double, y: Double, z: Double)) -> Bool {
+            ScanManifest.isPosition(p.x) && ScanManifest.isPosition(p.y) && ScanManifest.isPosition(p.z)
+        }
+        let mainFiles = detectors.indices.filter { detectors[$0] == main }
+        var grid: [[Int]: [Int]] = [:]                   // cell -> position among the main points
+        for (i, k) in mainFiles.enumerated() where patterns[k].problem == nil && finite(raw[k]) { grid[key(raw[k]), default: []].append(i) }
+        var sides: [ScanManifest.SideDetector] = [], frames: [[ScanPattern]] = [], notes: [String] = []
+        for id in Set(detectors).subtracting([main]).sorted() {
+            let name = calibrationName(detector: id)
+            let calib = (folder as NSString).appendingPathComponent(name)
+            sides.append(.init(id: id, calibrationPath: FileManager.default.fileExists(atPath: calib) ? calib : nil))
+            var column = mainFiles.enumerated().map { i, k in
+                ScanPattern(index: i, label: "", path: "", frame: 0, xUm: .nan, yUm: .nan,
+                            problem: "no frame of detector '\(id)' at the stage position of \(patterns[k].label)")
+            }
+            var unmatched = 0
+            for k in detectors.indices where detectors[k] == id {
+                let p = raw[k]
+                var best: (i: Int, d: Double)? = nil
+                if patterns[k].problem == nil, finite(p) {
+                    for dx in -1...1 { for dy in -1...1 { for dz in -1...1 {
+                        for i in grid[key(p, dx, dy, dz)] ?? [] {
+                            let q = raw[mainFiles[i]]
+                            let d = ((p.x - q.x) * (p.x - q.x) + (p.y - q.y) * (p.y - q.y) + (p.z - q.z) * (p.z - q.z)).squareRoot()
+                            if d <= cell, best == nil || d < best!.d || (d == best!.d && i < best!.i) { best = (i, d) }
+                        }
+                    } } }
+                }
+                guard let b = best, column[b.i].problem != nil || column[b.i].path.isEmpty else { unmatched += 1; continue }
+                var f = patterns[k]
+                f.index = b.i
+                f.xUm = .nan; f.yUm = .nan
+                column[b.i] = f
+            }
+            let found = column.filter { $0.problem == nil }.count
+            notes.append("side detector '\(LaueError.excerpt(id))': \(found) of \(mainFiles.count) points"
+                         + (unmatched > 0 ? ", \(unmatched) files unreadable or at no main point (not used)" : "")
+                         + (sides.last!.calibrationPath == nil ? "; no \(name) in the folder: not used" : ", calibration \(name)"))
+            if sides.last!.calibrationPath == nil { sides.removeLast() } else { frames.append(column) }
+        }
+        return (sides, frames, notes)
     }
 
     /// Groups of `/entry1` that hold no channels: the frame, the stage positions, the detector's settings.

@@ -23,6 +23,9 @@ public struct ScanManifest: Sendable {
     public var channels: [String: [Double]] = [:]
     /// What the reader inferred or assumed (axes chosen, units, missing frames), for `scan inspect`.
     public var notes: [String] = []
+    /// The detectors besides the main one whose frames the patterns also hold (`ScanPattern.sides`, in
+    /// this order): 34-ID-E's side detectors.
+    public var sideDetectors: [SideDetector] = []
 
     public init(layout: Layout, root: String, patterns: [ScanPattern], calibrationPath: String?) {
         self.layout = layout; self.root = root; self.patterns = patterns; self.calibrationPath = calibrationPath
@@ -81,6 +84,24 @@ public struct ScanManifest: Sendable {
         let file = try HDF5File(path: path)
         if file.exists(HDF5ImageReader.apsDataPath) { return try hdf5(path: path) }
         return try BLISSScan.open(file, source: source)
+    }
+
+    /// A detector recording the scan's points besides the main one: its name (`/entry1/detector/ID`)
+    /// and its calibration (`calib_<ID>.det` in the scan folder), without which its frames are not used.
+    public struct SideDetector: Sendable, Hashable {
+        public var id: String
+        public var calibrationPath: String?
+        public init(id: String, calibrationPath: String?) { self.id = id; self.calibrationPath = calibrationPath }
+    }
+
+    /// The calibrations of the side detectors (`sideDetectors`, in order), read from their files.
+    public func sideCalibrations() throws -> [DetectorCalibration] {
+        try sideDetectors.map { side in
+            guard let path = side.calibrationPath else {
+                throw LaueError(.missingData, file: root, item: side.id, "no calibration of the side detector")
+            }
+            return try LaueToolsCalibration.read(path: path)
+        }
     }
 
     static func calibration(in root: String) -> String? {

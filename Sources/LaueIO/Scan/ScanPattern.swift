@@ -18,6 +18,9 @@ public struct ScanPattern: Sendable, Hashable {
     /// nil. Such a pattern is a `failed` row with this reason; its position is NaN and its frame is
     /// never read, so it changes no other row.
     public var problem: String?
+    /// The frames of the side detectors at this point (`ScanManifest.sideDetectors`, in that order),
+    /// indexed jointly with this one; a side frame with a `problem` is missing and left out.
+    public var sides: [ScanPattern] = []
 
     public init(index: Int, label: String, path: String, frame: Int, xUm: Double, yUm: Double, problem: String? = nil,
                 dataset: String? = nil) {

@@ -50,24 +50,28 @@ public struct ScanSource: Sendable, Hashable {
     /// A CSV map of channels on the scan's stage positions (an XRF map; `ChannelMap`), added to the
     /// channels the layout records.
     public var channelMap: String?
+    /// The main detector of an APS 34-ID-E folder whose files come from several detectors (their
+    /// `/entry1/detector/ID`): its frames are the patterns, the others' are side frames indexed with
+    /// them (`APSPointFolder`); default: the detector of the first file.
+    public var mainDetector: String?
 
     /// Step of a numbered series when none is given, micrometres.
     public static let defaultSeriesStep = 1.0
 
     public init(path: String, raster: ScanRaster? = nil, step: (x: Double, y: Double)? = nil, snake: Bool = false,
-                scanNumber: Int? = nil, dataset: String? = nil, channelMap: String? = nil) {
+                scanNumber: Int? = nil, dataset: String? = nil, channelMap: String? = nil, mainDetector: String? = nil) {
         self.path = path; self.raster = raster; self.step = step; self.snake = snake
-        self.scanNumber = scanNumber; self.dataset = dataset; self.channelMap = channelMap
+        self.scanNumber = scanNumber; self.dataset = dataset; self.channelMap = channelMap; self.mainDetector = mainDetector
     }
 
     public static func == (a: ScanSource, b: ScanSource) -> Bool {
         a.path == b.path && a.raster == b.raster && a.step?.x == b.step?.x && a.step?.y == b.step?.y && a.snake == b.snake
-            && a.scanNumber == b.scanNumber && a.dataset == b.dataset && a.channelMap == b.channelMap
+            && a.scanNumber == b.scanNumber && a.dataset == b.dataset && a.channelMap == b.channelMap && a.mainDetector == b.mainDetector
     }
 
     public func hash(into h: inout Hasher) {
         h.combine(path); h.combine(raster); h.combine(step?.x); h.combine(step?.y); h.combine(snake)
-        h.combine(scanNumber); h.combine(dataset); h.combine(channelMap)
+        h.combine(scanNumber); h.combine(dataset); h.combine(channelMap); h.combine(mainDetector)
     }
 
     /// Parses a step "X" or "X,Y" in micrometres (positive, finite).
@@ -88,6 +92,7 @@ public struct ScanSource: Sendable, Hashable {
         if let scanNumber { j["scan_number"] = scanNumber }
         if let dataset { j["dataset"] = dataset }
         if let channelMap { j["channel_map"] = channelMap }
+        if let mainDetector { j["main_detector"] = mainDetector }
         return j
     }
 
@@ -100,6 +105,7 @@ public struct ScanSource: Sendable, Hashable {
         scanNumber = j["scan_number"] as? Int
         dataset = j["dataset"] as? String
         channelMap = j["channel_map"] as? String
+        mainDetector = j["main_detector"] as? String
     }
 
     /// The same source as `scan run` arguments after the path (for the shards of `scan submit`).
@@ -111,6 +117,7 @@ public struct ScanSource: Sendable, Hashable {
         if let scanNumber { a += ["--scan-number", "\(scanNumber)"] }
         if let dataset { a += ["--dataset", dataset] }
         if let channelMap { a += ["--channel-map", channelMap] }
+        if let mainDetector { a += ["--main-detector", mainDetector] }
         return a
     }
 }
