@@ -71,7 +71,11 @@ struct IndexCommand: ParsableCommand {
                 let data = try JSONSerialization.data(withJSONObject: result.json(detectors: calibrations.count), options: [.prettyPrinted, .sortedKeys])
                 emit(String(decoding: data, as: UTF8.self))
             } else {
-                var s = "\(image): \(result.peakCount) peaks, \(result.status.rawValue)"
+                var s = "\(image): \(result.peakCount) peaks"
+                if calibrations.count > 1 {
+                    s += " (per detector: " + calibrations.indices.map { d in "\(spots.filter { $0.detector == d }.count)" }.joined(separator: ", ") + ")"
+                }
+                s += ", \(result.status.rawValue)"
                 if let r = result.reason { s += " (\(r))" }
                 for (i, g) in result.grains.enumerated() {
                     s += String(format: "\ngrain %d%@: %d spots indexed, mean deviation %.3f px, matching rate %.1f %%", i,

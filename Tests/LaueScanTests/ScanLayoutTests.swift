@@ -428,6 +428,21 @@ import LaueTestSupport
             let (dj, dt) = (Self.lco.misorientation(uj, truth), Self.lco.misorientation(ut, truth))
             #expect(dj <= dt + 0.01, "\(j.file): \(dj)° from the simulated orientation jointly, \(dt)° from the top detector alone")
         }
+        // `lauemap index` of the first point's two frames agrees with the scan row (index = scan run).
+        if let exe = Fixtures.lauemapExecutable {
+            let r = try Command.run(exe, ["index", folder + "/img_1.h5", "--calib", folder + "/calib.det", "--side", folder + "/img_2.h5",
+                                          "--side-calib", folder + "/calib_PE0820_763-1850.det", "--material", "LiCoO2", "--json"])
+            #expect(r.status == 0, "\(r.stderr)")
+            let json = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
+            let grain = (json?["grains"] as? [[String: Any]])?.first
+            let spots = grain?["spots"] as? [[String: Any]] ?? []
+            #expect(grain?["n_indexed"] as? Int == joint[0].indexedCount)
+            #expect(spots.filter { $0["detector"] as? Int == 0 }.count >= 1 && spots.filter { $0["detector"] as? Int == 1 }.count >= 1)
+            let m = (grain?["orientation_matrix"] as? [[Double]] ?? []).map { Vec3($0[0], $0[1], $0[2]) }
+            if m.count == 3, let u = joint[0].orientation { #expect(Self.lco.misorientation(Mat3(rows: m[0], m[1], m[2]), u) < 1e-4) }
+            let unpaired = try Command.run(exe, ["index", folder + "/img_1.h5", "--calib", folder + "/calib.det", "--side", folder + "/img_2.h5", "--material", "LiCoO2"])
+            #expect(unpaired.status != 0 && unpaired.stderr.contains("one calibration per side frame"))
+        }
         // Without the side detector's calibration its frames are not used: the rows are the top detector's.
         let copy = Fixtures.temporaryFolder("sides-uncalibrated")
         for name in try FileManager.default.contentsOfDirectory(atPath: folder) where !name.hasPrefix("calib_") {
