@@ -141,95 +141,36 @@ public enum XANESMapReader {
 
     // MARK: One XRF map file per energy (XRF-Maps/MAPS, PyXRF)
 
-    /// Builds a XANES map from one fluorescence map file per energy, taking the channel named
-    /// `channel` (e.g. "Co" or "Co_K") from each. MAPS: `/MAPS/XRF_Analyzed/{Fitted,NNLS,ROI}/Counts_Per_Sec`
-    /// [channels, rows, columns] with `Channel_Names`, axes `/MAPS/x_axis`, `/MAPS/y_axis`; the incident
-    /// energy is not stored in a standard place, so `energies` (one per file) is required. PyXRF:
-    /// `/xrfmap/detsum/xrf_fit` [lines, rows, columns] with `xrf_fit_name` (or `xrf_roi`), positions
-    /// `/xrfmap/positions/pos` [2, rows, columns], energy from the `instrument_mono_incident_energy`
-    /// attribute of `/xrfmap/scan_metadata` (keV). Axis units: the `units` attribute when present,
-    /// else millimetres (motor positions) - check against your beamline.
+    /// Builds a XANES map from one fluorescence map file per energy (`XRFMapFile`: XRF-Maps/MAPS or
+    /// PyXRF), taking the channel named `channel` (e.g. "Co" or "Co_K") from each. MAPS files store no
+    /// incident energy in a standard place, so `energies` (one per file, in file-name order) is required
+    /// for them; PyXRF files carry theirs. Axis units: the `units` attribute when present, else
+    /// millimetres (motor positions) - check against your beamline.
     public static func readXRFMaps(paths: [String], channel: String, energies energyFile: String? = nil,
                                    geometry: Geometry = Geometry()) throws -> XANESMap {
         guard !paths.isEmpty else { throw LaueError(.invalidArgument, "no XRF map files given") }
         var images: [[Float]] = [], energies: [Double] = []
         var grid: MapGrid? = nil
         for path in paths.sorted() {
-            let f = try HDF5File(path: path)
-            let (image, g, energy) = try f.exists("/MAPS") ? readMAPS(f, channel: channel) : readPyXRF(f, channel: channel)
+            let file = try XRFMapFile.read(path: path)
+            let g = MapGrid(columns: file.columns, rows: file.rows, stepX: file.stepX, stepY: file.stepY,
+                            originX: file.originX, originY: file.originY)
             if let grid, grid.columns != g.columns || grid.rows != g.rows {
                 throw LaueError(.invalidFormat, file: path, "\(g.columns) x \(g.rows) map, the first is \(grid.columns) x \(grid.rows)")
             }
             grid = grid ?? g
-            images.append(image)
-            energies.append(energy ?? .nan)
+            images.append(try file.channel(channel, file: path))
+            energies.append(file.energy ?? .nan)
         }
         if let energyFile {
             energies = try readEnergies(energyFile)
             guard energies.count == paths.count else { throw LaueError(.invalidFormat, file: energyFile, "\(energies.count) energies for \(paths.count) files") }
         } else if energies.contains(where: \.isNaN) {
-            throw LaueError(.missingData, file: paths[energies.firstIndex(where: \.isNaN)!], "no incident energy in the file: give --energies")
+            throw LaueError(.missingData, file: paths.sorted()[energies.firstIndex(where: \.isNaN)!], "no incident energy in the file: give --energies")
         }
         var g = grid!
         if let step = geometry.stepUm { g.stepX = step.x; g.stepY = step.y }
         if let origin = geometry.originUm { g.originX = origin.x; g.originY = origin.y }
         return try XANESMap(energies: energies, grid: g, values: images.flatMap { $0 }, name: paths[0])
-    }
-
-    static func channelIndex(_ names: [String], _ channel: String, file: String) throws -> Int {
-        let wanted = channel.lowercased()
-        if let i = names.firstIndex(where: { $0.lowercased() == wanted }) { return i }
-        if let i = names.firstIndex(where: { $0.lowercased().hasPrefix(wanted + "_") || $0.lowercased().hasPrefix(wanted + " ") }) { return i }
-        throw LaueError(.missingData, file: file, "no channel \"\(channel)\" (channels: \(names.joined(separator: ", ")))")
-    }
-
-    static func axisStep(_ f: HDF5File, _ dataset: String) throws -> (step: Double, origin: Double) {
-        let values = try f.read(dataset, as: Double.self).values
-        guard values.count >= 2 else { throw LaueError(.invalidFormat, file: f.path, item: dataset, "an axis needs two positions") }
-        let unit = (f.stringAttribute("units", of: dataset) ?? "mm").lowercased()
-        let scale = unit.hasPrefix("um") || unit.hasPrefix("µm") || unit.contains("micro") ? 1.0 : unit == "nm" ? 1e-3 : 1000.0
-        return ((values[values.count - 1] - values[0]) / Double(values.count - 1) * scale, values[0] * scale)
-    }
-
-    static func readMAPS(_ f: HDF5File, channel: String) throws -> ([Float], MapGrid, Double?) {
-        guard let group = ["Fitted", "NNLS", "ROI"].map({ "/MAPS/XRF_Analyzed/\($0)" }).first(where: { f.exists($0 + "/Counts_Per_Sec") }) else {
-            throw LaueError(.missingData, file: f.path, "MAPS file without /MAPS/XRF_Analyzed/{Fitted,NNLS,ROI}/Counts_Per_Sec")
-        }
-        let names = try f.readStrings(group + "/Channel_Names")
-        let k = try channelIndex(names, channel, file: f.path)
-        let (values, shape) = try f.read(group + "/Counts_Per_Sec", as: Float.self)
-        guard shape.count == 3, k < shape[0] else { throw LaueError(.invalidFormat, file: f.path, item: group, "Counts_Per_Sec shape \(shape)") }
-        let n = shape[1] * shape[2]
-        let x = try axisStep(f, f.exists("/MAPS/Scan/x_axis") ? "/MAPS/Scan/x_axis" : "/MAPS/x_axis")
-        let y = try axisStep(f, f.exists("/MAPS/Scan/y_axis") ? "/MAPS/Scan/y_axis" : "/MAPS/y_axis")
-        let grid = MapGrid(columns: shape[2], rows: shape[1], stepX: abs(x.step), stepY: abs(y.step), originX: x.origin, originY: y.origin)
-        return (Array(values[(k * n)..<((k + 1) * n)]), grid, nil)
-    }
-
-    static func readPyXRF(_ f: HDF5File, channel: String) throws -> ([Float], MapGrid, Double?) {
-        guard let (data, namesPath) = [("/xrfmap/detsum/xrf_fit", "/xrfmap/detsum/xrf_fit_name"), ("/xrfmap/detsum/xrf_roi", "/xrfmap/detsum/xrf_roi_name")]
-            .first(where: { f.exists($0.0) }) else {
-            throw LaueError(.missingData, file: f.path, "neither a MAPS nor a PyXRF file (no /MAPS, no /xrfmap/detsum/xrf_fit)")
-        }
-        let names = try f.readStrings(namesPath)
-        let k = try channelIndex(names, channel, file: f.path)
-        let (values, shape) = try f.read(data, as: Float.self)
-        guard shape.count == 3, k < shape[0] else { throw LaueError(.invalidFormat, file: f.path, item: data, "shape \(shape)") }
-        let n = shape[1] * shape[2]
-        var grid = MapGrid(columns: shape[2], rows: shape[1], stepX: 1, stepY: 1)
-        if f.exists("/xrfmap/positions/pos") {
-            let (pos, ps) = try f.read("/xrfmap/positions/pos", as: Double.self)
-            if ps.count == 3, ps[0] >= 2, ps[1] == shape[1], ps[2] == shape[2], shape[1] >= 1, shape[2] >= 2 {
-                let unit = (f.stringAttribute("units", of: "/xrfmap/positions/pos") ?? "mm").lowercased()
-                let scale = unit.hasPrefix("um") || unit.contains("micro") ? 1.0 : 1000.0
-                let cols = shape[2], rows = shape[1]
-                grid.originX = pos[0] * scale
-                grid.originY = pos[n] * scale
-                grid.stepX = abs(pos[cols - 1] - pos[0]) / Double(cols - 1) * scale
-                grid.stepY = rows > 1 ? abs(pos[n + (rows - 1) * cols] - pos[n]) / Double(rows - 1) * scale : grid.stepX
-            }
-        }
-        let energy = f.numericAttribute("instrument_mono_incident_energy", of: "/xrfmap/scan_metadata")?.first.map { $0 < 100 ? $0 * 1000 : $0 }
-        return (Array(values[(k * n)..<((k + 1) * n)]), grid, energy)
     }
 }

@@ -363,7 +363,7 @@ import LaueTestSupport
         #expect(reason("x_um,y_um,Co\n0,inf,1\n").contains("line 2"))
         #expect(reason("x_um,y_um,Co,Co\n0,0,1,2\n").contains("two columns"))
         #expect(reason("x_um,y_um,a b\n0,0,1\n").contains("channel name"))
-        #expect(reason("x_um,y_um,Co\n0,0,1\n1,0,2\n0,0,3\n").contains("lines 2 and 4: two map points at one position"))
+        #expect(reason("x_um,y_um,Co\n0,0,1\n1,0,2\n0,0,3\n").contains("line 2 and line 4: two map points at one position"))
         #expect(reason("x_um,y_um,Co\n0x10,0,1\n").contains("line 2"))
         #expect(reason("x_um,y_um,Co\n0,0,inf\n").contains("not a finite decimal number"))
         #expect(reason("x_um,y_um,Co,x_um\n0,0,1,2\n").contains("two columns"))
@@ -457,5 +457,35 @@ import LaueTestSupport
         #expect(throws: LaueError.self) { try ScanManifest.open(ScanSource(path: folder, mainDetector: "PE9999")) }
         let side = try ScanManifest.open(ScanSource(path: folder, mainDetector: "PE0820 763-1850"))
         #expect(side.patterns.map(\.label) == expected.map { $0["side_file"] as! String })
+    }
+
+    /// An XRF-Maps/MAPS or PyXRF HDF5 file (h5py-written, tools/fixtures/make_xanes_fixtures.py) is a
+    /// channel map: every element line at the file's stage positions (mm axes in micrometres).
+    @Test func xrfMapFilesAreChannelMaps() throws {
+        let xrf = Fixtures.path("xanes/xrf")
+        let expected = Fixtures.json("xanes/xrf/expected.json") as! [String: Any]
+        // MAPS: 6 x 5 pixels, x from 1000 µm by 0.5, y from 2000 µm by 0.25; PyXRF: x from 10 by 1, y from -5 by 2.
+        for (file, layout, origin, step, channel) in [("maps_00.h5", "maps", (1000.0, 2000.0), (0.5, 0.25), "Co"),
+                                                      ("pyxrf_00.h5", "pyxrf", (10.0, -5.0), (1.0, 2.0), "Co_K")] {
+            let map = try ChannelMap.read(path: xrf + "/" + file)
+            #expect(map.names.contains(channel) && map.x.count == 30, "\(file): \(map.names)")
+            let values = (expected[layout] as! [String: [Double]])["0"]!
+            // The scan's 9 frames at 9 of the map's pixels: each takes that pixel's value.
+            let dir = Fixtures.temporaryFolder("xrf-channel-\(layout)")
+            var csv = "file,x_um,y_um\n"
+            var want: [Double] = []
+            for (k, p) in Self.points.enumerated() {
+                let (c, r) = (k % 3 + 1, k / 3 + 1)
+                csv += "\(Self.layouts)/aps34ide/\(p["aps_file"] as! String),\(origin.0 + Double(c) * step.0),\(origin.1 + Double(r) * step.1)\n"
+                want.append(values[r * 6 + c])
+            }
+            try csv.write(toFile: dir + "/scan.csv", atomically: true, encoding: .utf8)
+            let manifest = try ScanManifest.open(ScanSource(path: dir, channelMap: xrf + "/" + file))
+            #expect(manifest.channels[channel] == want, "\(file)")
+            let out = try Self.run(ScanSource(path: dir, channelMap: xrf + "/" + file))
+            #expect(try ScanOutputs.readPatterns(out + "/patterns.csv").map { $0.channels[channel] } == want.map { Optional($0) })
+        }
+        // An HDF5 file that is neither is refused naming it.
+        #expect(throws: LaueError.self) { try ChannelMap.read(path: Self.layouts + "/aps34ide/point_1.h5") }
     }
 }

@@ -8,7 +8,8 @@ import LaueCore
 /// a separate map").
 ///
 /// Format: CSV with a header `x_um,y_um,<name>,<name>...`; one row per map point; values are numbers
-/// (empty, `nan`: no value). Each scan point takes the values of the map point nearest to its stage
+/// (empty, `nan`: no value). Or an XRF-Maps/MAPS or PyXRF HDF5 file (`XRFMapFile`): every element
+/// channel, at the file's stage positions. Each scan point takes the values of the map point nearest to its stage
 /// position when that is within `toleranceFraction` of the map's step (the median distance between
 /// neighbouring map points); otherwise it has no value there. No interpolation: a channel is a count
 /// measured at a position.
@@ -40,8 +41,47 @@ public struct ChannelMap: Sendable {
     /// Most map points in one cell of the nearest-point grid (an even map holds about two).
     public static let maximumPointsPerCell = 1024
 
-    /// Reads a channel map CSV; every problem names the file, line and column.
+    /// Reads a channel map: an HDF5 file as an XRF map (`readXRF`), anything else as CSV (`readCSV`).
     public static func read(path: String) throws -> ChannelMap {
+        try InputFile.head(path, count: 8).starts(with: [0x89, 0x48, 0x44, 0x46]) ? try readXRF(path: path) : try readCSV(path: path)
+    }
+
+    /// An XRF-Maps/MAPS or PyXRF file as a channel map: one map point per map pixel at its stage
+    /// position, one channel per element line, named as the file names it (characters other than
+    /// letters, digits, '_', '-' and '.' as '_').
+    public static func readXRF(path: String) throws -> ChannelMap {
+        let file = try XRFMapFile.read(path: path)
+        guard file.hasPositions else { throw LaueError(.missingData, file: path, "the \(file.layout.rawValue) file records no stage positions (/xrfmap/positions/pos)") }
+        guard file.columns * file.rows <= maximumPoints else {
+            throw LaueError(.invalidFormat, file: path, "\(file.columns) x \(file.rows) map points: at most \(maximumPoints)")
+        }
+        guard file.names.count <= maximumChannels else {
+            throw LaueError(.invalidFormat, file: path, "\(file.names.count) channels: at most \(maximumChannels)")
+        }
+        var names: [String] = []
+        for (k, raw) in file.names.enumerated() {
+            var name = String(raw.trimmingCharacters(in: .whitespaces).unicodeScalars.map {
+                $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "_-.".unicodeScalars.contains($0)) ? Character($0) : "_"
+            }.prefix(64))
+            if name.isEmpty { name = "channel\(k)" }
+            guard !names.contains(name), name != "x_um", name != "y_um" else {
+                throw LaueError(.invalidFormat, file: path, item: "channel \(k + 1)", "two channels named '\(LaueError.excerpt(name))'")
+            }
+            names.append(name)
+        }
+        var (xs, ys) = ([Double](), [Double]())
+        for r in 0..<file.rows { for c in 0..<file.columns { let p = file.position(column: c, row: r); xs.append(p.x); ys.append(p.y) } }
+        guard xs.allSatisfy(ScanManifest.isPosition), ys.allSatisfy(ScanManifest.isPosition) else {
+            throw LaueError(.invalidFormat, file: path, "stage positions beyond ±1e9 µm")
+        }
+        let values = zip(names, file.values).map { ($0, $1.map(Double.init)) }
+        return try checked(names: names, x: xs, y: ys, values: Dictionary(uniqueKeysWithValues: values), path: path) {
+            "map pixel (column \($0 % file.columns), row \($0 / file.columns))"
+        }
+    }
+
+    /// Reads a channel map CSV; every problem names the file, line and column.
+    public static func readCSV(path: String) throws -> ChannelMap {
         let table = try CSVTable.read(path: path)
         guard let xi = table.index(of: "x_um"), let yi = table.index(of: "y_um") else {
             throw LaueError(.missingData, file: path, "a channel map needs the columns x_um,y_um and one column per channel")
@@ -86,6 +126,15 @@ public struct ChannelMap: Sendable {
                 columnsValues[j].append(v)
             }
         }
+        return try checked(names: names, x: xs, y: ys, values: Dictionary(uniqueKeysWithValues: zip(names, columnsValues)), path: path) {
+            "line \($0 + 2)"
+        }
+    }
+
+    /// The map of these points after the checks every map passes: not crowded, no two points at one
+    /// position. `describe` names a point in errors.
+    static func checked(names: [String], x xs: [Double], y ys: [Double], values: [String: [Double]], path: String,
+                        describe: (Int) -> String) throws -> ChannelMap {
         // A grid cell (about two points' area on an even map) holding very many points: not a map of
         // positions, and the nearest-point search would slow to a crawl. Checked before the map (and its
         // step, a nearest-point search per point) is built.
@@ -99,10 +148,10 @@ public struct ChannelMap: Sendable {
         let order = xs.indices.sorted { (xs[$0], ys[$0], $0) < (xs[$1], ys[$1], $1) }
         for (a, b) in zip(order, order.dropFirst())
         where abs(xs[a] - xs[b]) <= ScanManifest.positionTolerance && abs(ys[a] - ys[b]) <= ScanManifest.positionTolerance {
-            throw LaueError(.invalidFormat, file: path, item: "lines \(min(a, b) + 2) and \(max(a, b) + 2)",
+            throw LaueError(.invalidFormat, file: path, item: "\(describe(min(a, b))) and \(describe(max(a, b)))",
                             "two map points at one position (\(xs[a]), \(ys[a])) µm")
         }
-        return ChannelMap(names: names, x: xs, y: ys, values: Dictionary(uniqueKeysWithValues: zip(names, columnsValues)))
+        return ChannelMap(names: names, x: xs, y: ys, values: values)
     }
 
     static func isName(_ s: String) -> Bool {
