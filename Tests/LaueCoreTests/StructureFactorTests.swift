@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import LaueCore
 
@@ -79,6 +80,34 @@ import LaueCore
             #expect(e.description.contains("el.json") && e.description.contains("Xx"))
         }
     }
-}
 
-import Foundation
+    /// The predictor decides allowed harmonics once per Laue orbit of reflections (|F| is constant over
+    /// {±h W}); the list must equal a brute-force test of every harmonic, for every built-in material
+    /// (cubic, hexagonal, rhombohedral in hexagonal axes, non-centrosymmetric) and two of low symmetry.
+    @Test func allowedHarmonicsPerOrbitEqualBruteForce() throws {
+        let calib = DetectorCalibration(distance: 70, xcen: 1024, ycen: 1024, xbet: 0, xgam: 0, pixelSize: 0.08, width: 2048, height: 2048)
+        var materials = try Material.builtinNames.map { try Material.builtin($0) }
+        // Low symmetry with atoms on general positions: monoclinic P2_1/c, trigonal P3_121 (non-centrosymmetric, screw).
+        materials.append(try Material(name: "P21/c", lattice: Lattice(a: 5.1, b: 6.3, c: 7.2, alpha: 90, beta: 101, gamma: 90),
+                                      spaceGroup: SpaceGroup(number: 14), atoms: [Atom(try .named("Co"), 0.13, 0.27, 0.41),
+                                                                                  Atom(try .named("O"), 0.31, 0.08, 0.22)]))
+        materials.append(try Material(name: "P3121", lattice: Lattice(a: 4.9, b: 4.9, c: 5.4, alpha: 90, beta: 90, gamma: 120),
+                                      spaceGroup: SpaceGroup(number: 152), atoms: [Atom(try .named("Si"), 0.47, 0, 1.0 / 3),
+                                                                                   Atom(try .named("O"), 0.41, 0.27, 0.12)]))
+        for m in materials {
+            let qmax = 2 * 25.0 / LaueScattering.hc
+            let predicted = try SpotPredictor(material: m, calibration: calib, energyRange: 5...25).reflections
+            var brute: [HKL: [Int]] = [:]
+            let n = Int(qmax * max(m.lattice.a, m.lattice.b, m.lattice.c)) + 1
+            for h in -n...n { for k in -n...n { for l in -n...n {
+                let hkl = HKL(h, k, l)
+                guard !hkl.isZero, hkl.gcd == 1, m.q(hkl).length <= qmax else { continue }
+                var orders: [Int] = [], o = 1
+                while Double(o) * m.q(hkl).length <= qmax * (1 + 1e-12) { if m.isAllowed(o * hkl) { orders.append(o) }; o += 1 }
+                if !orders.isEmpty { brute[hkl] = orders }
+            } } }
+            #expect(predicted.count == brute.count, "\(m.name): \(predicted.count) reflections, brute force \(brute.count)")
+            #expect(predicted.allSatisfy { brute[$0.hkl] == $0.allowedOrders }, "\(m.name)")
+        }
+    }
+}

@@ -64,8 +64,9 @@ public struct SpotPredictor: Sendable {
         if let m = maxIndex { hmax = min(hmax, m); kmax = min(kmax, m); lmax = min(lmax, m) }
         let B0 = material.B0
         var out: [PrimitiveReflection] = []
-        // Each harmonic n·hkl of a primitive hkl is met once (primitive directions are distinct), so
-        // its structure factor is computed once without a cache.
+        // |F| is the same over a reflection's Laue orbit (h W for the point group's W, and -h: Friedel),
+        // so the structure factor is computed once per orbit (`LaueOrbits`).
+        var orbits = LaueOrbits(material.spaceGroup)
         for h in -hmax...hmax {
             for k in -kmax...kmax {
                 for l in -lmax...lmax {
@@ -79,7 +80,7 @@ public struct SpotPredictor: Sendable {
                     while Double(n) * ql <= qmax * (1 + 1e-12) {
                         let hn = n * hkl
                         if let m = maxIndex, max(abs(hn.h), abs(hn.k), abs(hn.l)) > m { break }
-                        if material.isAllowed(hn) { orders.append(n) }
+                        if orbits.isAllowed(hn, material) { orders.append(n) }
                         n += 1
                     }
                     if !orders.isEmpty { out.append(PrimitiveReflection(hkl: hkl, q: q, allowedOrders: orders)) }
@@ -87,6 +88,29 @@ public struct SpotPredictor: Sendable {
             }
         }
         return out
+    }
+
+    /// Whether reflections are allowed, computed once per Laue orbit: |F(h W)| = |F(h)| for every
+    /// rotation W of the point group (F changes only by a phase) and |F(-h)| = |F(h)| (Friedel, no
+    /// anomalous scattering), so every member of {±h W} is allowed or absent together. The first
+    /// member met is computed and its whole orbit recorded; the others are looked up.
+    struct LaueOrbits {
+        let rotations: [[Int]]
+        let centrosymmetric: Bool
+        var allowed: [HKL: Bool] = [:]
+
+        init(_ group: SpaceGroup) { rotations = group.pointGroupRotations; centrosymmetric = group.isCentrosymmetric }
+
+        mutating func isAllowed(_ h: HKL, _ material: Material) -> Bool {
+            if let a = allowed[h] { return a }
+            let a = material.isAllowed(h)
+            for w in rotations {
+                let t = HKL(h.h * w[0] + h.k * w[3] + h.l * w[6], h.h * w[1] + h.k * w[4] + h.l * w[7], h.h * w[2] + h.k * w[5] + h.l * w[8])
+                allowed[t] = a
+                if !centrosymmetric { allowed[HKL(-t.h, -t.k, -t.l)] = a }
+            }
+            return a
+        }
     }
 
     /// Every spot that lands on the detector for orientation matrix `UB` (q_lab = UB * B0 * hkl),
