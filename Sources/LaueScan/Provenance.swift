@@ -19,6 +19,9 @@ public enum Provenance {
             "material": material(settings.material),
             "other_phases": settings.otherPhases.map(material),
             "calibration": reflect(settings.calibration),
+            "side_detectors": zip(manifest.sideDetectors, settings.sideCalibrations).map { d, c -> [String: Any] in
+                ["id": d.id, "calibration_file": d.calibrationPath ?? NSNull(), "calibration": reflect(c)]
+            },
             "settings": [
                 "peak_search": reflect(settings.peakOptions),
                 "indexing": reflect(settings.indexingOptions),
@@ -28,12 +31,14 @@ public enum Provenance {
         ]
     }
 
-    /// Pattern count and the CRC-32 of the input list, one line "label,x_um,y_um,frame" per pattern.
+    /// Pattern count and the CRC-32 of the input list, one line "label,x_um,y_um,frame[,side labels]" per pattern.
     static func inputs(_ manifest: ScanManifest) -> [String: Any] {
         var text = ""
-        for p in manifest.patterns { text += "\(p.label),\(p.xUm),\(p.yUm),\(p.frame)\n" }
+        for p in manifest.patterns {
+            text += "\(p.label),\(p.xUm),\(p.yUm),\(p.frame)" + p.sides.map { ",\($0.label)" }.joined() + "\n"
+        }
         return ["patterns": manifest.patterns.count, "list_crc32": Checksum.crc32(text),
-                "list": "label,x_um,y_um,frame per pattern, one line each"]
+                "list": "label,x_um,y_um,frame[,side frame labels] per pattern, one line each"]
     }
 
     /// The material as defined: name, lattice, space group and atoms.

@@ -37,6 +37,11 @@ public struct ScanInspection: Sendable {
         calibration = manifest.calibrationPath
         channels = manifest.channels.keys.sorted()
         notes = manifest.notes + grid.warnings
+        do {
+            notes += manifest.sideFrameMismatches(try manifest.sideCalibrations()).compactMap { $0.map { $0 + ": scan run refuses it" } }
+        } catch {
+            notes.append("side detectors: \(error)")
+        }
     }
 
     /// The report, one line per fact.

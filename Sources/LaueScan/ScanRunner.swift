@@ -116,6 +116,9 @@ public final class ScanRunner {
             throw LaueError(.invalidArgument, file: source.path,
                             "\(settings.sideCalibrations.count) side-detector calibrations for \(manifest.sideDetectors.count) side detectors")
         }
+        if let mismatch = manifest.sideFrameMismatches(settings.sideCalibrations).compactMap({ $0 }).first {
+            throw LaueError(.invalidFormat, mismatch)
+        }
         self.settings = settings
         self.output = output
         self.options = options

@@ -56,7 +56,11 @@ struct IndexCommand: ParsableCommand {
             var spots = PeakSearcher().search(img).peaks.map(ObservedSpot.init)
             for (k, (path, calibPath)) in zip(side, sideCalib).enumerated() {
                 let sideImage = try ImageReader.read(path: path)
-                calibrations.append(try LaueToolsCalibration.read(path: calibPath, frameSize: (sideImage.width, sideImage.height)))
+                let c = try LaueToolsCalibration.read(path: calibPath, frameSize: (sideImage.width, sideImage.height))
+                guard c.width == sideImage.width, c.height == sideImage.height else {
+                    throw LaueError(.invalidArgument, file: path, "side frame \(sideImage.width) x \(sideImage.height) px, its calibration \(calibPath) describes \(c.width) x \(c.height)")
+                }
+                calibrations.append(c)
                 spots += PeakSearcher().search(sideImage).peaks.map { var s = ObservedSpot($0); s.detector = k + 1; return s }
             }
             var options = try indexing.options()

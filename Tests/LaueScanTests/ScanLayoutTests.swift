@@ -455,8 +455,35 @@ import LaueTestSupport
         #expect(uncalibrated.map(\.indexedCount) == topOnly.map(\.indexedCount))
         // A main detector the folder does not hold is an error naming the detectors it does.
         #expect(throws: LaueError.self) { try ScanManifest.open(ScanSource(path: folder, mainDetector: "PE9999")) }
+        // Another main detector takes its own calibration (calib.det is the default main detector's); the
+        // top detector then has none and is not used.
         let side = try ScanManifest.open(ScanSource(path: folder, mainDetector: "PE0820 763-1850"))
         #expect(side.patterns.map(\.label) == expected.map { $0["side_file"] as! String })
+        #expect(side.calibrationPath?.hasSuffix("calib_PE0820_763-1850.det") == true && side.sideDetectors.isEmpty)
+        // A side calibration of another frame size: inspect says so, run refuses (no silent drop).
+        let sized = Fixtures.temporaryFolder("sides-sized")
+        for name in try FileManager.default.contentsOfDirectory(atPath: folder) {
+            try FileManager.default.copyItem(atPath: folder + "/" + name, toPath: sized + "/" + name)
+        }
+        let det = sized + "/calib_PE0820_763-1850.det"
+        try (try String(contentsOfFile: det, encoding: .utf8)).replacingOccurrences(of: "(256, 256)", with: "(512, 512)")
+            .replacingOccurrences(of: ", 256, 256", with: ", 512, 512").write(toFile: det, atomically: true, encoding: .utf8)
+        #expect(ScanInspection(try ScanManifest.open(sized)).notes.contains { $0.contains("is 256 x 256 px, its calibration's detector 512 x 512") })
+        #expect(throws: LaueError.self) { _ = try Self.run(ScanSource(path: sized)) }
+    }
+
+    /// An unreadable file in a one-detector folder is a failed row in its place; the others keep theirs.
+    @Test func unreadablePointFileIsAFailedRowInPlace() throws {
+        let dir = Fixtures.temporaryFolder("aps-unreadable")
+        for name in try FileManager.default.contentsOfDirectory(atPath: Self.layouts + "/aps34ide") {
+            try FileManager.default.copyItem(atPath: Self.layouts + "/aps34ide/" + name, toPath: dir + "/" + name)
+        }
+        try "garbage".write(toFile: dir + "/point_5.h5", atomically: true, encoding: .utf8)
+        let good = try ScanManifest.open(Self.layouts + "/aps34ide"), bad = try ScanManifest.open(dir)
+        #expect(bad.patterns.count == 9 && bad.sideDetectors.isEmpty)
+        for (g, b) in zip(good.patterns, bad.patterns) {
+            if b.label == "point_5.h5" { #expect(b.problem != nil) } else { #expect(b.problem == nil && b.xUm == g.xUm && abs(b.yUm - g.yUm) < 1e-9) }
+        }
     }
 
     /// An XRF-Maps/MAPS or PyXRF HDF5 file (h5py-written, tools/fixtures/make_xanes_fixtures.py) is a
@@ -485,6 +512,17 @@ import LaueTestSupport
             let out = try Self.run(ScanSource(path: dir, channelMap: xrf + "/" + file))
             #expect(try ScanOutputs.readPatterns(out + "/patterns.csv").map { $0.channels[channel] } == want.map { Optional($0) })
         }
+        // Descending axes (x_axis 0.102, 0.101, 0.100 mm): each pixel keeps its own position.
+        let desc = Fixtures.temporaryFolder("xrf-desc") + "/desc.h5"
+        try HDF5File.create(atomically: desc) { f in
+            try f.write([Float](arrayLiteral: 1, 2, 3, 4, 5, 6, 10, 20, 30, 40, 50, 60), shape: [2, 2, 3], to: "/MAPS/XRF_Analyzed/Fitted/Counts_Per_Sec")
+            try f.writeStrings(["Co", "Ni"], to: "/MAPS/XRF_Analyzed/Fitted/Channel_Names")
+            try f.write([0.102, 0.101, 0.100], to: "/MAPS/Scan/x_axis")
+            try f.write([0.200, 0.201], to: "/MAPS/Scan/y_axis")
+        }
+        let d = try ChannelMap.read(path: desc)
+        let co = d.sample(at: [(x: 102, y: 200), (x: 100, y: 200), (x: 101, y: 201)]).channels["Co"]
+        #expect(co == [1, 3, 5], "\(String(describing: co))")
         // An HDF5 file that is neither is refused naming it.
         #expect(throws: LaueError.self) { try ChannelMap.read(path: Self.layouts + "/aps34ide/point_1.h5") }
     }

@@ -41,6 +41,22 @@ public enum APSPointFolder {
     /// A side detector's file belongs to the main detector's point whose stage position (sampleX, Y, Z)
     /// is within this distance, micrometres: five times 20 nm of read-back jitter, far below any step.
     public static let sideMatchTolerance = 0.1
+    /// Longest detector ID read (characters); a longer one, or one holding control characters, is no
+    /// name and the file a failed row.
+    public static let maximumDetectorIDLength = 128
+
+    /// The detector ID of a point file: nil when the file records none; an error when it is not a name.
+    static func detectorID(_ file: HDF5File, path: String) throws -> String? {
+        guard file.isDataset(detectorIDPath) else { return nil }
+        let count = try file.shape(of: detectorIDPath).reduce(1, *)
+        guard count == 1 else { throw LaueError(.invalidFormat, file: path, item: detectorIDPath, "\(count) values: a detector ID is one name") }
+        let id = try file.readScalarText(detectorIDPath).trimmingCharacters(in: .whitespaces)
+        guard (1...maximumDetectorIDLength).contains(id.count), !id.unicodeScalars.contains(where: { CharacterSet.controlCharacters.contains($0) }) else {
+            throw LaueError(.invalidFormat, file: path, item: detectorIDPath,
+                            "not a detector name (\(id.count) characters, at most \(maximumDetectorIDLength), no control characters)")
+        }
+        return id
+    }
 
     public static func open(_ folder: String, source: ScanSource) throws -> ScanManifest {
         let dataset = source.dataset ?? HDF5ImageReader.apsDataPath
@@ -48,7 +64,7 @@ public enum APSPointFolder {
         var raw: [(x: Double, y: Double, z: Double)] = []
         var units: [String: Set<String>] = [:]          // unit attribute -> axes
         var counters: [[String: Double]?] = []          // channels of each point (nil: unreadable point)
-        var detectors: [String] = []                    // each file's detector ID ("" when not recorded)
+        var detectors: [String?] = []                   // each file's detector ID (nil: unreadable, or none recorded)
         for (k, name) in try pointFiles(folder).enumerated() {
             let path = (folder as NSString).appendingPathComponent(name)
             var p = ScanPattern(index: k, label: name, path: path, frame: 0, xUm: .nan, yUm: .nan, dataset: source.dataset)
@@ -69,14 +85,15 @@ public enum APSPointFolder {
                     if let unit { units[unit, default: []].insert(axis) }
                     return v[0] * scale
                 }
+                let id = try detectorID(file, path: path)
                 raw.append((try position("sampleX"), try position("sampleY"), try position("sampleZ")))
                 if !raw.last!.x.isFinite { p.problem = "\(path): \(samplePath)sampleX: no stage position" }
                 counters.append(scalars(in: file))
-                detectors.append(file.isDataset(detectorIDPath) ? ((try? file.readScalarText(detectorIDPath)) ?? "") : "")
+                detectors.append(id)
             } catch let e as LaueError {
                 raw.append((.nan, .nan, .nan))
                 counters.append(nil)
-                detectors.append("")
+                detectors.append(nil)
                 p.problem = e.description
             }
             patterns.append(p)
@@ -85,19 +102,28 @@ public enum APSPointFolder {
         var sideNotes: [String] = []
         var sides: [ScanManifest.SideDetector] = []
         var sideFrames: [[ScanPattern]] = []
-        if Set(detectors).count > 1 || source.mainDetector != nil {
-            let main = source.mainDetector ?? detectors[0]
-            guard detectors.contains(main) else {
+        var calibrationPath = ScanManifest.calibration(in: folder)
+        let named = Set(detectors.compactMap { $0 })
+        if named.count > 1 || source.mainDetector != nil {
+            guard let main = source.mainDetector ?? detectors.first(where: { $0 != nil }) ?? nil, named.contains(main) else {
+                let listed = named.sorted().prefix(10).map { "'\($0)'" }.joined(separator: ", ")
                 throw LaueError(.invalidArgument, file: folder, item: "--main-detector",
-                                "no point file of detector '\(LaueError.excerpt(main))' (\(detectorIDPath) holds: \(Set(detectors).sorted().map { "'\($0)'" }.joined(separator: ", ")))")
+                                "no point file of detector '\(LaueError.excerpt(source.mainDetector ?? ""))' (\(detectorIDPath) holds: \(listed.isEmpty ? "none" : listed))")
             }
-            let keep = detectors.indices.filter { detectors[$0] == main }
-            (sides, sideFrames, sideNotes) = sideFramesOf(folder: folder, patterns: patterns, raw: raw, detectors: detectors, main: main)
+            // Files of unknown detector (unreadable, or recording none) stay rows of the main detector.
+            let keep = detectors.indices.filter { detectors[$0] == main || detectors[$0] == nil }
+            (sides, sideFrames, sideNotes) = sideFramesOf(folder: folder, patterns: patterns, raw: raw, detectors: detectors, main: main, keep: keep)
             patterns = keep.enumerated().map { i, k in var p = patterns[k]; p.index = i; return p }
             raw = keep.map { raw[$0] }
             counters = keep.map { counters[$0] }
             for i in patterns.indices { patterns[i].sides = sideFrames.map { $0[i] } }
-            sideNotes.insert("main detector '\(main)': \(patterns.count) points", at: 0)
+            // The main detector's own calibration file when there is one; calib.det is the default main detector's.
+            let own = (folder as NSString).appendingPathComponent(calibrationName(detector: main))
+            calibrationPath = FileManager.default.fileExists(atPath: own) ? own : (source.mainDetector == nil ? calibrationPath : nil)
+            let unknown = keep.filter { detectors[$0] == nil }.count
+            sideNotes.insert("main detector '\(main)': \(patterns.count) points"
+                             + (unknown > 0 ? " (\(unknown) files of unknown detector among them)" : "")
+                             + (calibrationPath.map { ", calibration \(($0 as NSString).lastPathComponent)" } ?? ", no \(calibrationName(detector: main)): give --calib"), at: 0)
         }
         let (ys, axis) = surfaceY(raw.map { ($0.y, $0.z) })
         for k in patterns.indices where patterns[k].problem == nil {
@@ -105,7 +131,7 @@ public enum APSPointFolder {
             if ScanManifest.isPosition(x), ScanManifest.isPosition(y) { (patterns[k].xUm, patterns[k].yUm) = (x, y) }
             else { patterns[k].problem = "\(patterns[k].path): \(samplePath)sampleX|Y|Z: stage position (\(x), \(y)) µm is not a finite number within ±1e9 µm" }
         }
-        var m = ScanManifest(layout: .apsPoints, root: folder, patterns: patterns, calibrationPath: ScanManifest.calibration(in: folder))
+        var m = ScanManifest(layout: .apsPoints, root: folder, patterns: patterns, calibrationPath: calibrationPath)
         m.sideDetectors = sides
         // A counter is a channel when every readable point records it (NaN at unreadable points).
         let readable = counters.compactMap { $0 }
@@ -132,7 +158,7 @@ public enum APSPointFolder {
     /// each of the main detector's points (a frame with a `problem` where it recorded none), matched by
     /// stage position within `sideMatchTolerance`; notes on what was found.
     static func sideFramesOf(folder: String, patterns: [ScanPattern], raw: [(x: Double, y: Double, z: Double)],
-                             detectors: [String], main: String) -> ([ScanManifest.SideDetector], [[ScanPattern]], [String]) {
+                             detectors: [String?], main: String, keep mainFiles: [Int]) -> ([ScanManifest.SideDetector], [[ScanPattern]], [String]) {
         let cell = sideMatchTolerance
         func key(_ p: (x: Double, y: Double, z: Double), _ dx: Int = 0, _ dy: Int = 0, _ dz: Int = 0) -> [Int] {
             [Int((p.x / cell).rounded(.down)) + dx, Int((p.y / cell).rounded(.down)) + dy, Int((p.z / cell).rounded(.down)) + dz]
@@ -140,11 +166,10 @@ public enum APSPointFolder {
         func finite(_ p: (x: Double, y: Double, z: Double)) -> Bool {
             ScanManifest.isPosition(p.x) && ScanManifest.isPosition(p.y) && ScanManifest.isPosition(p.z)
         }
-        let mainFiles = detectors.indices.filter { detectors[$0] == main }
         var grid: [[Int]: [Int]] = [:]                   // cell -> position among the main points
         for (i, k) in mainFiles.enumerated() where patterns[k].problem == nil && finite(raw[k]) { grid[key(raw[k]), default: []].append(i) }
         var sides: [ScanManifest.SideDetector] = [], frames: [[ScanPattern]] = [], notes: [String] = []
-        for id in Set(detectors).subtracting([main]).sorted() {
+        for id in Set(detectors.compactMap { $0 }).subtracting([main]).sorted() {
             let name = calibrationName(detector: id)
             let calib = (folder as NSString).appendingPathComponent(name)
             sides.append(.init(id: id, calibrationPath: FileManager.default.fileExists(atPath: calib) ? calib : nil))
@@ -153,6 +178,7 @@ public enum APSPointFolder {
                             problem: "no frame of detector '\(id)' at the stage position of \(patterns[k].label)")
             }
             var unmatched = 0
+            var twice: [String] = []
             for k in detectors.indices where detectors[k] == id {
                 let p = raw[k]
                 var best: (i: Int, d: Double)? = nil
@@ -165,15 +191,20 @@ public enum APSPointFolder {
                         }
                     } } }
                 }
-                guard let b = best, column[b.i].problem != nil || column[b.i].path.isEmpty else { unmatched += 1; continue }
+                guard let b = best else { unmatched += 1; continue }
+                guard column[b.i].path.isEmpty else {
+                    twice.append("\(column[b.i].label) and \(patterns[k].label) (the first used)")
+                    continue
+                }
                 var f = patterns[k]
                 f.index = b.i
                 f.xUm = .nan; f.yUm = .nan
                 column[b.i] = f
             }
             let found = column.filter { $0.problem == nil }.count
-            notes.append("side detector '\(LaueError.excerpt(id))': \(found) of \(mainFiles.count) points"
-                         + (unmatched > 0 ? ", \(unmatched) files unreadable or at no main point (not used)" : "")
+            notes.append("side detector '\(id)': \(found) of \(mainFiles.count) points"
+                         + (unmatched > 0 ? ", \(unmatched) files without a stage position or at no main point (not used)" : "")
+                         + (twice.isEmpty ? "" : ", two files at one point: " + twice.prefix(5).joined(separator: "; ") + (twice.count > 5 ? "; ..." : ""))
                          + (sides.last!.calibrationPath == nil ? "; no \(name) in the folder: not used" : ", calibration \(name)"))
             if sides.last!.calibrationPath == nil { sides.removeLast() } else { frames.append(column) }
         }

@@ -104,6 +104,20 @@ public struct ScanManifest: Sendable {
         }
     }
 
+    /// Why a side detector's frames cannot be used with its calibration (`calibrations`, in the order
+    /// of `sideDetectors`), or nil: the first readable of its first `probe` frames has another size than
+    /// the calibration's detector. `scan inspect` notes it and `scan run` refuses it.
+    public func sideFrameMismatches(_ calibrations: [DetectorCalibration], probe: Int = 8) -> [String?] {
+        zip(sideDetectors.indices, calibrations).map { d, c in
+            for p in patterns.prefix(probe * 4) where d < p.sides.count && p.sides[d].problem == nil {
+                guard let image = try? readImage(p.sides[d]) else { continue }
+                if image.width == c.width && image.height == c.height { return nil }
+                return "\(p.sides[d].path): frame of side detector '\(sideDetectors[d].id)' is \(image.width) x \(image.height) px, its calibration's detector \(c.width) x \(c.height)"
+            }
+            return nil
+        }
+    }
+
     static func calibration(in root: String) -> String? {
         let p = (root as NSString).appendingPathComponent("calib.det")
         return FileManager.default.fileExists(atPath: p) ? p : nil
