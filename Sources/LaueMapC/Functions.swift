@@ -178,35 +178,47 @@ private func indexingOptions(_ o: Options, materials: Int) throws -> IndexingOpt
 
 private let indexers = Pool<MultiPhaseIndexer>()
 
-/// Indexes a peak list (x, y in LaueTools' pixel convention, intensity; n peaks) with one material or
-/// several (comma-separated): the JSON of `lauemap index --json`. Options: the indexing options of
-/// `lauemap index` (energy [MIN, MAX], strain, grains, min_peaks, min_indexed, unambiguous_indexed,
-/// max_chance, max_deviation, max_deviation_deg, min_fraction).
+/// Indexes a peak list (x, y in LaueTools' pixel convention, intensity; n peaks; `detector` the
+/// detector of each peak, NULL: all on the main one) with one material or several (comma-separated):
+/// the JSON of `lauemap index --json`. Options: the indexing options of `lauemap index` (energy [MIN,
+/// MAX], strain, grains, min_peaks, min_indexed, unambiguous_indexed, max_chance, max_deviation,
+/// max_deviation_deg, min_fraction) and side_calib (the calibrations of detectors 1, 2, ...: side
+/// detectors indexed jointly with the main one, as `lauemap index --side-calib`).
 @_cdecl("lauemap_index")
-public func lauemap_index(_ x: UnsafePointer<Double>?, _ y: UnsafePointer<Double>?, _ intensity: UnsafePointer<Double>?, _ n: Int64,
+public func lauemap_index(_ x: UnsafePointer<Double>?, _ y: UnsafePointer<Double>?, _ intensity: UnsafePointer<Double>?,
+                          _ detector: UnsafePointer<Int32>?, _ n: Int64,
                           _ calibration: UnsafePointer<CChar>?, _ material: UnsafePointer<CChar>?, _ optionsJSON: UnsafePointer<CChar>?,
                           _ json: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?,
                           _ error: UnsafeMutablePointer<CChar>?, _ capacity: Int64) -> Int32 {
     guarded(error, capacity) {
         guard n >= 0, n <= 1_000_000 else { throw LaueError(.invalidArgument, "\(n) peaks (0 to 1,000,000)") }
         guard n == 0 || (x != nil && y != nil && intensity != nil) else { throw LaueError(.invalidArgument, "a peak array is NULL") }
+        let calibPath = try required(calibration, "calibration"), names = try required(material, "material")
+        let optionsText = try text(optionsJSON, "options") ?? ""
+        let o = Options(values: try options(optionsJSON, known: indexingKeys + ["side_calib"]))
+        let sides = try o.strings("side_calib", limit: maximumSideDetectors) ?? []
         var spots: [ObservedSpot] = []
         spots.reserveCapacity(Int(n))
         for k in 0..<Int(n) {
-            let s = ObservedSpot(x: x![k], y: y![k], intensity: intensity![k])
+            let s = ObservedSpot(x: x![k], y: y![k], intensity: intensity![k], detector: detector.map { Int($0[k]) } ?? 0)
             guard s.x.isFinite, s.y.isFinite, s.intensity.isFinite else { throw LaueError(.invalidArgument, "peak \(k): position or intensity is not finite") }
+            guard (0...sides.count).contains(s.detector) else {
+                throw LaueError(.invalidArgument, "peak \(k): detector \(s.detector), but \(sides.count) side calibrations (detectors 0-\(sides.count))")
+            }
             spots.append(s)
         }
-        let calibPath = try required(calibration, "calibration"), names = try required(material, "material")
-        let optionsText = try text(optionsJSON, "options") ?? ""
         let materials = try Material.loadList(names)
-        let io = try indexingOptions(Options(values: try options(optionsJSON, known: indexingKeys)), materials: materials.count)
-        let result = try indexers.use([fileKey(calibPath), names, optionsText].joined(separator: "\u{1}"), build: {
-            try MultiPhaseIndexer(materials: materials, calibration: try LaueToolsCalibration.read(path: calibPath), options: io)
+        let io = try indexingOptions(o, materials: materials.count)
+        let key = ([calibPath] + sides).map(fileKey) + [names, optionsText]
+        let result = try indexers.use(key.joined(separator: "\u{1}"), build: {
+            try MultiPhaseIndexer(materials: materials, calibrations: try ([calibPath] + sides).map { try LaueToolsCalibration.read(path: $0) }, options: io)
         }) { $0.index(spots) }
-        try give(try jsonText(result.json()), to: json)
+        try give(try jsonText(result.json(detectors: 1 + sides.count)), to: json)
     }
 }
+
+/// Side detectors a C/Python call may index with (34-ID-E has two).
+let maximumSideDetectors = 8
 
 
 private let processors = Pool<PatternProcessor>()

@@ -112,6 +112,14 @@ struct Options {
         return s
     }
 
+    func strings(_ key: String, limit: Int) throws -> [String]? {
+        guard let v = values[key] else { return nil }
+        guard let a = v as? [Any], a.count <= limit, a.allSatisfy({ $0 is String }) else {
+            throw LaueError(.invalidArgument, "options: \(key) must be a list of at most \(limit) texts")
+        }
+        return a.map { $0 as! String }
+    }
+
     func numbers(_ key: String, count: Int) throws -> [Double]? {
         guard let v = values[key] else { return nil }
         guard let a = v as? [Any], a.count == count, a.allSatisfy({ ($0 as? NSNumber).map { $0.doubleValue.isFinite } == true }) else {

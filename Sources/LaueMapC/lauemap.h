@@ -42,8 +42,9 @@ int32_t lauemap_peaks_columns(const void *pixels, int32_t dtype, int64_t width, 
 int32_t lauemap_peaks_search_seconds(const void *pixels, int32_t dtype, int64_t width, int64_t height,
                                      const char *options, double *seconds, char *error, int64_t error_capacity);
 
-/* JSON of `lauemap index --json`; material: one name/JSON file or several, comma-separated. */
-int32_t lauemap_index(const double *x, const double *y, const double *intensity, int64_t n,
+/* JSON of `lauemap index --json`; material: one name/JSON file or several, comma-separated;
+   detector: each peak's detector (NULL: all 0), options side_calib: the side detectors' calibrations. */
+int32_t lauemap_index(const double *x, const double *y, const double *intensity, const int32_t *detector, int64_t n,
                       const char *calibration, const char *material, const char *options, char **json,
                       char *error, int64_t error_capacity);
 

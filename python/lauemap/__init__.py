@@ -17,7 +17,7 @@ import ctypes
 import io
 import json
 import os
-from typing import Any, Optional, Tuple, Union
+from typing import Any, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import pandas as pd
@@ -100,29 +100,43 @@ def _indexing(values: dict) -> dict:
 def index(spots: Union[pd.DataFrame, np.ndarray], calib: PathLike, material: str, *, energy: Optional[Tuple[float, float]] = None,
           strain: Optional[bool] = None, grains: Optional[int] = None, min_peaks: Optional[int] = None,
           min_indexed: Optional[int] = None, unambiguous_indexed: Optional[int] = None, max_chance: Optional[float] = None,
-          max_deviation: Optional[float] = None, max_deviation_deg: Optional[float] = None, min_fraction: Optional[float] = None) -> dict:
+          max_deviation: Optional[float] = None, max_deviation_deg: Optional[float] = None, min_fraction: Optional[float] = None,
+          side_calib: Sequence[PathLike] = ()) -> dict:
     """Indexes a peak list (a DataFrame as ``peaks`` returns: its index_x, index_y and intensity columns,
     or x, y, intensity; or an (n, 3) array):
     the document of ``lauemap index --json`` (status, reason, grains with phase, orientation_matrix,
     n_indexed, mean_deviation_px, strain, spots). ``material``: a built-in name or JSON file, or several
-    comma-separated for several phases. docs/indexing.md."""
+    comma-separated for several phases. Peaks of several detectors of one point (34-ID-E's top and side
+    detectors) index jointly: a ``detector`` column (or a fourth array column) gives each peak's detector,
+    0 for ``calib``'s, k for ``side_calib[k - 1]``'s; the spots then carry their detector. docs/indexing.md."""
+    detector = None
     if isinstance(spots, pd.DataFrame):
         # The peaks table's index_x, index_y: the position that stands for each peak in indexing (a
         # streak's moment centre), as `lauemap index` uses it; x, y in tables without them.
         names = ("index_x", "index_y", "intensity") if {"index_x", "index_y"} <= set(spots.columns) else ("x", "y", "intensity")
         columns = [spots[c].to_numpy(dtype=np.float64) for c in names]
+        if "detector" in spots.columns:
+            detector = spots["detector"].to_numpy()
     else:
         table = np.asarray(spots, dtype=np.float64)
         if table.ndim != 2 or table.shape[1] < 3:
             raise LaueMapError(5, {"message": f"spots: an (n, 3) array of x, y, intensity is needed, not {table.shape}"})
         columns = [np.ascontiguousarray(table[:, k]) for k in range(3)]
+        if table.shape[1] >= 4:
+            detector = table[:, 3]
     columns = [np.ascontiguousarray(c) for c in columns]
+    if detector is not None:
+        if not np.all(np.isfinite(detector)) or np.any(detector != np.round(detector)) or np.any(np.abs(detector) > 1000):
+            raise LaueMapError(5, {"message": "spots: detector must hold whole numbers (0 main, k side_calib[k - 1])"})
+        detector = np.ascontiguousarray(detector, dtype=np.int32)
     pointer = ctypes.POINTER(ctypes.c_double)
     out = ctypes.c_void_p()
     opts = _native.options(_indexing({"energy": energy, "strain": strain, "grains": grains, "min_peaks": min_peaks,
                                       "min_indexed": min_indexed, "unambiguous_indexed": unambiguous_indexed, "max_chance": max_chance, "max_deviation": max_deviation,
-                                      "max_deviation_deg": max_deviation_deg, "min_fraction": min_fraction}))
-    _native.call(_native.lib.lauemap_index, *[c.ctypes.data_as(pointer) for c in columns], len(columns[0]),
+                                      "max_deviation_deg": max_deviation_deg, "min_fraction": min_fraction})
+                           | ({"side_calib": [os.fspath(p) for p in side_calib]} if side_calib else {}))
+    _native.call(_native.lib.lauemap_index, *[c.ctypes.data_as(pointer) for c in columns],
+                 None if detector is None else detector.ctypes.data_as(ctypes.POINTER(ctypes.c_int32)), len(columns[0]),
                  _native.encode(calib), _native.encode(material), opts, ctypes.byref(out))
     return json.loads(_native.take_string(out))
 

@@ -79,7 +79,7 @@ for name, args in {
                               ctypes.POINTER(ctypes.c_void_p), _i64p, ctypes.POINTER(ctypes.c_void_p)],
     "lauemap_peaks_search_seconds": [ctypes.c_void_p, ctypes.c_int32, ctypes.c_int64, ctypes.c_int64, ctypes.c_char_p,
                                      ctypes.POINTER(ctypes.c_double)],
-    "lauemap_index": [_dp, _dp, _dp, ctypes.c_int64, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p,
+    "lauemap_index": [_dp, _dp, _dp, _i32p, ctypes.c_int64, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p,
                       ctypes.POINTER(ctypes.c_void_p)],
     "lauemap_classify": [ctypes.c_void_p, ctypes.c_int32, ctypes.c_int64, ctypes.c_int64, ctypes.c_char_p, ctypes.c_char_p,
                          ctypes.c_char_p, ctypes.c_char_p, ctypes.POINTER(ctypes.c_void_p)],

@@ -75,6 +75,22 @@ def same_indexing(a, b):
                 assert np.abs(np.array(g[key]) - np.array(h[key])).max() < 1e-6
 
 
+def test_index_of_top_and_side_detectors_equals_the_cli(tmp_path):
+    """34-ID-E's top and side detectors (h5py-written fixture): the peaks of both frames, a detector
+    column, the side calibration: the same grain as `lauemap index --side`."""
+    folder = fixture("layouts/aps34ide-sides")
+    top, side = f"{folder}/img_1.h5", f"{folder}/img_2.h5"
+    calib, side_calib = f"{folder}/calib.det", f"{folder}/calib_PE0820_763-1850.det"
+    tables = [lauemap.peaks(lauemap.read_image(f)).assign(detector=d) for d, f in enumerate([top, side])]
+    result = lauemap.index(pd.concat(tables, ignore_index=True), calib, "LiCoO2", side_calib=[side_calib])
+    expected = json.loads(cli("index", top, "--calib", calib, "--side", side, "--side-calib", side_calib, "--material", "LiCoO2", "--json"))
+    same_indexing(result, expected)
+    spots = result["grains"][0]["spots"]
+    assert {s["detector"] for s in spots} == {0, 1}
+    with pytest.raises(lauemap.LaueMapError):
+        lauemap.index(pd.concat(tables, ignore_index=True), calib, "LiCoO2")      # detector 1 without its calibration
+
+
 def test_index_equals_the_cli_json(ge_frame, ge_calib):
     table = lauemap.peaks(lauemap.read_image(ge_frame))
     result = lauemap.index(table, ge_calib, "Ge")
