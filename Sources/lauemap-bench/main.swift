@@ -228,7 +228,9 @@ func classifyEvaluation() throws {
     // (the same spot displacement in pixels) instead of fixed degrees.
     let pixelScale = DefectRanges.pixelScale(of: detector.calibration, reference: try SimulatedDetector.builtin("medium").calibration)
     let ranges = CommandLine.arguments.contains("--scale-to-pixels") ? DefectRanges().scaled(by: pixelScale) : DefectRanges()
-    let options = PeakSearchOptions()
+    var options = PeakSearchOptions()
+    // --block-size PX: the background block edge to try (docs/peaks.md, `blockSize`).
+    if let b = Int(stringOption("--block-size", "")) { options.blockSize = b }
     let po = options
     // --psf auto: the point spread measured on a perfect crystal of this detector (as a beamline
     // measures it on its calibration crystal, and as the classifier tests do).
@@ -273,6 +275,7 @@ func classifyEvaluation() throws {
             var o = Outcome(truth: truth, a: nil, note: r.reason ?? "", index: i)
             let grain = confounded ? r.grains.filter { material.misorientation($0.orientation, u) < 2 }.first : r.grains.first
             if let grain { o.a = classifier.classify(found, grain: grain).0 } else if !r.grains.isEmpty { o.note = "the pattern's grain not indexed" }
+            if o.a == nil { o.note += " [\(sim.predictor.spots(orientation: u).count) reflections of the grain on the detector, \(found.peaks.count) peaks]" }
             lock.lock(); box.items[k] = o; lock.unlock()
             k += jobs
         }
