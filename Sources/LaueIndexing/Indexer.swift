@@ -9,6 +9,12 @@ public struct IndexingOptions: Sendable {
     public var energyRange: ClosedRange<Double> = 5...22
     /// The strongest observed spots whose pairwise angles propose orientations.
     public var seedSpots = 12
+    /// When no grain is accepted from `seedSpots`, the search is tried once more from this many (0: no
+    /// second try). A split or streaked crystal spreads its intensity over sub-spots and its
+    /// strongest spots over sub-grains (a stacking boundary of 3-4 sub-grains on a far detector leaves
+    /// each 2-4 of the 12 strongest, and pairs across sub-grains miss the angle table): 20 give each
+    /// sub-grain its pairs. Patterns indexed from `seedSpots` are unchanged (docs/indexing.md).
+    public var retrySeedSpots = 20
     /// Reciprocal-lattice directions in the angle table.
     public var tableSize = 400
     /// Tolerance on a pair's angle when looking it up, degrees.
@@ -268,9 +274,17 @@ public final class Indexer {
     enum GrainOutcome { case success(Grain), failure(String) }
 
     func findGrain(_ pool: [(Int, Observation)]) -> GrainOutcome {
+        let first = findGrain(pool, seedSpots: options.seedSpots)
+        guard case .failure = first, options.retrySeedSpots > options.seedSpots, pool.count > options.seedSpots else { return first }
+        if case .success(let g) = findGrain(pool, seedSpots: options.retrySeedSpots) { return .success(g) }
+        return first
+    }
+
+    /// The best accepted grain among the orientations that pairs of the `seedSpots` strongest spots propose.
+    func findGrain(_ pool: [(Int, Observation)], seedSpots: Int) -> GrainOutcome {
         let obs = pool.map(\.1)
         let ids = pool.map(\.0)
-        let clusters = candidateOrientations(obs)
+        let clusters = candidateOrientations(obs, seedSpots: seedSpots)
         guard let topVotes = clusters.first?.votes, topVotes >= 2 else {
             return .failure("no orientation is proposed by two spot pairs (the spots do not fit \(material.name))")
         }
@@ -363,8 +377,8 @@ public final class Indexer {
     /// Orientations proposed by pairs of the strongest spots, reduced by symmetry and voted into
     /// 4-D quaternion bins of about 1 deg; a bin's score counts its neighbours' votes too (no splits
     /// at bin edges), and the best bins are taken greedily, away from bins already taken.
-    func candidateOrientations(_ obs: [Observation]) -> [Cluster] {
-        let seeds = Array(obs.prefix(options.seedSpots))
+    func candidateOrientations(_ obs: [Observation], seedSpots: Int) -> [Cluster] {
+        let seeds = Array(obs.prefix(seedSpots))
         let ops = material.symmetryRotations
         let scale = 100.0                        // bin width 0.01 in quaternion components (~1.15 deg)
         struct Bin { var votes: Int; var orientation: Mat3; var quaternion: Quaternion }

@@ -253,6 +253,10 @@ func classifyEvaluation() throws {
         // Indexing limits to try (docs/indexing.md): --max-deviation PX, --min-indexed N.
         if let d = Double(stringOption("--max-deviation", "")) { io.maximumMeanDeviation = d }
         io.minimumIndexed = option("--min-indexed", io.minimumIndexed)
+        io.seedSpots = option("--seed-spots", io.seedSpots)
+        io.candidates = option("--candidates", io.candidates)
+        io.refinedCandidates = option("--refined", io.refinedCandidates)
+        if let t = Double(stringOption("--angle-tolerance", "")) { io.angleTolerance = t }
         let indexer = try! Indexer(material: material, calibration: detector.calibration, options: io)
         var co = ClassifierOptions()
         if let p = Double(stringOption("--psf", "")) { co.pointSpreadSigma = p } else if stringOption("--psf", "") == "auto" { co.pointSpreadSigma = measuredPSF }
@@ -275,7 +279,7 @@ func classifyEvaluation() throws {
             var o = Outcome(truth: truth, a: nil, note: r.reason ?? "", index: i)
             let grain = confounded ? r.grains.filter { material.misorientation($0.orientation, u) < 2 }.first : r.grains.first
             if let grain { o.a = classifier.classify(found, grain: grain).0 } else if !r.grains.isEmpty { o.note = "the pattern's grain not indexed" }
-            if o.a == nil { o.note += " [\(sim.predictor.spots(orientation: u).count) reflections of the grain on the detector, \(found.peaks.count) peaks]" }
+            if o.a == nil { o.note += String(format: " [%d reflections of the grain on the detector, %d peaks; spread %.3f°, tilts %@]", sim.predictor.spots(orientation: u).count, found.peaks.count, defect.spread, defect.tilts.map { String(format: "%.2f", $0) }.joined(separator: ",")) }
             lock.lock(); box.items[k] = o; lock.unlock()
             k += jobs
         }
