@@ -158,7 +158,7 @@ private func mallocCopy(_ img: LaueImage) throws -> UnsafeMutablePointer<Float> 
 }
 
 /// The indexing options of a call (the options of `lauemap index`, snake case).
-private let indexingKeys = ["energy", "strain", "grains", "min_peaks", "min_indexed", "unambiguous_indexed", "max_chance", "max_deviation",
+private let indexingKeys = ["energy", "strain", "grains", "min_peaks", "min_indexed", "unambiguous_indexed", "retry_seed_spots", "max_chance", "max_deviation",
                             "max_deviation_deg", "min_fraction"]
 
 private func indexingOptions(_ o: Options, materials: Int) throws -> IndexingOptions {
@@ -169,6 +169,7 @@ private func indexingOptions(_ o: Options, materials: Int) throws -> IndexingOpt
     if let v = try o.int("min_peaks", 3...10_000) { io.minimumPeaks = v }
     if let v = try o.int("min_indexed", 3...10_000) { io.minimumIndexed = v }
     if let v = try o.int("unambiguous_indexed", 0...10_000) { io.unambiguousIndexed = v }
+    if let v = try o.int("retry_seed_spots", 0...100) { io.retrySeedSpots = v }
     if let v = try o.double("max_chance") { guard v > 0, v <= 1 else { throw LaueError(.invalidArgument, "options: max_chance in (0, 1]") }; io.maximumChance = v }
     if let v = try o.double("max_deviation") { guard v > 0, v <= 1000 else { throw LaueError(.invalidArgument, "options: max_deviation in (0, 1000] px") }; io.maximumMeanDeviation = v }
     if let v = try o.double("max_deviation_deg") { guard v >= 0, v <= 10 else { throw LaueError(.invalidArgument, "options: max_deviation_deg in [0, 10]") }; io.maximumMeanDeviationDegrees = v }

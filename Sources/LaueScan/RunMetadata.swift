@@ -39,7 +39,8 @@ struct RunMetadata {
          ("max_seed_rotation_deg", \.maximumSeedRotation)]
     }
     static var indexingCounts: [(String, WritableKeyPath<IndexingOptions, Int>)] {
-        [("min_peaks", \.minimumPeaks), ("min_indexed", \.minimumIndexed), ("unambiguous_indexed", \.unambiguousIndexed), ("seeded_min_indexed", \.seededMinimumIndexed)]
+        [("min_peaks", \.minimumPeaks), ("min_indexed", \.minimumIndexed), ("unambiguous_indexed", \.unambiguousIndexed), ("seeded_min_indexed", \.seededMinimumIndexed),
+         ("retry_seed_spots", \.retrySeedSpots)]
     }
 
     /// The run's settings taken from `settings` (what changes the rows besides scan, range and point spread).
@@ -169,6 +170,8 @@ struct RunMetadata {
             // Runs recorded before the ambiguity rule (2026-12-07) had none: resuming one with the
             // rule would mix rows computed two ways, so their value reads as 0 (off) and is checked.
             if ix["unambiguous_indexed"] == nil { m.indexing.unambiguousIndexed = 0 }
+            // Runs before the second try (2026-12-07) had none: not resumed with it.
+            if ix["retry_seed_spots"] == nil { m.indexing.retrySeedSpots = 0 }
         }
         if let cl = j["classification"] as? [String: Any], let b = cl["beam_size_um"] as? Double, b.isFinite, b > 0 { m.beamSize = b }
         m.provenance = j["provenance"] as? [String: Any] ?? [:]

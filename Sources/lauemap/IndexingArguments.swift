@@ -37,6 +37,10 @@ struct IndexingArguments: ParsableArguments {
     @Option(help: "Fraction of the peaks a grain must explain (0: no such rule; other grains and phases do not count against it).")
     var minFraction: Double = defaults.minimumFraction
 
+    @Option(help: ArgumentHelp("When the 12 strongest peaks give no grain, search once more from this many (0: no second try).",
+                               discussion: "Split spots (stacking boundaries) and a second crystal spread the strongest peaks over sub-grains and crystals (docs/indexing.md, Candidates)."))
+    var retrySeedSpots: Int = defaults.retrySeedSpots
+
     /// The indexing options these choose, on top of `base`; throws on values out of range.
     func options(_ base: IndexingOptions = IndexingOptions()) throws -> IndexingOptions {
         try check(minPeaks >= 3 && minPeaks <= 10_000, "min-peaks", minPeaks, "3...10000")
@@ -46,6 +50,7 @@ struct IndexingArguments: ParsableArguments {
         try check(maxDeviation > 0 && maxDeviation <= 1000, "max-deviation", maxDeviation, "in (0, 1000]")
         try check(maxDeviationDeg >= 0 && maxDeviationDeg <= 10, "max-deviation-deg", maxDeviationDeg, "in [0, 10]")
         try check(minFraction >= 0 && minFraction <= 1, "min-fraction", minFraction, "in [0, 1]")
+        try check(retrySeedSpots >= 0 && retrySeedSpots <= 100, "retry-seed-spots", retrySeedSpots, "0...100")
         var o = base
         o.energyRange = try parseEnergyBand(energy)
         o.refineStrain = strain
@@ -56,6 +61,7 @@ struct IndexingArguments: ParsableArguments {
         o.maximumMeanDeviation = maxDeviation
         o.maximumMeanDeviationDegrees = maxDeviationDeg
         o.minimumFraction = minFraction
+        o.retrySeedSpots = retrySeedSpots
         return o
     }
 
@@ -64,6 +70,7 @@ struct IndexingArguments: ParsableArguments {
         ["--energy", energy] + (strain ? ["--strain"] : []) + [
             "--min-peaks", String(minPeaks), "--min-indexed", String(minIndexed), "--unambiguous-indexed", String(unambiguousIndexed), "--max-chance", String(maxChance),
             "--max-deviation", String(maxDeviation), "--max-deviation-deg", String(maxDeviationDeg), "--min-fraction", String(minFraction),
+            "--retry-seed-spots", String(retrySeedSpots),
         ]
     }
 }

@@ -150,6 +150,14 @@ import LaueTestSupport
         #expect(try !String(contentsOfFile: out + "/run.json", encoding: .utf8).contains("unambiguous_indexed"))
         let old = try Command.run(exe, ["scan", "run", dir, "--material", "Ge", "--out", out, "--quiet", "--resume", "--max-deviation", "1.25", "--max-seed-rotation", "1.5"])
         #expect(old.status != 0 && old.stderr.contains("unambiguous_indexed"), "\(old.stderr)")
+        // Nor a run recorded before the second indexing try (no "retry_seed_spots").
+        #expect(run.contains("\"retry_seed_spots\" : 20"), "\(run)")
+        try run.replacingOccurrences(of: "\"retry_seed_spots\" : 20,", with: "")
+            .replacingOccurrences(of: ",\n    \"retry_seed_spots\" : 20", with: "")
+            .write(toFile: out + "/run.json", atomically: true, encoding: .utf8)
+        #expect(try !String(contentsOfFile: out + "/run.json", encoding: .utf8).contains("retry_seed_spots"))
+        let older = try Command.run(exe, ["scan", "run", dir, "--material", "Ge", "--out", out, "--quiet", "--resume", "--max-deviation", "1.25", "--max-seed-rotation", "1.5"])
+        #expect(older.status != 0 && older.stderr.contains("retry_seed_spots"), "\(older.stderr)")
     }
 
     /// Quoted newlines, commas and quotes in file names (so in `file` and `reason`) survive the tables:

@@ -99,7 +99,8 @@ def _indexing(values: dict) -> dict:
 
 def index(spots: Union[pd.DataFrame, np.ndarray], calib: PathLike, material: str, *, energy: Optional[Tuple[float, float]] = None,
           strain: Optional[bool] = None, grains: Optional[int] = None, min_peaks: Optional[int] = None,
-          min_indexed: Optional[int] = None, unambiguous_indexed: Optional[int] = None, max_chance: Optional[float] = None,
+          min_indexed: Optional[int] = None, unambiguous_indexed: Optional[int] = None, retry_seed_spots: Optional[int] = None,
+          max_chance: Optional[float] = None,
           max_deviation: Optional[float] = None, max_deviation_deg: Optional[float] = None, min_fraction: Optional[float] = None,
           side_calib: Sequence[PathLike] = ()) -> dict:
     """Indexes a peak list (a DataFrame as ``peaks`` returns: its index_x, index_y and intensity columns,
@@ -132,7 +133,7 @@ def index(spots: Union[pd.DataFrame, np.ndarray], calib: PathLike, material: str
     pointer = ctypes.POINTER(ctypes.c_double)
     out = ctypes.c_void_p()
     opts = _native.options(_indexing({"energy": energy, "strain": strain, "grains": grains, "min_peaks": min_peaks,
-                                      "min_indexed": min_indexed, "unambiguous_indexed": unambiguous_indexed, "max_chance": max_chance, "max_deviation": max_deviation,
+                                      "min_indexed": min_indexed, "unambiguous_indexed": unambiguous_indexed, "retry_seed_spots": retry_seed_spots, "max_chance": max_chance, "max_deviation": max_deviation,
                                       "max_deviation_deg": max_deviation_deg, "min_fraction": min_fraction})
                            | ({"side_calib": [os.fspath(p) for p in side_calib]} if side_calib else {}))
     _native.call(_native.lib.lauemap_index, *[c.ctypes.data_as(pointer) for c in columns],
