@@ -455,6 +455,7 @@ import LaueTestSupport
         #expect(uncalibrated.map(\.indexedCount) == topOnly.map(\.indexedCount))
         // A main detector the folder does not hold is an error naming the detectors it does.
         #expect(throws: LaueError.self) { try ScanManifest.open(ScanSource(path: folder, mainDetector: "PE9999")) }
+        #expect(throws: LaueError.self) { try ScanManifest.open(ScanSource(path: Self.layouts + "/bliss.h5", mainDetector: "PE0820 763-1850")) }
         // Another main detector takes its own calibration (calib.det is the default main detector's); the
         // top detector then has none and is not used.
         let side = try ScanManifest.open(ScanSource(path: folder, mainDetector: "PE0820 763-1850"))

@@ -35,6 +35,10 @@ public struct ScanManifest: Sendable {
 
     public static func open(_ source: ScanSource) throws -> ScanManifest {
         var manifest = try openLayout(source)
+        if source.mainDetector != nil, manifest.layout != .apsPoints {
+            throw LaueError(.invalidArgument, file: source.path, item: "--main-detector",
+                            "only an APS 34-ID-E point folder records several detectors (this is a \(manifest.layout.rawValue) scan)")
+        }
         if let file = source.channelMap { try manifest.addChannels(from: file) }
         return manifest
     }
