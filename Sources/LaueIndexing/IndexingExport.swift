@@ -6,9 +6,12 @@ import LauePeaks
 extension ObservedSpot {
     /// The spot of a found peak, at the position that stands for it in indexing
     /// (`Peak.indexingPosition`: its maximum, or a streak's moment centre).
-    public init(_ peak: Peak) {
+    public init(_ peak: Peak) { self.init(peak, detector: 0) }
+
+    /// The same on detector `detector` of a joint indexing (`Indexer.calibrations`).
+    public init(_ peak: Peak, detector: Int) {
         let p = peak.indexingPosition
-        self.init(x: p.x, y: p.y, intensity: peak.intensity)
+        self.init(x: p.x, y: p.y, intensity: peak.intensity, detector: detector)
     }
 }
 

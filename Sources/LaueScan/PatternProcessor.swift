@@ -166,7 +166,7 @@ public final class PatternProcessor {
         record.depthTailAngle = found.depthTail?.angle
         var observed = found.peaks.map(ObservedSpot.init)
         for (d, side) in sides.enumerated() {
-            observed += (side?.peaks ?? []).map { var o = ObservedSpot($0); o.detector = d + 1; return o }
+            observed += (side?.peaks ?? []).map { ObservedSpot($0, detector: d + 1) }
         }
         var (grains, reason) = index(observed, seeds: seeds)
         // Side spots take part in the orientation; shapes and classes are read on the main frame.

@@ -61,7 +61,7 @@ struct IndexCommand: ParsableCommand {
                     throw LaueError(.invalidArgument, file: path, "side frame \(sideImage.width) x \(sideImage.height) px, its calibration \(calibPath) describes \(c.width) x \(c.height)")
                 }
                 calibrations.append(c)
-                spots += PeakSearcher().search(sideImage).peaks.map { var s = ObservedSpot($0); s.detector = k + 1; return s }
+                spots += PeakSearcher().search(sideImage).peaks.map { ObservedSpot($0, detector: k + 1) }
             }
             var options = try indexing.options()
             let grains = self.grains ?? MultiPhaseIndexer.defaultGrains(phases: materials.count)
@@ -75,18 +75,17 @@ struct IndexCommand: ParsableCommand {
                 let data = try JSONSerialization.data(withJSONObject: result.json(detectors: calibrations.count), options: [.prettyPrinted, .sortedKeys])
                 emit(String(decoding: data, as: UTF8.self))
             } else {
-                var s = "\(image): \(result.peakCount) peaks"
-                if calibrations.count > 1 {
-                    s += " (per detector: " + calibrations.indices.map { d in "\(spots.filter { $0.detector == d }.count)" }.joined(separator: ", ") + ")"
+                // With side detectors, a count split by detector: " (per detector: 26, 46)".
+                func perDetector(_ detectors: [Int]) -> String {
+                    calibrations.count < 2 ? "" : " (per detector: " + calibrations.indices.map { d in "\(detectors.filter { $0 == d }.count)" }.joined(separator: ", ") + ")"
                 }
+                var s = "\(image): \(result.peakCount) peaks" + perDetector(spots.map(\.detector))
                 s += ", \(result.status.rawValue)"
                 if let r = result.reason { s += " (\(r))" }
                 for (i, g) in result.grains.enumerated() {
                     s += String(format: "\ngrain %d%@: %d spots indexed, mean deviation %.3f px, matching rate %.1f %%", i,
                                 materials.count > 1 ? " (\(g.phase))" : "", g.indexedCount, g.meanDeviation, 100 * g.matchingRate)
-                    if calibrations.count > 1 {
-                        s += " (per detector: " + calibrations.indices.map { d in "\(g.spots.filter { $0.detector == d }.count)" }.joined(separator: ", ") + ")"
-                    }
+                    s += perDetector(g.spots.map(\.detector))
                     for r in g.orientation.rows { s += "\n  [" + r.map { String(format: "% .6f", $0) }.joined(separator: " ") + "]" }
                 }
                 emit(s)

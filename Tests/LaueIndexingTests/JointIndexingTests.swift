@@ -63,11 +63,7 @@ import LaueTestSupport
         var out: [ObservedSpot] = []
         for (d, sim) in sims.enumerated() {
             let image = sim.simulate(PatternTruth(defect: .noDefect, orientation: u), seed: seed &+ UInt64(d) &* 7919)
-            out += PeakSearcher(options: PeakSearchOptions()).search(image).peaks.map {
-                var s = ObservedSpot($0)
-                s.detector = d
-                return s
-            }
+            out += PeakSearcher(options: PeakSearchOptions()).search(image).peaks.map { ObservedSpot($0, detector: d) }
         }
         return out
     }

@@ -141,23 +141,18 @@ import LaueTestSupport
         #expect(run.contains("\"max_mean_deviation_px\" : 1.25") && run.contains("\"max_seed_rotation_deg\" : 1.5"), "\(run)")
         let other = try Command.run(exe, ["scan", "run", dir, "--material", "Ge", "--out", out, "--quiet", "--resume", "--max-deviation", "1.3", "--max-seed-rotation", "1.5"])
         #expect(other.status != 0 && other.stderr.contains("max_mean_deviation_px"), "\(other.stderr)")
-        // A run recorded before the ambiguity rule (no "unambiguous_indexed": it had none) is not resumed
-        // with the rule on: its rows and the new ones would be computed two ways.
-        #expect(run.contains("\"unambiguous_indexed\" : 8"), "\(run)")
-        try run.replacingOccurrences(of: "\"unambiguous_indexed\" : 8,", with: "")
-            .replacingOccurrences(of: ",\n    \"unambiguous_indexed\" : 8", with: "")
-            .write(toFile: out + "/run.json", atomically: true, encoding: .utf8)
-        #expect(try !String(contentsOfFile: out + "/run.json", encoding: .utf8).contains("unambiguous_indexed"))
-        let old = try Command.run(exe, ["scan", "run", dir, "--material", "Ge", "--out", out, "--quiet", "--resume", "--max-deviation", "1.25", "--max-seed-rotation", "1.5"])
-        #expect(old.status != 0 && old.stderr.contains("unambiguous_indexed"), "\(old.stderr)")
-        // Nor a run recorded before the second indexing try (no "retry_seed_spots").
-        #expect(run.contains("\"retry_seed_spots\" : 20"), "\(run)")
-        try run.replacingOccurrences(of: "\"retry_seed_spots\" : 20,", with: "")
-            .replacingOccurrences(of: ",\n    \"retry_seed_spots\" : 20", with: "")
-            .write(toFile: out + "/run.json", atomically: true, encoding: .utf8)
-        #expect(try !String(contentsOfFile: out + "/run.json", encoding: .utf8).contains("retry_seed_spots"))
-        let older = try Command.run(exe, ["scan", "run", dir, "--material", "Ge", "--out", out, "--quiet", "--resume", "--max-deviation", "1.25", "--max-seed-rotation", "1.5"])
-        #expect(older.status != 0 && older.stderr.contains("retry_seed_spots"), "\(older.stderr)")
+        // A run recorded before the ambiguity rule (no "unambiguous_indexed": it had none) or before the
+        // second indexing try (no "retry_seed_spots") is not resumed with them on: its rows and the new
+        // ones would be computed two ways.
+        for (key, value) in [("unambiguous_indexed", 8), ("retry_seed_spots", 20)] {
+            #expect(run.contains("\"\(key)\" : \(value)"), "\(run)")
+            try run.replacingOccurrences(of: "\"\(key)\" : \(value),", with: "")
+                .replacingOccurrences(of: ",\n    \"\(key)\" : \(value)", with: "")
+                .write(toFile: out + "/run.json", atomically: true, encoding: .utf8)
+            #expect(try !String(contentsOfFile: out + "/run.json", encoding: .utf8).contains(key))
+            let old = try Command.run(exe, ["scan", "run", dir, "--material", "Ge", "--out", out, "--quiet", "--resume", "--max-deviation", "1.25", "--max-seed-rotation", "1.5"])
+            #expect(old.status != 0 && old.stderr.contains(key), "\(key): \(old.stderr)")
+        }
     }
 
     /// Quoted newlines, commas and quotes in file names (so in `file` and `reason`) survive the tables:

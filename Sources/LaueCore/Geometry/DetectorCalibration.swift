@@ -65,22 +65,18 @@ public struct DetectorCalibration: Hashable, Sendable, CustomStringConvertible {
         guard azimuth.isFinite, abs(azimuth) <= DetectorCalibration.maximumTilt else { throw bad("azimuth \(azimuth) deg") }
     }
 
-    /// (cos, sin) of the azimuth; (1, 0) for a top detector.
-    @usableFromInline var azimuthTrig: (c: Double, s: Double) {
-        azimuth == 0 ? (1, 0) : (cos(azimuth * .pi / 180), sin(azimuth * .pi / 180))
-    }
-
     /// A direction of the detector's own (top-geometry) frame in the lab frame: rotated about the
     /// beam (x) so that +z goes to (0, sin a, cos a).
-    @inlinable func toLab(_ v: Vec3) -> Vec3 {
-        let (c, s) = azimuthTrig
-        return azimuth == 0 ? v : Vec3(v.x, c * v.y + s * v.z, -s * v.y + c * v.z)
-    }
+    @inlinable func toLab(_ v: Vec3) -> Vec3 { DetectorCalibration.rotatedAboutBeam(v, degrees: azimuth) }
 
     /// The inverse of `toLab`.
-    @inlinable func fromLab(_ v: Vec3) -> Vec3 {
-        let (c, s) = azimuthTrig
-        return azimuth == 0 ? v : Vec3(v.x, c * v.y - s * v.z, s * v.y + c * v.z)
+    @inlinable func fromLab(_ v: Vec3) -> Vec3 { DetectorCalibration.rotatedAboutBeam(v, degrees: -azimuth) }
+
+    /// `v` rotated about the beam (lab x) by `degrees`, +z towards +y; unchanged for 0 (a top detector).
+    @inlinable static func rotatedAboutBeam(_ v: Vec3, degrees: Double) -> Vec3 {
+        guard degrees != 0 else { return v }
+        let (c, s) = (cos(degrees * .pi / 180), sin(degrees * .pi / 180))
+        return Vec3(v.x, c * v.y + s * v.z, -s * v.y + c * v.z)
     }
 
     // Precomputed trigonometry of the tilts.

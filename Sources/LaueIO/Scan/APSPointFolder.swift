@@ -78,10 +78,7 @@ public enum APSPointFolder {
                     guard count == 1 else { throw LaueError(.invalidFormat, file: path, item: item, "\(count) values for one point") }
                     let v = try file.read(item, as: Double.self).values
                     guard v.count == 1 else { throw LaueError(.invalidFormat, file: path, item: item, "\(v.count) values for one point") }
-                    let unit = file.stringAttribute("units", of: item)
-                    guard let scale = ScanManifest.micrometresPer(unit: unit, default: "micrometer") else {
-                        throw LaueError(.invalidFormat, file: path, item: item, "unknown length unit '\(unit ?? "")'")
-                    }
+                    let (unit, scale) = try ScanManifest.lengthUnit(of: item, in: file, default: "micrometer")
                     if let unit { units[unit, default: []].insert(axis) }
                     return v[0] * scale
                 }
@@ -148,10 +145,7 @@ public enum APSPointFolder {
     /// The name of a side detector's calibration file: `calib_<ID>.det`, with characters of the ID other
     /// than letters, digits, '-', '.' and '_' as '_' (`PE0820 763-1850` -> `calib_PE0820_763-1850.det`).
     public static func calibrationName(detector id: String) -> String {
-        let kept = id.unicodeScalars.map { c -> String in
-            (c.isASCII && (CharacterSet.alphanumerics.contains(c) || "-._".unicodeScalars.contains(c))) ? String(c) : "_"
-        }.joined()
-        return "calib_\(kept).det"
+        "calib_\(InputFile.plainName(id)).det"
     }
 
     /// The side detectors of a folder (every detector but `main` with a calibration file, by name) and, for each, its frame at

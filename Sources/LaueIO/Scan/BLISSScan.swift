@@ -127,10 +127,7 @@ public enum BLISSScan {
         let (xName, yName) = axes(mesh: mesh, available: Set(series.keys))
         func positions(_ motor: String?, _ which: Int) throws -> [Double]? {
             guard let motor else { return nil }
-            let unit = file.stringAttribute("units", of: measurement + "/" + motor)
-            guard let scale = ScanManifest.micrometresPer(unit: unit, default: defaultUnit) else {
-                throw LaueError(.invalidFormat, file: path, item: measurement + "/" + motor, "unknown length unit '\(unit ?? "")'")
-            }
+            let (unit, scale) = try ScanManifest.lengthUnit(of: measurement + "/" + motor, in: file, default: defaultUnit)
             if unit == nil { notes.append("\(motor) without a units attribute: \(defaultUnit) assumed") }
             if let v = series[motor] { return v.map { $0 * scale } }
             guard let mesh else { return nil }

@@ -60,9 +60,7 @@ public struct ChannelMap: Sendable {
         }
         var names: [String] = []
         for (k, raw) in file.names.enumerated() {
-            var name = String(raw.trimmingCharacters(in: .whitespaces).unicodeScalars.map {
-                $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "_-.".unicodeScalars.contains($0)) ? Character($0) : "_"
-            }.prefix(64))
+            var name = String(InputFile.plainName(raw.trimmingCharacters(in: .whitespaces)).prefix(64))
             if name.isEmpty { name = "channel\(k)" }
             guard !names.contains(name), name != "x_um", name != "y_um" else {
                 throw LaueError(.invalidFormat, file: path, item: "channel \(k + 1)", "two channels named '\(LaueError.excerpt(name))'")
@@ -155,7 +153,7 @@ public struct ChannelMap: Sendable {
     }
 
     static func isName(_ s: String) -> Bool {
-        (1...64).contains(s.count) && s.unicodeScalars.allSatisfy { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "_-.".unicodeScalars.contains($0)) }
+        (1...64).contains(s.count) && s.unicodeScalars.allSatisfy(InputFile.isPlainNameScalar)
     }
 
     /// The median distance from a point of `grid` to its nearest other point; neighbours farther than 16

@@ -176,10 +176,7 @@ public struct ScanManifest: Sendable {
             guard v.count == shape[0] else {
                 throw LaueError(.invalidFormat, file: path, item: p, "\(v.count) positions for \(shape[0]) frames")
             }
-            let unit = file.stringAttribute("units", of: p)
-            guard let scale = ScanManifest.micrometresPer(unit: unit, default: "micrometer") else {
-                throw LaueError(.invalidFormat, file: path, item: p, "unknown length unit '\(unit ?? "")'")
-            }
+            let scale = try lengthUnit(of: p, in: file, default: "micrometer").micrometres
             return scale == 1 ? v : v.map { $0 * scale }
         }
         let xs = try positions("sampleX"), ys = try positions("sampleY")
@@ -197,6 +194,16 @@ public struct ScanManifest: Sendable {
 
     /// Positions closer than this are one (micrometres): 1 nm.
     public static let positionTolerance = 1e-3
+
+    /// The `units` attribute of a dataset of lengths in `file` and the micrometres per that unit
+    /// (`fallback` when the dataset has none); an unknown unit is an error naming the file and dataset.
+    static func lengthUnit(of dataset: String, in file: HDF5File, default fallback: String) throws -> (unit: String?, micrometres: Double) {
+        let unit = file.stringAttribute("units", of: dataset)
+        guard let scale = micrometresPer(unit: unit, default: fallback) else {
+            throw LaueError(.invalidFormat, file: file.path, item: dataset, "unknown length unit '\(LaueError.excerpt(unit ?? ""))'")
+        }
+        return (unit, scale)
+    }
 
     /// Micrometres per unit of a `units` attribute (nil attribute: `fallback`): um, µm, micron,
     /// micrometer/micrometre, mm, millimeter/millimetre, nm, m; nil for an unknown unit.

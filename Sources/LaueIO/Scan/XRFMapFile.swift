@@ -103,11 +103,7 @@ public struct XRFMapFile: Sendable {
 
     /// Micrometres per unit of a dataset's positions.
     static func scale(_ f: HDF5File, _ dataset: String) throws -> Double {
-        let unit = f.stringAttribute("units", of: dataset)
-        guard let s = ScanManifest.micrometresPer(unit: unit, default: defaultLengthUnit) else {
-            throw LaueError(.invalidFormat, file: f.path, item: dataset, "unknown length unit '\(LaueError.excerpt(unit ?? ""))'")
-        }
-        return s
+        try ScanManifest.lengthUnit(of: dataset, in: f, default: defaultLengthUnit).micrometres
     }
 
     /// Origin and step (micrometres, negative for a descending axis) of an axis dataset of `count` positions.

@@ -33,6 +33,17 @@ public enum InputFile {
         return Int(v.rounded())
     }
 
+    /// Whether a character may stand in a plain name (a channel, a file name made of a detector ID):
+    /// an ASCII letter or digit, '_', '-' or '.'.
+    public static func isPlainNameScalar(_ c: Unicode.Scalar) -> Bool {
+        c.isASCII && (CharacterSet.alphanumerics.contains(c) || "_-.".unicodeScalars.contains(c))
+    }
+
+    /// `text` with every character that may not stand in a plain name as '_'.
+    public static func plainName(_ text: String) -> String {
+        String(String.UnicodeScalarView(text.unicodeScalars.map { isPlainNameScalar($0) ? $0 : "_" }))
+    }
+
     /// Largest frame side any reader accepts, pixels.
     public static let maximumFrameSide = 100_000
 
