@@ -12,6 +12,11 @@ public struct ClassifierOptions: Sendable {
     /// strongest spots alone classify as well as thirty on every simulated geometry); points indexed
     /// from their neighbours often have only 4-6.
     public var minimumSpots = 4
+    /// Spots of the peak search's coarse pass (faint spots tens of pixels wide, their shape a noisy
+    /// moment estimate) take part only when fewer other usable spots than this are indexed: they make a
+    /// broad random-dislocation pattern on a distant detector classifiable, and would only add noise
+    /// to a pattern rich in spots (docs/classification.md).
+    public var coarseEvidenceBelow = 12
     /// Point-spread sigma of the detector in pixels (as second moments measure it), when known; nil:
     /// fitted per pattern together with the spread tensor.
     public var pointSpreadSigma: Double? = nil
@@ -123,7 +128,7 @@ public struct DefectClassifier: Sendable {
         let known = detectorPointSpread ?? options.pointSpreadSigma
         var spots = SpotEvidence.gather(peaks: peaks, grain: grain, predictor: predictor, limit: options.maximumSpots,
                                         families: subgrains.families, incomplete: subgrains.incomplete,
-                                        psfSigma: known ?? psfSigma)
+                                        psfSigma: known ?? psfSigma, coarseEvidenceBelow: options.coarseEvidenceBelow)
         guard spots.count >= options.minimumSpots else {
             return DefectAssessment(defectClass: .unclassified, confidence: 0,
                                     reason: "only \(spots.count) usable indexed spots (need \(options.minimumSpots))")

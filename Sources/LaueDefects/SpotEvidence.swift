@@ -41,9 +41,11 @@ public struct SpotEvidence: Sendable {
     /// Gathers the evidence of the usable reflections of `grain`: indexed, unsaturated, away from the frame
     /// edge and from other peaks, strongest first, at most `limit`. A reflection with a family (its main
     /// peak and the sub-spots of the grain's sub-orientations, `SubgrainSearch`) reads as all its spots
-    /// together; reflections in `incomplete` (a sub-spot expected but not found) are left out.
+    /// together; reflections in `incomplete` (a sub-spot expected but not found) are left out. Spots of
+    /// the coarse pass (`Peak.coarse`) take part only when fewer than `coarseEvidenceBelow` others do.
     public static func gather(peaks: [Peak], grain: Grain, predictor: SpotPredictor, limit: Int = 30,
-                              families: [Int: [Int]] = [:], incomplete: Set<Int> = [], psfSigma: Double = 1) -> [SpotEvidence] {
+                              families: [Int: [Int]] = [:], incomplete: Set<Int> = [], psfSigma: Double = 1,
+                              coarseEvidenceBelow: Int = 12) -> [SpotEvidence] {
         let degree = Double.pi / 180
         var out: [SpotEvidence] = []
         var candidates: [(IndexedSpot, StreakMetrics, Double)] = []
@@ -64,6 +66,9 @@ public struct SpotEvidence: Sendable {
             }
         }
         candidates.sort { $0.2 > $1.2 }
+        // Coarse-pass spots (faint, their shape a noisy moment estimate) only when the others are few.
+        let sharp = candidates.filter { c in !(families[c.0.peakIndex] ?? [c.0.peakIndex]).contains { peaks[$0].coarse } }
+        if sharp.count >= coarseEvidenceBelow { candidates = sharp }
         for (s, streak, intensity) in candidates.prefix(limit) {
             guard let j = predictor.jacobian(s.hkl, orientation: grain.orientation) else { continue }
             let p = peaks[s.peakIndex]

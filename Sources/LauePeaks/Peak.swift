@@ -142,8 +142,9 @@ public struct Subpeak: Sendable, Equatable {
 /// split spot); the streak metrics describe the whole spot and are shared by its peaks.
 public struct Peak: Sendable, Equatable {
     /// Position in LaueTools' convention (first pixel centre (1, 1)): the centre of the core fit when the
-    /// fit is good, else the centroid of the 3x3 pixels around the maximum. Always on the peak's own
-    /// maximum.
+    /// fit is good, else the centroid of the 3x3 pixels around the maximum; for an unfitted broad spot
+    /// (found on 5x5 means or coarse cells, or more than `broadCentroidSigma` across) the centroid of its
+    /// pixels above the noise. Always on the peak's own pixels.
     public var x: Double
     public var y: Double
     /// Intensity-weighted centroid of the peak's own pixels, LaueTools convention.
@@ -183,6 +184,9 @@ public struct Peak: Sendable, Equatable {
     public var edge: Bool
     /// The spot lies within a few widths of another spot.
     public var overlapping: Bool
+    /// Found by the coarse pass (docs/peaks.md): a spot tens of pixels wide and faint, placed at its
+    /// centroid; its shape is a noisy moment estimate, so defect classification does not read it.
+    public var coarse = false
     /// Scattering angles of (x, y) and the angular length of the streak (kf angle, degrees), when a
     /// calibration was given.
     public var twoTheta: Double? = nil

@@ -18,8 +18,20 @@ extension PeakSearcher {
         let seeds = findSeeds(px, width: w, height: h, bg: bg, masked: masked)
         var regions = growRegions(from: seeds, px, width: w, height: h, bg: bg, masked: masked)
         broadStart = regions.count
-        if options.detectBroadSpots && regions.count < options.broadSpotPassBelow {
+        coarseStart = Int.max
+        broadPassRan = false
+        // Hot pixels and cosmic rays (regions until segmentation rejects them) do not make a frame rich in
+        // spots, and are left out of the broad and coarse means like one-pixel spikes.
+        var hot = 0
+        state.withUnsafeMutableBufferPointer { st in
+            for r in regions where isHotPixel(px, width: w, height: h, region: r, bg: bg) {
+                hot += 1
+                for q in r { st[Int(q)] = 4 }
+            }
+        }
+        if options.detectBroadSpots && regions.count - hot < options.broadSpotPassBelow {
             regions += detectBroad(px, width: w, height: h, bg: bg, masked: masked)
+            broadPassRan = true
         }
         return regions
     }

@@ -20,6 +20,9 @@ struct SpotShape {
     /// The pixels of the moments (x, y, value above background), 0-based.
     var kept: [(x: Double, y: Double, d: Double)]
 
+    /// The second moment across the spot's narrow axis (pixels squared).
+    var minorVariance: Double { LinearAlgebra.symmetricEigen2(covariance.xx, covariance.xy, covariance.yy).small }
+
     /// Weighted centre, total weight and second moments of points (x, y, value); nil without weight.
     static func moments(_ points: [(x: Double, y: Double, d: Double)])
         -> (cx: Double, cy: Double, weight: Double, covariance: (xx: Double, xy: Double, yy: Double))? {
@@ -99,7 +102,9 @@ extension PeakSearcher {
             if !mask(v) && state[yy * w + xx] != 4 { s += Double(v); n += 1 }
         } }
         let meanSigma = broad ? bg.sigmaWideAt(x: cx0, y: cy0) : bg.sigmaMeanAt(x: cx0, y: cy0)
-        guard n > 0, s / n - background >= options.detectionSigma * Double(meanSigma) else { return nil }
+        // A coarse spot was detected on means of 12x12 pixels against the frame's noise of such means;
+        // its 5x5 mean stands in the noise.
+        guard n > 0, basins[members[0]].coarse || s / n - background >= options.detectionSigma * Double(meanSigma) else { return nil }
 
         // Second moments over the spot grown by a margin (not into other spots), pixels above the noise
         // and above `momentFloor` of the spot's height: halos and tails stay out.
@@ -171,14 +176,22 @@ extension PeakSearcher {
         if let f = fit, f.converged {
             let fx = Int(f.x.rounded()), fy = Int(f.y.rounded())
             if fx >= 0, fy >= 0, fx < w, fy < h, owner[fy * w + fx] == Int32(b) { x = f.x; y = f.y }
+        } else if !spot.saturated && (basin.broad || spot.minorVariance >= PeakSearchConstants.broadCentroidSigma * PeakSearchConstants.broadCentroidSigma) {
+            // A broad unfitted peak: its brightest pixel is mostly noise (a spot tens of pixels wide
+            // is flat on top), the centroid of its pixels above the noise is where it is, when that lies
+            // on its own pixels. (A saturated spot keeps the centre of its plateau's brightest pixels.)
+            let ix = Int(cx.rounded()), iy = Int(cy.rounded())
+            if ix >= 0, iy >= 0, ix < w, iy < h, owner[iy * w + ix] == Int32(b) { x = cx; y = cy }
         }
         let streak = StreakMetrics(covariance: spot.covariance, lambdaMajor: 0, lambdaMinor: 0, angle: 0, aspectRatio: 1,
                                    length: 0, width: 0,
                                    profile: SubpeakProfile(count: 1, positions: [0], heights: [maximum - background],
                                                            separations: [], dipRatios: [], widths: [], kurtosis: 0))
-        return Peak(x: x + 1, y: y + 1, centroidX: cx + 1, centroidY: cy + 1, intensity: total, background: background,
-                    maximum: maximum, maximumX: maxX + 1, maximumY: maxY + 1, pixelCount: basin.pixels.count,
-                    spot: basin.spot, fit: fit, streak: streak, saturated: spot.saturated, edge: spot.edge, overlapping: false)
+        var peak = Peak(x: x + 1, y: y + 1, centroidX: cx + 1, centroidY: cy + 1, intensity: total, background: background,
+                        maximum: maximum, maximumX: maxX + 1, maximumY: maxY + 1, pixelCount: basin.pixels.count,
+                        spot: basin.spot, fit: fit, streak: streak, saturated: spot.saturated, edge: spot.edge, overlapping: false)
+        peak.coarse = basin.coarse
+        return peak
     }
 
     /// Fits the core of basin `b`: a box around its pixels above half maximum, grown by a margin of

@@ -30,6 +30,9 @@ public struct PeakSearchOptions: Sendable, Equatable {
     /// The broad-spot pass runs only when the first pass found fewer regions than this (frames with
     /// many sharp spots do not need it, and it costs about a third of a search).
     public var broadSpotPassBelow = 80
+    /// With the broad-spot pass, also detect spots tens of pixels wide on 4x4-pixel cells (3x3 means of
+    /// cells, thresholds as the broad pass): the coarse pass.
+    public var detectCoarseSpots = true
 
     // Segmentation (watershed of the 3x3-mean, background-subtracted frame inside each region).
     /// A maximum is a peak of its own when it stands this many noise sigmas (of a 3x3 mean, scaled for
@@ -89,6 +92,15 @@ enum PeakSearchConstants {
     static let wideMinimumValid = 15
     static let broadMinimumPixels = 9
     static let broadClearance = 4
+    /// Coarse pass: cells of this many pixels a side; a 3x3 mean of cells needs this many valid cells,
+    /// a coarse region this many cells.
+    static let coarseCell = 4
+    static let coarseMinimumValidCells = 6
+    static let coarseMinimumCells = 4
+    /// The noise of the cells' 3x3 means is measured on every this-many-th cell.
+    static let coarseNoiseStride = 7
+    /// A coarse region coming within this many cells of a measured spot is dropped.
+    static let coarseClearance = 2
     /// Local background: median of the ring this many pixels (inner, outer) outside the spot's box,
     /// when it holds at least `ringMinimumPixels`.
     static let ringInner = 3
@@ -104,6 +116,10 @@ enum PeakSearchConstants {
     /// Peaks below `psfMinimumSigma` noise sigmas with more than this many pixels above half maximum
     /// (faint broad blobs) are described by their moments, not fitted.
     static let faintBroadCorePixels = 64
+    /// An unfitted, unsaturated peak found by the broad-spot or coarse pass, or whose spot's second
+    /// moments are at least this many pixels (sigma) across its narrow axis, is placed at the centroid
+    /// of its pixels above the noise rather than around its brightest pixel.
+    static let broadCentroidSigma = 3.0
     /// PSF estimate: peaks this many noise sigmas above the background, lower quartile of their minor
     /// variances.
     static let psfMinimumSigma = 20.0

@@ -42,6 +42,13 @@ public final class PeakSearcher {
     var spikeCount = 0
     /// Regions from this index on in the last `detect` were found by the broad-spot pass.
     var broadStart = 0
+    /// Regions from this index on were found by the coarse pass (Int.max: it did not run).
+    var coarseStart = Int.max
+    /// Whether the last `detect` ran the broad-spot pass (a frame poor in spots); the coarse pass
+    /// follows it.
+    var broadPassRan = false
+    /// The regions whose spots the last `measure` kept.
+    var measuredRegions = Set<Int>()
     var wideMark: [UInt8] = []   // pixels visited by the broad-spot pass
     /// Seconds spent in each phase of the last search (background, detection, segmentation, measurement, streaks).
     public private(set) var phaseSeconds: [String: Double] = [:]
@@ -74,11 +81,23 @@ public final class PeakSearcher {
             var result = PeakSearchResult(peaks: [], spots: [], psfSigma: options.psfSigma ?? 1, psfEstimated: false,
                                           backgroundMedian: Double(median(bg.level)), noiseMedian: Double(median(bg.sigma)),
                                           rejectedHotPixels: spikeCount)
-            let (basins, spotCount) = segment(regions, pixels: px, width: w, height: h, bg: bg, mask: mask, hot: &result.rejectedHotPixels)
+            let hotFree = result
+            var (basins, spotCount) = segment(regions, pixels: px, width: w, height: h, bg: bg, mask: mask, hot: &result.rejectedHotPixels)
             phaseSeconds["segmentation"] = clock() - t0; t0 = clock()
-            guard !basins.isEmpty else { return result }
+            measuredRegions.removeAll(keepingCapacity: true)
+            if !basins.isEmpty {
+                measure(basins, spotCount: spotCount, into: &result, pixels: px, width: w, height: h, bg: bg, mask: mask,
+                        saturation: saturation)
+            }
+            // The coarse pass adds the broad spots nothing was measured on, then all is measured again.
+            var all = regions
+            guard options.detectCoarseSpots, broadPassRan,
+                  detectCoarse(px, width: w, height: h, bg: bg, masked: mask, regions: &all, spots: measuredRegions) else { return result }
+            result = hotFree
+            (basins, spotCount) = segment(all, pixels: px, width: w, height: h, bg: bg, mask: mask, hot: &result.rejectedHotPixels)
             measure(basins, spotCount: spotCount, into: &result, pixels: px, width: w, height: h, bg: bg, mask: mask,
                     saturation: saturation)
+            phaseSeconds["coarse"] = clock() - t0
             return result
         }
     }
@@ -92,8 +111,9 @@ public final class PeakSearcher {
             for (r, pixels) in regions.enumerated() {
                 if isHotPixel(px, width: w, height: h, region: pixels, bg: bg) { hot += 1; continue }
                 guard pixels.count >= options.minimumPixels else { continue }
-                var (found, saddles) = segmenter.split(region: pixels, broad: r >= broadStart, pixels: px, width: w, height: h,
+                var (found, saddles) = segmenter.split(region: pixels, broad: r >= broadStart, coarse: r >= coarseStart, pixels: px, width: w, height: h,
                                                        state: st, bg: bg, mask: mask, options: options)
+                for k in found.indices { found[k].region = r }
                 let spotOf = Segmenter.spots(found, saddles: saddles, fraction: options.subpeakSaddle, first: spotCount)
                 for k in found.indices { found[k].spot = spotOf[k] }
                 spotCount = (spotOf.max() ?? spotCount - 1) + 1
@@ -119,6 +139,7 @@ public final class PeakSearcher {
             let ordered = m.sorted { basins[$0].height > basins[$1].height }
             guard let shape = measureSpot(ordered, basins: basins, pixels: px, width: w, height: h, bg: bg, mask: mask,
                                           saturation: saturation) else { continue }
+            measuredRegions.insert(basins[ordered[0]].region)
             shapes.append(shape)
             spotIds.append(basins[ordered[0]].spot)
             spotMembers.append(ordered)

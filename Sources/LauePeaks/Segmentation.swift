@@ -7,8 +7,12 @@ struct Basin {
     /// The pixel of the highest smoothed value, and that value above the background.
     var top: Int32
     var height: Float
-    /// Found by the broad-spot pass.
+    /// Found by the broad-spot pass (or the coarse pass).
     var broad: Bool
+    /// Found by the coarse pass: one basin per region, not split.
+    var coarse = false
+    /// Index of the detection region it comes from.
+    var region = -1
     /// Index of the spot (group of basins joined by high saddles) it belongs to.
     var spot = 0
 }
@@ -34,7 +38,7 @@ final class Segmenter {
     }
 
     /// The basins of one region and the saddles between them: (basin a, basin b, saddle value).
-    func split(region: [Int32], broad: Bool, pixels px: UnsafeBufferPointer<Float>, width w: Int, height h: Int,
+    func split(region: [Int32], broad: Bool, coarse: Bool = false, pixels px: UnsafeBufferPointer<Float>, width w: Int, height h: Int,
                state: UnsafeBufferPointer<UInt8>, bg: BackgroundModel, mask: PixelMask,
                options: PeakSearchOptions) -> (basins: [Basin], saddles: [(Int, Int, Float)]) {
         let n = region.count
@@ -63,6 +67,15 @@ final class Segmenter {
                 v = c > 0 ? s / c : v
             }
             values.append(v - bg.levelAt(x: x, y: y))
+        }
+        // A coarse region is one spot too faint for its maxima to mean anything: one basin, its top the
+        // highest smoothed pixel.
+        if coarse {
+            var k = 0
+            for j in 1..<n where values[j] > values[k] || (values[j] == values[k] && region[j] < region[k]) { k = j }
+            var basin = Basin(pixels: region, top: region[k], height: values[k], broad: true)
+            basin.coarse = true
+            return ([basin], [])
         }
         // Pixels from the highest down (ties: by pixel index, so the result does not depend on the sort).
         var keyed = (0..<n).map { (values[$0], region[$0], Int32($0)) }

@@ -231,6 +231,8 @@ func classifyEvaluation() throws {
     var options = PeakSearchOptions()
     // --block-size PX: the background block edge to try (docs/peaks.md, `blockSize`).
     if let b = Int(stringOption("--block-size", "")) { options.blockSize = b }
+    // --no-coarse: without the coarse pass of the peak search (docs/peaks.md, "Detection").
+    if CommandLine.arguments.contains("--no-coarse") { options.detectCoarseSpots = false }
     let po = options
     // --psf auto: the point spread measured on a perfect crystal of this detector (as a beamline
     // measures it on its calibration crystal, and as the classifier tests do).
@@ -278,7 +280,24 @@ func classifyEvaluation() throws {
             let r = indexer.index(found.peaks.map(ObservedSpot.init))
             var o = Outcome(truth: truth, a: nil, note: r.reason ?? "", index: i)
             let grain = confounded ? r.grains.filter { material.misorientation($0.orientation, u) < 2 }.first : r.grains.first
-            if let grain { o.a = classifier.classify(found, grain: grain).0 } else if !r.grains.isEmpty { o.note = "the pattern's grain not indexed" }
+            if let grain { o.a = classifier.classify(found, grain: grain).0 } else if !r.grains.isEmpty { o.note = "the pattern's grain not indexed (\(r.grains.count) other; \(r.reason ?? "-"))" }
+            // --dump DIR: unindexed and unclassified patterns as CLASS_I.tif, with their grain's reflections
+            // (x y hkl, LaueTools pixels) in CLASS_I.txt.
+            let dump = stringOption("--dump", "")
+            if !dump.isEmpty && (o.a == nil || o.a?.defectClass == .unclassified) {
+                try? TIFFWriter.write(image, to: "\(dump)/\(c.rawValue)_\(i).tif")
+                let pred = sim.predictor.spots(orientation: u).map { "\($0.x) \($0.y) \($0.hkl)" }.joined(separator: "\n")
+                try? pred.write(toFile: "\(dump)/\(c.rawValue)_\(i).txt", atomically: true, encoding: .utf8)
+            }
+            // --peak-errors: per unindexed pattern, each peak's distance to the grain's nearest reflection from
+            // its position and from its centroid, its pixels, and `u` when unfitted.
+            if o.a == nil && CommandLine.arguments.contains("--peak-errors") {
+                let pred = sim.predictor.spots(orientation: u)
+                func nearest(_ x: Double, _ y: Double) -> Double { pred.map { hypot($0.x - x, $0.y - y) }.min() ?? .infinity }
+                o.note += " {" + found.peaks.map {
+                    String(format: "%.1f/%.1f/%d%@", nearest($0.x, $0.y), nearest($0.centroidX, $0.centroidY), $0.pixelCount, $0.fit == nil ? "u" : "")
+                }.joined(separator: " ") + "}"
+            }
             if o.a == nil { o.note += String(format: " [%d reflections of the grain on the detector, %d peaks; spread %.3f°, tilts %@]", sim.predictor.spots(orientation: u).count, found.peaks.count, defect.spread, defect.tilts.map { String(format: "%.2f", $0) }.joined(separator: ",")) }
             lock.lock(); box.items[k] = o; lock.unlock()
             k += jobs

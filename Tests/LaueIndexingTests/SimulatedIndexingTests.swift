@@ -161,7 +161,9 @@ func parallelMap<T: Sendable>(_ count: Int, _ body: @Sendable @escaping (Int) ->
         }
         let angular = outcomes.compactMap(\.angular), pixels = outcomes.compactMap(\.pixels)
         print("GND on aps: \(angular.count) of 12 indexed with the angular limit, \(pixels.count) with 1.5 px")
-        #expect(angular.count >= pixels.count + 3, "angular \(angular.count), pixels \(pixels.count)")
+        // (+4 before 2026-12-07, when broad unfitted spots were placed around their noisy brightest pixel;
+        // placed at their centroids, 9 of 12 pass 1.5 px, 11 of 12 the angular limit.)
+        #expect(angular.count >= pixels.count + 2, "angular \(angular.count), pixels \(pixels.count)")
         #expect(angular.allSatisfy { $0 < 1 }, "orientation errors \(angular.sorted().suffix(3))")
     }
 
@@ -187,7 +189,8 @@ func parallelMap<T: Sendable>(_ count: Int, _ body: @Sendable @escaping (Int) ->
             let (peaks, u) = gndPattern(sim, seed: 4500, i)
             let indexer = try! Indexer(material: material, calibration: aps.calibration)
             let c = indexer.index(peaks.map(ObservedSpot.init)).grains.first
-            let m = indexer.index(peaks.map { ObservedSpot(x: $0.x, y: $0.y, intensity: $0.intensity) }).grains.first
+            // The brightest pixel itself (`x`, `y` of an unfitted broad streak are its centroid since 2026-12-07).
+            let m = indexer.index(peaks.map { ObservedSpot(x: Double($0.maximumX), y: Double($0.maximumY), intensity: $0.intensity) }).grains.first
             return (c.map { material.misorientation($0.orientation, u) }, m.map { material.misorientation($0.orientation, u) })
         }
         let centres = outcomes.compactMap(\.centres).sorted(), maxima = outcomes.compactMap(\.maxima).sorted()
