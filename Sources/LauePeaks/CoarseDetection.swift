@@ -23,16 +23,25 @@ extension PeakSearcher {
         coarseStart = regions.count
         guard cw >= 8 && ch >= 8 else { return false }
         let z = cellSignal(px, width: w, cell: f, columns: cw, rows: ch, bg: bg, masked: masked)
-        // The 3x3 mean of cells, and its noise measured on the frame (median absolute deviation over
-        // all cells: spots cover a small part of a frame that needs this pass).
+        // The 3x3 mean of cells (all nine valid), and its noise measured
+        // on the frame (median absolute deviation over the cells: spots cover a small part of a frame that
+        // needs this pass).
+        // Cells within `coarseRimCells` of an invalid cell or of the frame's edge stay out: a detector's
+        // rim (MarCCD's circular edge) and its gaps are often brighter or darker than the background
+        // model says.
+        let rim = PeakSearchConstants.coarseRimCells
+        var inside = [Bool](repeating: true, count: cw * ch)
+        for cy in 0..<ch { for cx in 0..<cw where z[cy * cw + cx].isNaN || cx < rim || cy < rim || cx >= cw - rim || cy >= ch - rim {
+            for yy in max(0, cy - rim)...min(ch - 1, cy + rim) { for xx in max(0, cx - rim)...min(cw - 1, cx + rim) { inside[yy * cw + xx] = false } }
+        } }
         var smooth = [Float](repeating: .nan, count: cw * ch)
-        for cy in 1..<(ch - 1) { for cx in 1..<(cw - 1) {
+        for cy in 1..<(ch - 1) { for cx in 1..<(cw - 1) where inside[cy * cw + cx] {
             var s: Float = 0, n = 0
             for dy in -1...1 { for dx in -1...1 {
                 let v = z[(cy + dy) * cw + cx + dx]
                 if !v.isNaN { s += v; n += 1 }
             } }
-            if n >= PeakSearchConstants.coarseMinimumValidCells { smooth[cy * cw + cx] = s / Float(n) }
+            if n == 9 { smooth[cy * cw + cx] = s / 9 }
         } }
         // (Every `coarseNoiseStride`-th cell: enough for a median.)
         var finite: [Float] = []
@@ -61,24 +70,27 @@ extension PeakSearcher {
         } }
         guard !seeds.isEmpty else { return false }
         seeds.sort { smooth[$0] > smooth[$1] || (smooth[$0] == smooth[$1] && $0 < $1) }
-        // The region of the earlier passes over each cell (hot pixels, spikes by now, left out).
-        var regionOf = [Int32](repeating: -1, count: cw * ch)
+        // Cells within `coarseClearance` cells of a measured spot's pixels: a coarse region reaching them is
+        // that spot's wing (or the faint continuation of its streak). The other regions of the earlier
+        // passes (fragments measurement rejected; hot pixels, spikes by now, left out) by cell.
+        var near = [Bool](repeating: false, count: cw * ch)
+        var fragments: [Int: [Int]] = [:]
+        let clearance = PeakSearchConstants.coarseClearance
         state.withUnsafeBufferPointer { st in
             for (r, pixels) in regions.enumerated() {
+                let spot = spots.contains(r)
+                var cellsOfRegion = Set<Int>()
                 for i in pixels where st[Int(i)] == 3 {
                     let x = Int(i) % w / f, y = Int(i) / w / f
-                    if x < cw && y < ch { regionOf[y * cw + x] = Int32(r) }
+                    if x < cw && y < ch { cellsOfRegion.insert(y * cw + x) }
                 }
-            }
-        }
-        // Cells within `coarseClearance` cells of a measured spot: a coarse region reaching them is that
-        // spot's wing (or the faint continuation of its streak).
-        var near = [Bool](repeating: false, count: cw * ch)
-        let clearance = PeakSearchConstants.coarseClearance
-        for k in 0..<(cw * ch) where regionOf[k] >= 0 && spots.contains(Int(regionOf[k])) {
-            let cx = k % cw, cy = k / cw
-            for yy in max(0, cy - clearance)...min(ch - 1, cy + clearance) {
-                for xx in max(0, cx - clearance)...min(cw - 1, cx + clearance) { near[yy * cw + xx] = true }
+                for k in cellsOfRegion {
+                    guard spot else { fragments[k, default: []].append(r); continue }
+                    let cx = k % cw, cy = k / cw
+                    for yy in max(0, cy - clearance)...min(ch - 1, cy + clearance) {
+                        for xx in max(0, cx - clearance)...min(cw - 1, cx + clearance) { near[yy * cw + xx] = true }
+                    }
+                }
             }
         }
         var visited = [Bool](repeating: false, count: cw * ch)
@@ -101,9 +113,10 @@ extension PeakSearcher {
                     cells.append(q)
                 } }
             }
-            guard !touches, cells.count >= PeakSearchConstants.coarseMinimumCells else { continue }
-            let inside = Set(cells.compactMap { regionOf[$0] >= 0 ? Int(regionOf[$0]) : nil })
-            guard inside.isDisjoint(with: absorbed) else { continue }
+            guard !touches, cells.count >= PeakSearchConstants.coarseMinimumCells,
+                  standsOut(cells, smooth: smooth, z: z, near: near, columns: cw, rows: ch, noise: noise) else { continue }
+            let held = Set(cells.flatMap { fragments[$0] ?? [] })
+            guard held.isDisjoint(with: absorbed) else { continue }
             // The valid pixels of the cells not in a region, then the regions inside.
             var pixels: [Int32] = []
             state.withUnsafeBufferPointer { st in
@@ -115,9 +128,9 @@ extension PeakSearcher {
                     } }
                 }
             }
-            for r in inside.sorted() { pixels += regions[r] }
+            for r in held.sorted() { pixels += regions[r] }
             guard pixels.count >= PeakSearchConstants.broadMinimumPixels else { continue }
-            absorbed.formUnion(inside)
+            absorbed.formUnion(held)
             state.withUnsafeMutableBufferPointer { st in
                 for i in pixels where st[Int(i)] != 3 { st[Int(i)] = 3; touched.append(i) }
             }
@@ -132,31 +145,63 @@ extension PeakSearcher {
         return !found.isEmpty
     }
 
+    /// Whether a coarse region stands out of its surroundings on every side: its highest 3x3 mean of cells
+    /// exceeds by `coarseConfirmSigma` noise sigmas the median cell of each strip of cells beside its
+    /// bounding box (left, right, above, below; half the box's size wide, 2-6 cells; cells near measured
+    /// spots and invalid cells left out; sides with fewer than 3 cells skipped, at least 2 needed). A
+    /// step in the background (a detector's rim, a shadow) is high on one side and fails; a spot does not.
+    private func standsOut(_ cells: [Int], smooth: [Float], z: [Float], near: [Bool], columns cw: Int, rows ch: Int,
+                           noise: Float) -> Bool {
+        var x0 = Int.max, x1 = Int.min, y0 = Int.max, y1 = Int.min, top = -Float.infinity
+        for k in cells {
+            x0 = min(x0, k % cw); x1 = max(x1, k % cw); y0 = min(y0, k / cw); y1 = max(y1, k / cw)
+            top = max(top, smooth[k])
+        }
+        let m = max(2, min(6, max(x1 - x0 + 1, y1 - y0 + 1) / 2))
+        let sides = [(x0 - m...x0 - 1, y0...y1), (x1 + 1...x1 + m, y0...y1), (x0...x1, y0 - m...y0 - 1), (x0...x1, y1 + 1...y1 + m)]
+        var counted = 0
+        for (xs, ys) in sides {
+            var values: [Float] = []
+            for y in ys where y >= 0 && y < ch { for x in xs where x >= 0 && x < cw {
+                let k = y * cw + x
+                if !near[k] && !z[k].isNaN { values.append(z[k]) }
+            } }
+            guard values.count >= 3 else { continue }
+            counted += 1
+            if top - BackgroundModel.median(&values) < PeakSearchConstants.coarseConfirmSigma * noise { return false }
+        }
+        return counted >= 2
+    }
+
     /// Per cell of `cell` x `cell` pixels: the mean of its valid pixels (not dead, not spikes) above the
-    /// background, in units of the pixel noise; nan when fewer than half are valid. The sums run over
-    /// every pixel in row order (vectorised); the few spikes (all in `touched`) are then taken out, and
-    /// cells with a non-finite pixel, or any cell of a frame with dead zeros, are summed pixel by pixel.
+    /// background, in units of the pixel noise; nan when fewer than `coarseCellValid` of its pixels are
+    /// valid. The sums run over every pixel in row order (vectorised); the few spikes (all in `touched`)
+    /// are then taken out, and cells with a non-finite or dead pixel are summed pixel by pixel.
     private func cellSignal(_ px: UnsafeBufferPointer<Float>, width w: Int, cell f: Int, columns cw: Int, rows ch: Int,
                             bg: BackgroundModel, masked: PixelMask) -> [Float] {
         var sums = [Float](repeating: 0, count: cw * ch)
         var counts = [Float](repeating: Float(f * f), count: cw * ch)
-        var exact = [Bool](repeating: masked.zeros, count: cw * ch)
+        var zeros = [Float](repeating: 0, count: cw * ch)
         sums.withUnsafeMutableBufferPointer { sm in
-            for cy in 0..<ch {
-                let cells = sm.baseAddress! + cy * cw
-                for y in (cy * f)..<(cy * f + f) {
-                    let src = px.baseAddress! + y * w
-                    for cx in 0..<cw {
-                        var s: Float = 0
-                        for k in 0..<f { s += src[cx * f + k] }
-                        cells[cx] += s
+            zeros.withUnsafeMutableBufferPointer { zm in
+                for cy in 0..<ch {
+                    let cells = sm.baseAddress! + cy * cw, zc = zm.baseAddress! + cy * cw
+                    for y in (cy * f)..<(cy * f + f) {
+                        let src = px.baseAddress! + y * w
+                        for cx in 0..<cw {
+                            var s: Float = 0, n: Float = 0
+                            for k in 0..<f { let v = src[cx * f + k]; s += v; n += v == 0 ? 1 : 0 }
+                            cells[cx] += s
+                            zc[cx] += n
+                        }
                     }
                 }
             }
         }
-        for k in sums.indices where !sums[k].isFinite { exact[k] = true }
+        // Pixel by pixel: cells with a non-finite pixel, or with a zero where zeros are dead pixels.
+        let exact = sums.indices.map { !sums[$0].isFinite || (masked.zeros && zeros[$0] > 0) }
         state.withUnsafeBufferPointer { st in
-            let spikes = Set(touched.lazy.filter { st[Int($0)] == 4 })
+            let spikes = Set(touched.lazy.filter { st[Int($0)] == 4 }).sorted()
             for i in spikes {
                 let x = Int(i) % w / f, y = Int(i) / w / f
                 guard x < cw, y < ch, !exact[y * cw + x] else { continue }
@@ -176,7 +221,7 @@ extension PeakSearcher {
         var z = [Float](repeating: .nan, count: cw * ch)
         for cy in 0..<ch {
             let y = cy * f + f / 2
-            for cx in 0..<cw where 2 * counts[cy * cw + cx] >= Float(f * f) {
+            for cx in 0..<cw where counts[cy * cw + cx] >= PeakSearchConstants.coarseCellValid * Float(f * f) {
                 let x = cx * f + f / 2
                 let sigma = bg.sigmaAt(x: x, y: y)
                 guard sigma > 0 else { continue }

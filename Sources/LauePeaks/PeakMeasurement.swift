@@ -176,10 +176,12 @@ extension PeakSearcher {
         if let f = fit, f.converged {
             let fx = Int(f.x.rounded()), fy = Int(f.y.rounded())
             if fx >= 0, fy >= 0, fx < w, fy < h, owner[fy * w + fx] == Int32(b) { x = f.x; y = f.y }
-        } else if !spot.saturated && (basin.broad || spot.minorVariance >= PeakSearchConstants.broadCentroidSigma * PeakSearchConstants.broadCentroidSigma) {
+        } else if !spot.saturated && !spot.edge && (basin.broad || spot.minorVariance >= PeakSearchConstants.broadCentroidSigma * PeakSearchConstants.broadCentroidSigma) {
             // A broad unfitted peak: its brightest pixel is mostly noise (a spot tens of pixels wide
             // is flat on top), the centroid of its pixels above the noise is where it is, when that lies
-            // on its own pixels. (A saturated spot keeps the centre of its plateau's brightest pixels.)
+            // on its own pixels. (A saturated spot keeps the centre of its plateau's brightest pixels, a spot
+            // cut by the frame edge or a masked area the centre of its brightest pixels, its centroid being
+            // pulled away from the cut.)
             let ix = Int(cx.rounded()), iy = Int(cy.rounded())
             if ix >= 0, iy >= 0, ix < w, iy < h, owner[iy * w + ix] == Int32(b) { x = cx; y = cy }
         }

@@ -92,11 +92,17 @@ enum PeakSearchConstants {
     static let wideMinimumValid = 15
     static let broadMinimumPixels = 9
     static let broadClearance = 4
-    /// Coarse pass: cells of this many pixels a side; a 3x3 mean of cells needs this many valid cells,
-    /// a coarse region this many cells.
+    /// Coarse pass: cells of this many pixels a side, valid with at least this fraction of valid pixels
+    /// (a 3x3 mean of cells needs all nine); a coarse region needs this many cells...
     static let coarseCell = 4
-    static let coarseMinimumValidCells = 6
+    static let coarseCellValid: Float = 0.75
     static let coarseMinimumCells = 4
+    /// Cells this close to an invalid cell (dead pixels, a gap, MarCCD's rim) or to the frame's edge
+    /// are left out.
+    static let coarseRimCells = 3
+    /// ... and must stand this many noise sigmas (of a 3x3 mean of cells) above the median cell of each
+    /// side of its surroundings (`standsOut`).
+    static let coarseConfirmSigma: Float = 3
     /// The noise of the cells' 3x3 means is measured on every this-many-th cell.
     static let coarseNoiseStride = 7
     /// A coarse region coming within this many cells of a measured spot is dropped.

@@ -91,13 +91,14 @@ public final class PeakSearcher {
             }
             // The coarse pass adds the broad spots nothing was measured on, then all is measured again.
             var all = regions
+            t0 = clock()
             guard options.detectCoarseSpots, broadPassRan,
                   detectCoarse(px, width: w, height: h, bg: bg, masked: mask, regions: &all, spots: measuredRegions) else { return result }
+            phaseSeconds["coarse"] = clock() - t0
             result = hotFree
             (basins, spotCount) = segment(all, pixels: px, width: w, height: h, bg: bg, mask: mask, hot: &result.rejectedHotPixels)
             measure(basins, spotCount: spotCount, into: &result, pixels: px, width: w, height: h, bg: bg, mask: mask,
                     saturation: saturation)
-            phaseSeconds["coarse"] = clock() - t0
             return result
         }
     }

@@ -49,6 +49,9 @@ struct IndexCommand: ParsableCommand {
             let img = try ImageReader.read(path: image, frame: frame)
             let materials = try Material.loadList(material)
             let calibration = try LaueToolsCalibration.read(path: calib, frameSize: (img.width, img.height))
+            guard calibration.width == img.width, calibration.height == img.height else {
+                throw LaueError(.invalidArgument, file: image, "frame \(img.width) x \(img.height) px, its calibration \(calib) describes \(calibration.width) x \(calibration.height)")
+            }
             guard side.count == sideCalib.count else {
                 throw LaueError(.invalidArgument, "\(side.count) --side frames and \(sideCalib.count) --side-calib files: give one calibration per side frame")
             }

@@ -12,7 +12,8 @@ struct PeaksCommand: ParsableCommand {
         One row per peak (intensity maximum): x,y,intensity,background,fwhm_major,fwhm_minor,angle_deg,model,eta, \
         streak_length_px,streak_width_px,aspect_ratio,extent_50_px,extent_10_px,spot,n_subpeaks,min_dip_ratio, \
         saturated,edge (+ two_theta,chi,streak_deg with --calib). x, y follow LaueTools (first pixel centre \
-        (1, 1)) and lie on the peak's own maximum; fwhm_* are the core's FWHM in pixels (major >= minor), \
+        (1, 1)) and lie on the peak's own pixels (the core fit's centre, the centroid around the maximum, or \
+        for a broad unfitted spot its centroid); fwhm_* are the core's FWHM in pixels (major >= minor), \
         angle_deg its major axis from +x towards +y; maxima joined by a high saddle share a spot. \
         Definitions: docs/peaks.md.
         """

@@ -64,5 +64,11 @@ import LaueTestSupport
         #expect(grains.map(\.material) == phases)
         let dup = try Command.run(exe, ["index", Fixtures.path("real/nw1_0001.tif"), "--calib", Fixtures.path("real/nw1_calib.det"), "--material", "Si,Si"])
         #expect(dup.status != 0 && dup.stderr.contains("twice"))
+        // A frame of another size than its calibration's detector (the 2016 x 2018 sCMOS frame with the
+        // 2048 x 2048 MarCCD calibration) is refused, naming both, not indexed in a wrong geometry.
+        let other = try Command.run(exe, ["index", Fixtures.path("lauetools/img_Ge_sCMOS_0000.tif"), "--calib",
+                                          Fixtures.path("lauetools/calibGe111.det"), "--material", "Ge"])
+        #expect(other.status != 0 && other.stderr.contains("img_Ge_sCMOS_0000.tif") && other.stderr.contains("2016 x 2018")
+                && other.stderr.contains("2048 x 2048"), "\(other.status) \(other.stderr)")
     }
 }

@@ -74,4 +74,26 @@ import LaueTestSupport
         }
         #expect(elsewhere.count <= 1, "\(name): new peaks away from the blobs at \(elsewhere.map { "(\(Int($0.x)), \(Int($0.y)))" })")
     }
+    /// The broad and coarse passes forced to run on whole real frames (`broadSpotPassBelow` unlimited; they
+    /// normally run on frames with fewer than 80 regions): the coarse pass reports nothing on the detector's
+    /// rim (MarCCD's circular edge is brighter than the background model says) or at the frame's edge,
+    /// and few spots at all (one remains on a step in the background of `nw1_0001.tif` near (664, 1919)).
+    @Test(arguments: ["lauetools/Ge_blanc_0000.mccd", "lauetools/img_Ge_sCMOS_0000.tif", "real/nw1_0000.tif", "real/nw1_0001.tif"])
+    func noCoarseSpotsOnRimsOrEdges(_ name: String) throws {
+        let frame = try ImageReader.read(path: Fixtures.path(name))
+        let w = frame.width, h = frame.height
+        var options = PeakSearchOptions()
+        options.broadSpotPassBelow = .max
+        let found = PeakSearcher(options: options).search(frame).peaks
+        let coarse = found.filter(\.coarse)
+        print("\(name): coarse spots at \(coarse.map { "(\(Int($0.x)), \(Int($0.y)))" })")
+        for p in coarse {
+            let x = Int(p.x) - 1, y = Int(p.y) - 1
+            #expect(x >= 12 && y >= 12 && x < w - 12 && y < h - 12, "\(name): coarse spot at the frame's edge, (\(x), \(y))")
+            var dead = false
+            for yy in max(0, y - 12)...min(h - 1, y + 12) { for xx in max(0, x - 12)...min(w - 1, x + 12) where frame.pixels[yy * w + xx] == 0 { dead = true } }
+            #expect(!dead, "\(name): coarse spot at (\(x), \(y)) next to dead pixels")
+        }
+        #expect(coarse.count <= 6, "\(name): \(coarse.count) coarse spots")
+    }
 }

@@ -526,5 +526,20 @@ import LaueTestSupport
         #expect(co == [1, 3, 5], "\(String(describing: co))")
         // An HDF5 file that is neither is refused naming it.
         #expect(throws: LaueError.self) { try ChannelMap.read(path: Self.layouts + "/aps34ide/point_1.h5") }
+        // A numeric units attribute on an axis is an error naming the axis, not millimetres by default.
+        let numeric = Fixtures.temporaryFolder("xrf-units") + "/units.h5"
+        try HDF5File.create(atomically: numeric) { f in
+            try f.write([Float](arrayLiteral: 1, 2, 3, 4, 5, 6, 10, 20, 30, 40, 50, 60), shape: [2, 2, 3], to: "/MAPS/XRF_Analyzed/Fitted/Counts_Per_Sec")
+            try f.writeStrings(["Co", "Ni"], to: "/MAPS/XRF_Analyzed/Fitted/Channel_Names")
+            try f.write([0.100, 0.101, 0.102], to: "/MAPS/Scan/x_axis")
+            try f.write([0.200, 0.201], to: "/MAPS/Scan/y_axis")
+            try f.setAttribute("units", [1000], on: "/MAPS/Scan/x_axis")
+        }
+        do {
+            _ = try ChannelMap.read(path: numeric)
+            Issue.record("a numeric units attribute was read")
+        } catch let e as LaueError {
+            #expect(e.description.contains("x_axis") && e.description.contains("not text"), "\(e.description)")
+        }
     }
 }

@@ -583,6 +583,9 @@ public final class HDF5File {
     }
 
     /// Reads a string attribute, or nil.
+    /// The most values a numeric attribute is read with.
+    public static let maximumAttributeValues: Int64 = 1 << 20
+
     public func stringAttribute(_ name: String, of object: String = "/") -> String? {
         HDF5File.library.lock(); defer { HDF5File.library.unlock() }
         guard let o = try? openObject(object) else { return nil }
@@ -608,7 +611,16 @@ public final class HDF5File {
         return buf.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
     }
 
-    /// Reads a numeric attribute, or nil.
+    /// Whether `object` has an attribute `name` (of any type).
+    public func hasAttribute(_ name: String, of object: String = "/") -> Bool {
+        HDF5File.library.lock(); defer { HDF5File.library.unlock() }
+        guard let o = try? openObject(object) else { return false }
+        defer { H5Oclose(o) }
+        return H5Aexists(o, name) > 0
+    }
+
+    /// Reads a numeric attribute, or nil (also for one of more than `maximumAttributeValues` values: a
+    /// file's attribute extent is not trusted with an allocation).
     public func numericAttribute(_ name: String, of object: String = "/") -> [Double]? {
         HDF5File.library.lock(); defer { HDF5File.library.unlock() }
         guard let o = try? openObject(object) else { return nil }
@@ -617,8 +629,10 @@ public final class HDF5File {
         let a = H5Aopen(o, name, chdf5_p_default())
         defer { H5Aclose(a) }
         let space = H5Aget_space(a)
-        let n = max(1, Int(H5Sget_simple_extent_npoints(space)))
+        let points = H5Sget_simple_extent_npoints(space)
         H5Sclose(space)
+        guard points >= 0, points <= HDF5File.maximumAttributeValues else { return nil }
+        let n = max(1, Int(points))
         var values = [Double](repeating: 0, count: n)
         guard H5Aread(a, chdf5_native_double(), &values) >= 0 else { return nil }
         return values

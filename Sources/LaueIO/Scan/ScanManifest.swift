@@ -199,6 +199,11 @@ public struct ScanManifest: Sendable {
     /// (`fallback` when the dataset has none); an unknown unit is an error naming the file and dataset.
     static func lengthUnit(of dataset: String, in file: HDF5File, default fallback: String) throws -> (unit: String?, micrometres: Double) {
         let unit = file.stringAttribute("units", of: dataset)
+        // A `units` attribute that is not text (a number, an array) says nothing LaueMap can read: an
+        // error, not the default unit.
+        if unit == nil && file.hasAttribute("units", of: dataset) {
+            throw LaueError(.invalidFormat, file: file.path, item: dataset, "the units attribute is not text")
+        }
         guard let scale = micrometresPer(unit: unit, default: fallback) else {
             throw LaueError(.invalidFormat, file: file.path, item: dataset, "unknown length unit '\(LaueError.excerpt(unit ?? ""))'")
         }
