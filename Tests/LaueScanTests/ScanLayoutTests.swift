@@ -513,30 +513,28 @@ import LaueTestSupport
             let out = try Self.run(ScanSource(path: dir, channelMap: xrf + "/" + file))
             #expect(try ScanOutputs.readPatterns(out + "/patterns.csv").map { $0.channels[channel] } == want.map { Optional($0) })
         }
-        // Descending axes (x_axis 0.102, 0.101, 0.100 mm): each pixel keeps its own position.
-        let desc = Fixtures.temporaryFolder("xrf-desc") + "/desc.h5"
-        try HDF5File.create(atomically: desc) { f in
-            try f.write([Float](arrayLiteral: 1, 2, 3, 4, 5, 6, 10, 20, 30, 40, 50, 60), shape: [2, 2, 3], to: "/MAPS/XRF_Analyzed/Fitted/Counts_Per_Sec")
-            try f.writeStrings(["Co", "Ni"], to: "/MAPS/XRF_Analyzed/Fitted/Channel_Names")
-            try f.write([0.102, 0.101, 0.100], to: "/MAPS/Scan/x_axis")
-            try f.write([0.200, 0.201], to: "/MAPS/Scan/y_axis")
+        // A 2 x 3 MAPS file (channels Co, Ni) with these axes (mm), the x axis with a numeric units
+        // attribute when `numericUnits`.
+        func maps(_ label: String, x: [Double], numericUnits: Bool = false) throws -> String {
+            let path = Fixtures.temporaryFolder(label) + "/maps.h5"
+            try HDF5File.create(atomically: path) { f in
+                try f.write([Float](arrayLiteral: 1, 2, 3, 4, 5, 6, 10, 20, 30, 40, 50, 60), shape: [2, 2, 3], to: "/MAPS/XRF_Analyzed/Fitted/Counts_Per_Sec")
+                try f.writeStrings(["Co", "Ni"], to: "/MAPS/XRF_Analyzed/Fitted/Channel_Names")
+                try f.write(x, to: "/MAPS/Scan/x_axis")
+                try f.write([0.200, 0.201], to: "/MAPS/Scan/y_axis")
+                if numericUnits { try f.setAttribute("units", [1000], on: "/MAPS/Scan/x_axis") }
+            }
+            return path
         }
-        let d = try ChannelMap.read(path: desc)
+        // Descending axes (x_axis 0.102, 0.101, 0.100 mm): each pixel keeps its own position.
+        let d = try ChannelMap.read(path: try maps("xrf-desc", x: [0.102, 0.101, 0.100]))
         let co = d.sample(at: [(x: 102, y: 200), (x: 100, y: 200), (x: 101, y: 201)]).channels["Co"]
         #expect(co == [1, 3, 5], "\(String(describing: co))")
         // An HDF5 file that is neither is refused naming it.
         #expect(throws: LaueError.self) { try ChannelMap.read(path: Self.layouts + "/aps34ide/point_1.h5") }
         // A numeric units attribute on an axis is an error naming the axis, not millimetres by default.
-        let numeric = Fixtures.temporaryFolder("xrf-units") + "/units.h5"
-        try HDF5File.create(atomically: numeric) { f in
-            try f.write([Float](arrayLiteral: 1, 2, 3, 4, 5, 6, 10, 20, 30, 40, 50, 60), shape: [2, 2, 3], to: "/MAPS/XRF_Analyzed/Fitted/Counts_Per_Sec")
-            try f.writeStrings(["Co", "Ni"], to: "/MAPS/XRF_Analyzed/Fitted/Channel_Names")
-            try f.write([0.100, 0.101, 0.102], to: "/MAPS/Scan/x_axis")
-            try f.write([0.200, 0.201], to: "/MAPS/Scan/y_axis")
-            try f.setAttribute("units", [1000], on: "/MAPS/Scan/x_axis")
-        }
         do {
-            _ = try ChannelMap.read(path: numeric)
+            _ = try ChannelMap.read(path: try maps("xrf-units", x: [0.100, 0.101, 0.102], numericUnits: true))
             Issue.record("a numeric units attribute was read")
         } catch let e as LaueError {
             #expect(e.description.contains("x_axis") && e.description.contains("not text"), "\(e.description)")
