@@ -12,10 +12,9 @@ extension PeakSearcher {
     ///
     /// It runs after the measurement of the earlier passes' regions and only adds spots: a coarse region
     /// that comes within `coarseClearance` cells of a region holding a measured spot (`spots`) is that
-    /// spot's wing and is dropped; the
-    /// other regions inside it (fragments of it that measurement rejected) take their place in
-    /// `regions`. `broadStart` follows the regions removed; `coarseStart` is where the coarse regions
-    /// begin. Returns whether it found any.
+    /// spot's wing and is dropped; the other regions inside it (fragments of it that measurement
+    /// rejected) take their place in `regions`. `broadStart` follows the regions removed; `coarseStart`
+    /// is where the coarse regions begin. Returns whether it found any.
     func detectCoarse(_ px: UnsafeBufferPointer<Float>, width w: Int, height h: Int, bg: BackgroundModel,
                       masked: PixelMask, regions: inout [[Int32]], spots: Set<Int>) -> Bool {
         let f = PeakSearchConstants.coarseCell
@@ -23,97 +22,18 @@ extension PeakSearcher {
         coarseStart = regions.count
         guard cw >= 8 && ch >= 8 else { return false }
         let z = cellSignal(px, width: w, cell: f, columns: cw, rows: ch, bg: bg, masked: masked)
-        // The 3x3 mean of cells (all nine valid), and its noise measured
-        // on the frame (median absolute deviation over the cells: spots cover a small part of a frame that
-        // needs this pass).
-        // Cells within `coarseRimCells` of an invalid cell or of the frame's edge stay out: a detector's
-        // rim (MarCCD's circular edge) and its gaps are often brighter or darker than the background
-        // model says.
-        let rim = PeakSearchConstants.coarseRimCells
-        var inside = [Bool](repeating: true, count: cw * ch)
-        for cy in 0..<ch { for cx in 0..<cw where z[cy * cw + cx].isNaN || cx < rim || cy < rim || cx >= cw - rim || cy >= ch - rim {
-            for yy in max(0, cy - rim)...min(ch - 1, cy + rim) { for xx in max(0, cx - rim)...min(cw - 1, cx + rim) { inside[yy * cw + xx] = false } }
-        } }
-        var smooth = [Float](repeating: .nan, count: cw * ch)
-        for cy in 1..<(ch - 1) { for cx in 1..<(cw - 1) where inside[cy * cw + cx] {
-            var s: Float = 0, n = 0
-            for dy in -1...1 { for dx in -1...1 {
-                let v = z[(cy + dy) * cw + cx + dx]
-                if !v.isNaN { s += v; n += 1 }
-            } }
-            if n == 9 { smooth[cy * cw + cx] = s / 9 }
-        } }
-        // (Every `coarseNoiseStride`-th cell: enough for a median.)
-        var finite: [Float] = []
-        finite.reserveCapacity(smooth.count / PeakSearchConstants.coarseNoiseStride + 1)
-        for k in Swift.stride(from: 0, to: smooth.count, by: PeakSearchConstants.coarseNoiseStride) where !smooth[k].isNaN {
-            finite.append(smooth[k])
-        }
-        guard finite.count >= 64 else { return false }
-        let centre = BackgroundModel.median(&finite)
-        for i in finite.indices { finite[i] = abs(finite[i] - centre) }
-        let noise = 1.4826 * BackgroundModel.median(&finite)
-        guard noise > 0 else { return false }
-        let seedLevel = centre + Float(options.detectionSigma) * noise
-        let regionLevel = centre + Float(options.regionSigma) * noise
-        // Seeds: local maxima above seedLevel, highest first.
-        var seeds: [Int] = []
-        for cy in 1..<(ch - 1) { for cx in 1..<(cw - 1) {
-            let k = cy * cw + cx, v = smooth[k]
-            guard v > seedLevel else { continue }
-            var isMax = true
-            for dy in -1...1 where isMax { for dx in -1...1 where dx != 0 || dy != 0 {
-                let q = (cy + dy) * cw + cx + dx, u = smooth[q]
-                if !u.isNaN && (u > v || (u == v && q < k)) { isMax = false; break }
-            } }
-            if isMax { seeds.append(k) }
-        } }
+        let smooth = Self.cellMeans(z, columns: cw, rows: ch)
+        guard let (centre, noise) = Self.cellNoise(smooth) else { return false }
+        let seeds = Self.localMaxima(smooth, above: centre + Float(options.detectionSigma) * noise, columns: cw, rows: ch)
         guard !seeds.isEmpty else { return false }
-        seeds.sort { smooth[$0] > smooth[$1] || (smooth[$0] == smooth[$1] && $0 < $1) }
-        // Cells within `coarseClearance` cells of a measured spot's pixels: a coarse region reaching them is
-        // that spot's wing (or the faint continuation of its streak). The other regions of the earlier
-        // passes (fragments measurement rejected; hot pixels, spikes by now, left out) by cell.
-        var near = [Bool](repeating: false, count: cw * ch)
-        var fragments: [Int: [Int]] = [:]
-        let clearance = PeakSearchConstants.coarseClearance
-        state.withUnsafeBufferPointer { st in
-            for (r, pixels) in regions.enumerated() {
-                let spot = spots.contains(r)
-                var cellsOfRegion = Set<Int>()
-                for i in pixels where st[Int(i)] == 3 {
-                    let x = Int(i) % w / f, y = Int(i) / w / f
-                    if x < cw && y < ch { cellsOfRegion.insert(y * cw + x) }
-                }
-                for k in cellsOfRegion {
-                    guard spot else { fragments[k, default: []].append(r); continue }
-                    let cx = k % cw, cy = k / cw
-                    for yy in max(0, cy - clearance)...min(ch - 1, cy + clearance) {
-                        for xx in max(0, cx - clearance)...min(cw - 1, cx + clearance) { near[yy * cw + xx] = true }
-                    }
-                }
-            }
-        }
+        let regionLevel = centre + Float(options.regionSigma) * noise
+        let (near, fragments) = clearanceAndFragments(regions, spots: spots, width: w, cell: f, columns: cw, rows: ch)
         var visited = [Bool](repeating: false, count: cw * ch)
         var found: [[Int32]] = []
         var absorbed = Set<Int>()
-        for seed in seeds where !visited[seed] {
-            guard !near[seed] else { continue }
-            var cells = [seed], head = 0, touches = false
-            visited[seed] = true
-            while head < cells.count {
-                let k = cells[head]; head += 1
-                let cx = k % cw, cy = k / cw
-                for dy in -1...1 { for dx in -1...1 where dx != 0 || dy != 0 {
-                    let xx = cx + dx, yy = cy + dy
-                    guard xx >= 1, yy >= 1, xx < cw - 1, yy < ch - 1 else { continue }
-                    let q = yy * cw + xx
-                    if near[q] { touches = true; continue }
-                    guard !visited[q], smooth[q] > regionLevel else { continue }
-                    visited[q] = true
-                    cells.append(q)
-                } }
-            }
-            guard !touches, cells.count >= PeakSearchConstants.coarseMinimumCells,
+        for seed in seeds where !visited[seed] && !near[seed] {
+            guard let cells = Self.grow(seed, smooth: smooth, above: regionLevel, near: near, visited: &visited, columns: cw, rows: ch),
+                  cells.count >= PeakSearchConstants.coarseMinimumCells,
                   standsOut(cells, smooth: smooth, z: z, near: near, columns: cw, rows: ch, noise: noise) else { continue }
             let held = Set(cells.flatMap { fragments[$0] ?? [] })
             guard held.isDisjoint(with: absorbed) else { continue }
@@ -143,6 +63,109 @@ extension PeakSearcher {
         coarseStart = regions.count
         regions += found
         return !found.isEmpty
+    }
+
+    /// The 3x3 means of cell values `z` (nan unless all nine are valid). Cells within `coarseRimCells` of
+    /// an invalid cell or of the frame's edge stay out: a detector's rim (MarCCD's circular edge) and its
+    /// gaps are often brighter or darker than the background model says.
+    static func cellMeans(_ z: [Float], columns cw: Int, rows ch: Int) -> [Float] {
+        let rim = PeakSearchConstants.coarseRimCells
+        var inside = [Bool](repeating: true, count: cw * ch)
+        for cy in 0..<ch { for cx in 0..<cw where z[cy * cw + cx].isNaN || cx < rim || cy < rim || cx >= cw - rim || cy >= ch - rim {
+            for yy in max(0, cy - rim)...min(ch - 1, cy + rim) { for xx in max(0, cx - rim)...min(cw - 1, cx + rim) { inside[yy * cw + xx] = false } }
+        } }
+        var smooth = [Float](repeating: .nan, count: cw * ch)
+        for cy in 1..<(ch - 1) { for cx in 1..<(cw - 1) where inside[cy * cw + cx] {
+            var s: Float = 0, n = 0
+            for dy in -1...1 { for dx in -1...1 {
+                let v = z[(cy + dy) * cw + cx + dx]
+                if !v.isNaN { s += v; n += 1 }
+            } }
+            if n == 9 { smooth[cy * cw + cx] = s / 9 }
+        } }
+        return smooth
+    }
+
+    /// Median and noise (1.4826 median absolute deviation) of the 3x3 means, over every
+    /// `coarseNoiseStride`-th cell (spots cover a small part of a frame that needs this pass); nil with
+    /// fewer than 64 such cells or no noise.
+    static func cellNoise(_ smooth: [Float]) -> (centre: Float, noise: Float)? {
+        var finite: [Float] = []
+        finite.reserveCapacity(smooth.count / PeakSearchConstants.coarseNoiseStride + 1)
+        for k in Swift.stride(from: 0, to: smooth.count, by: PeakSearchConstants.coarseNoiseStride) where !smooth[k].isNaN {
+            finite.append(smooth[k])
+        }
+        guard finite.count >= 64 else { return nil }
+        let centre = BackgroundModel.median(&finite)
+        for i in finite.indices { finite[i] = abs(finite[i] - centre) }
+        let noise = 1.4826 * BackgroundModel.median(&finite)
+        return noise > 0 ? (centre, noise) : nil
+    }
+
+    /// Cells that are local maxima above `level` (ties: the lower index wins), highest first.
+    static func localMaxima(_ smooth: [Float], above level: Float, columns cw: Int, rows ch: Int) -> [Int] {
+        var seeds: [Int] = []
+        for cy in 1..<(ch - 1) { for cx in 1..<(cw - 1) {
+            let k = cy * cw + cx, v = smooth[k]
+            guard v > level else { continue }
+            var isMax = true
+            for dy in -1...1 where isMax { for dx in -1...1 where dx != 0 || dy != 0 {
+                let q = (cy + dy) * cw + cx + dx, u = smooth[q]
+                if !u.isNaN && (u > v || (u == v && q < k)) { isMax = false; break }
+            } }
+            if isMax { seeds.append(k) }
+        } }
+        return seeds.sorted { smooth[$0] > smooth[$1] || (smooth[$0] == smooth[$1] && $0 < $1) }
+    }
+
+    /// Cells within `coarseClearance` cells of a measured spot's pixels (a coarse region reaching them
+    /// is that spot's wing, or the faint continuation of its streak), and the other regions of the
+    /// earlier passes (fragments measurement rejected; hot pixels, spikes by now, left out) by cell.
+    private func clearanceAndFragments(_ regions: [[Int32]], spots: Set<Int>, width w: Int, cell f: Int, columns cw: Int,
+                                       rows ch: Int) -> (near: [Bool], fragments: [Int: [Int]]) {
+        var near = [Bool](repeating: false, count: cw * ch)
+        var fragments: [Int: [Int]] = [:]
+        let clearance = PeakSearchConstants.coarseClearance
+        state.withUnsafeBufferPointer { st in
+            for (r, pixels) in regions.enumerated() {
+                let spot = spots.contains(r)
+                var cellsOfRegion = Set<Int>()
+                for i in pixels where st[Int(i)] == 3 {
+                    let x = Int(i) % w / f, y = Int(i) / w / f
+                    if x < cw && y < ch { cellsOfRegion.insert(y * cw + x) }
+                }
+                for k in cellsOfRegion {
+                    guard spot else { fragments[k, default: []].append(r); continue }
+                    let cx = k % cw, cy = k / cw
+                    for yy in max(0, cy - clearance)...min(ch - 1, cy + clearance) {
+                        for xx in max(0, cx - clearance)...min(cw - 1, cx + clearance) { near[yy * cw + xx] = true }
+                    }
+                }
+            }
+        }
+        return (near, fragments)
+    }
+
+    /// The 8-connected cells above `level` grown from `seed` (marked in `visited`), or nil when they
+    /// reach a cell `near` a measured spot.
+    static func grow(_ seed: Int, smooth: [Float], above level: Float, near: [Bool], visited: inout [Bool],
+                     columns cw: Int, rows ch: Int) -> [Int]? {
+        var cells = [seed], head = 0, touches = false
+        visited[seed] = true
+        while head < cells.count {
+            let k = cells[head]; head += 1
+            let cx = k % cw, cy = k / cw
+            for dy in -1...1 { for dx in -1...1 where dx != 0 || dy != 0 {
+                let xx = cx + dx, yy = cy + dy
+                guard xx >= 1, yy >= 1, xx < cw - 1, yy < ch - 1 else { continue }
+                let q = yy * cw + xx
+                if near[q] { touches = true; continue }
+                guard !visited[q], smooth[q] > level else { continue }
+                visited[q] = true
+                cells.append(q)
+            } }
+        }
+        return touches ? nil : cells
     }
 
     /// Whether a coarse region stands out of its surroundings on every side: its highest 3x3 mean of cells
