@@ -260,8 +260,8 @@ public func lauemap_classify(_ pixels: UnsafeRawPointer?, _ dtype: Int32, _ widt
 private func processor(calibration path: String, materials: [Material], indexing: IndexingOptions, beamSize: Double?, pointSpread: Double?,
                        size: (width: Int, height: Int)) throws -> PatternProcessor {
     let calib = try LaueToolsCalibration.read(path: path, frameSize: size)
-    guard calib.width == size.width, calib.height == size.height else {
-        throw LaueError(.invalidArgument, file: path, "the calibration's detector is \(calib.width) x \(calib.height) px, the frame \(size.width) x \(size.height)")
+    if let why = calib.frameSizeMismatch(width: size.width, height: size.height) {
+        throw LaueError(.invalidArgument, file: path, "the frame \(why)")
     }
     var settings = ScanSettings(material: materials[0], calibration: calib)
     settings.otherPhases = Array(materials.dropFirst())

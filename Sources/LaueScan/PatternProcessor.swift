@@ -107,8 +107,8 @@ public final class PatternProcessor {
             return .failed("\(pattern.path): \(error)")
         }
         let c = settings.calibration
-        guard image.width == c.width, image.height == c.height else {
-            return .failed("\(pattern.path): frame is \(image.width)x\(image.height) px, the calibration's detector \(c.width)x\(c.height)")
+        if let why = c.frameSizeMismatch(width: image.width, height: image.height) {
+            return .failed("\(pattern.path): frame \(why)")
         }
         // A frame without one finite pixel is broken, not a pattern without spots.
         guard image.pixels.contains(where: \.isFinite) else {
@@ -122,7 +122,7 @@ public final class PatternProcessor {
     func searchSides(_ pattern: ScanPattern, read: (ScanPattern) throws -> LaueImage) -> [PeakSearchResult?] {
         settings.sideCalibrations.enumerated().map { d, c in
             guard d < pattern.sides.count, pattern.sides[d].problem == nil,
-                  let image = try? read(pattern.sides[d]), image.width == c.width, image.height == c.height else { return nil }
+                  let image = try? read(pattern.sides[d]), c.frameSizeMismatch(width: image.width, height: image.height) == nil else { return nil }
             return searcher.search(image)
         }
     }

@@ -49,8 +49,8 @@ struct IndexCommand: ParsableCommand {
             let img = try ImageReader.read(path: image, frame: frame)
             let materials = try Material.loadList(material)
             let calibration = try LaueToolsCalibration.read(path: calib, frameSize: (img.width, img.height))
-            guard calibration.width == img.width, calibration.height == img.height else {
-                throw LaueError(.invalidArgument, file: image, "frame \(img.width) x \(img.height) px, its calibration \(calib) describes \(calibration.width) x \(calibration.height)")
+            if let why = calibration.frameSizeMismatch(width: img.width, height: img.height) {
+                throw LaueError(.invalidArgument, file: image, "frame \(why) (\(calib))")
             }
             guard side.count == sideCalib.count else {
                 throw LaueError(.invalidArgument, "\(side.count) --side frames and \(sideCalib.count) --side-calib files: give one calibration per side frame")
@@ -60,8 +60,8 @@ struct IndexCommand: ParsableCommand {
             for (k, (path, calibPath)) in zip(side, sideCalib).enumerated() {
                 let sideImage = try ImageReader.read(path: path)
                 let c = try LaueToolsCalibration.read(path: calibPath, frameSize: (sideImage.width, sideImage.height))
-                guard c.width == sideImage.width, c.height == sideImage.height else {
-                    throw LaueError(.invalidArgument, file: path, "side frame \(sideImage.width) x \(sideImage.height) px, its calibration \(calibPath) describes \(c.width) x \(c.height)")
+                if let why = c.frameSizeMismatch(width: sideImage.width, height: sideImage.height) {
+                    throw LaueError(.invalidArgument, file: path, "side frame \(why) (\(calibPath))")
                 }
                 calibrations.append(c)
                 spots += PeakSearcher().search(sideImage).peaks.map { ObservedSpot($0, detector: k + 1) }

@@ -45,6 +45,13 @@ public struct DetectorCalibration: Hashable, Sendable, CustomStringConvertible {
     public static let maximumCentreOffset = 1e6
     public static let maximumTilt = 360.0
 
+    /// Why a frame of `width` x `height` px cannot be read with this calibration ("is W x H px, its
+    /// calibration's detector W x H"), or nil when it has the detector's size.
+    public func frameSizeMismatch(width: Int, height: Int) -> String? {
+        width == self.width && height == self.height ? nil
+            : "is \(width) x \(height) px, its calibration's detector \(self.width) x \(self.height)"
+    }
+
     /// Throws, naming the parameter, unless every value is finite and within the physical bounds above
     /// (1e308 mm or a 4.9e-324 mm pixel would overflow the geometry).
     public func validate() throws {

@@ -115,8 +115,9 @@ public struct ScanManifest: Sendable {
         zip(sideDetectors.indices, calibrations).map { d, c in
             for p in patterns.prefix(probe * 4) where d < p.sides.count && p.sides[d].problem == nil {
                 guard let image = try? readImage(p.sides[d]) else { continue }
-                if image.width == c.width && image.height == c.height { return nil }
-                return "\(p.sides[d].path): frame of side detector '\(sideDetectors[d].id)' is \(image.width) x \(image.height) px, its calibration's detector \(c.width) x \(c.height)"
+                return c.frameSizeMismatch(width: image.width, height: image.height).map {
+                    "\(p.sides[d].path): frame of side detector '\(sideDetectors[d].id)' \($0)"
+                }
             }
             return nil
         }
