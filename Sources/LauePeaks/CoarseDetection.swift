@@ -19,7 +19,6 @@ extension PeakSearcher {
                       masked: PixelMask, regions: inout [[Int32]], spots: Set<Int>) -> Bool {
         let f = PeakSearchConstants.coarseCell
         let cw = w / f, ch = h / f
-        coarseStart = regions.count
         guard cw >= 8 && ch >= 8 else { return false }
         let z = cellSignal(px, width: w, cell: f, columns: cw, rows: ch, bg: bg, masked: masked)
         let smooth = Self.cellMeans(z, columns: cw, rows: ch)

@@ -17,19 +17,20 @@ extension PeakSearcher {
         touched.removeAll(keepingCapacity: true)
         let seeds = findSeeds(px, width: w, height: h, bg: bg, masked: masked)
         var regions = growRegions(from: seeds, px, width: w, height: h, bg: bg, masked: masked)
+        // Hot-pixel regions are rejected here (counted with the spikes): they do not make a frame rich in
+        // spots, and are left out of the broad and coarse means like one-pixel spikes.
+        state.withUnsafeMutableBufferPointer { st in
+            regions.removeAll { r in
+                guard isHotPixel(px, width: w, height: h, region: r, bg: bg) else { return false }
+                for q in r { st[Int(q)] = 4 }
+                spikeCount += 1
+                return true
+            }
+        }
         broadStart = regions.count
         coarseStart = Int.max
         broadPassRan = false
-        // Hot pixels and cosmic rays (regions until segmentation rejects them) do not make a frame rich in
-        // spots, and are left out of the broad and coarse means like one-pixel spikes.
-        var hot = 0
-        state.withUnsafeMutableBufferPointer { st in
-            for r in regions where isHotPixel(px, width: w, height: h, region: r, bg: bg) {
-                hot += 1
-                for q in r { st[Int(q)] = 4 }
-            }
-        }
-        if options.detectBroadSpots && regions.count - hot < options.broadSpotPassBelow {
+        if options.detectBroadSpots && regions.count < options.broadSpotPassBelow {
             regions += detectBroad(px, width: w, height: h, bg: bg, masked: masked)
             broadPassRan = true
         }

@@ -38,7 +38,7 @@ public final class PeakSearcher {
     var state: [UInt8] = []      // 0 untested, 1 tested below threshold, 3 in a region, 4 spike
     var owner: [Int32] = []      // basin of each pixel in a region, -1 elsewhere
     var touched: [Int32] = []    // pixels marked in `state` and `owner`
-    /// One-pixel spikes (hot pixels, cosmic rays) found by the last scan.
+    /// One-pixel spikes (hot pixels, cosmic rays) and hot-pixel regions found by the last detection.
     var spikeCount = 0
     /// Regions from this index on in the last `detect` were found by the broad-spot pass.
     var broadStart = 0
@@ -47,8 +47,6 @@ public final class PeakSearcher {
     /// Whether the last `detect` ran the broad-spot pass (a frame poor in spots); the coarse pass
     /// follows it.
     var broadPassRan = false
-    /// The regions whose spots the last `measure` kept.
-    var measuredRegions = Set<Int>()
     var wideMark: [UInt8] = []   // pixels visited by the broad-spot pass
     /// Seconds spent in each phase of the last search (background, detection, segmentation, measurement, streaks).
     public private(set) var phaseSeconds: [String: Double] = [:]
@@ -81,22 +79,19 @@ public final class PeakSearcher {
             var result = PeakSearchResult(peaks: [], spots: [], psfSigma: options.psfSigma ?? 1, psfEstimated: false,
                                           backgroundMedian: Double(median(bg.level)), noiseMedian: Double(median(bg.sigma)),
                                           rejectedHotPixels: spikeCount)
-            let hotFree = result
-            var (basins, spotCount) = segment(regions, pixels: px, width: w, height: h, bg: bg, mask: mask, hot: &result.rejectedHotPixels)
+            let unmeasured = result
+            var (basins, spotCount) = segment(regions, pixels: px, width: w, height: h, bg: bg, mask: mask)
             phaseSeconds["segmentation"] = clock() - t0; t0 = clock()
-            measuredRegions.removeAll(keepingCapacity: true)
-            if !basins.isEmpty {
-                measure(basins, spotCount: spotCount, into: &result, pixels: px, width: w, height: h, bg: bg, mask: mask,
-                        saturation: saturation)
-            }
+            let measured = basins.isEmpty ? [] : measure(basins, spotCount: spotCount, into: &result, pixels: px, width: w, height: h,
+                                                         bg: bg, mask: mask, saturation: saturation)
             // The coarse pass adds the broad spots nothing was measured on, then all is measured again.
             var all = regions
             t0 = clock()
             guard options.detectCoarseSpots, broadPassRan,
-                  detectCoarse(px, width: w, height: h, bg: bg, masked: mask, regions: &all, spots: measuredRegions) else { return result }
+                  detectCoarse(px, width: w, height: h, bg: bg, masked: mask, regions: &all, spots: measured) else { return result }
             phaseSeconds["coarse"] = clock() - t0
-            result = hotFree
-            (basins, spotCount) = segment(all, pixels: px, width: w, height: h, bg: bg, mask: mask, hot: &result.rejectedHotPixels)
+            result = unmeasured
+            (basins, spotCount) = segment(all, pixels: px, width: w, height: h, bg: bg, mask: mask)
             measure(basins, spotCount: spotCount, into: &result, pixels: px, width: w, height: h, bg: bg, mask: mask,
                     saturation: saturation)
             return result
@@ -105,12 +100,11 @@ public final class PeakSearcher {
 
     /// Splits the detection regions into basins and spots; marks each basin's pixels in `owner`.
     private func segment(_ regions: [[Int32]], pixels px: UnsafeBufferPointer<Float>, width w: Int, height h: Int,
-                         bg: BackgroundModel, mask: PixelMask, hot: inout Int) -> ([Basin], Int) {
+                         bg: BackgroundModel, mask: PixelMask) -> ([Basin], Int) {
         var basins: [Basin] = []
         var spotCount = 0
         state.withUnsafeBufferPointer { st in
             for (r, pixels) in regions.enumerated() {
-                if isHotPixel(px, width: w, height: h, region: pixels, bg: bg) { hot += 1; continue }
                 guard pixels.count >= options.minimumPixels else { continue }
                 var (found, saddles) = segmenter.split(region: pixels, broad: r >= broadStart, coarse: r >= coarseStart, pixels: px, width: w, height: h,
                                                        state: st, bg: bg, mask: mask, options: options)
@@ -126,8 +120,11 @@ public final class PeakSearcher {
     }
 
     /// Measures every spot and its peaks, estimates the point spread, finishes the streak metrics.
+    /// Returns the detection regions whose spots it kept.
+    @discardableResult
     private func measure(_ basins: [Basin], spotCount: Int, into result: inout PeakSearchResult, pixels px: UnsafeBufferPointer<Float>,
-                         width w: Int, height h: Int, bg: BackgroundModel, mask: PixelMask, saturation: Float) {
+                         width w: Int, height h: Int, bg: BackgroundModel, mask: PixelMask, saturation: Float) -> Set<Int> {
+        var kept = Set<Int>()
         var t0 = clock()
         var members = [[Int]](repeating: [], count: spotCount)
         for (k, b) in basins.enumerated() { members[b.spot].append(k) }
@@ -140,7 +137,7 @@ public final class PeakSearcher {
             let ordered = m.sorted { basins[$0].height > basins[$1].height }
             guard let shape = measureSpot(ordered, basins: basins, pixels: px, width: w, height: h, bg: bg, mask: mask,
                                           saturation: saturation) else { continue }
-            measuredRegions.insert(basins[ordered[0]].region)
+            kept.insert(basins[ordered[0]].region)
             shapes.append(shape)
             spotIds.append(basins[ordered[0]].spot)
             spotMembers.append(ordered)
@@ -243,6 +240,7 @@ public final class PeakSearcher {
         phaseSeconds["streaks"] = clock() - t0
         // Leave the owner map clean for the next frame.
         for b in basins { for i in b.pixels { owner[Int(i)] = -1 } }
+        return kept
     }
 
     func median(_ a: [Float]) -> Float {
