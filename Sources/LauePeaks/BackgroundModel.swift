@@ -239,6 +239,27 @@ struct BackgroundModel {
         return (a * (1 - tx) + b * tx) * (1 - ty) + (c * (1 - tx) + d * tx) * ty
     }
 
+    /// `levelAt(x:y:)` at every pixel (x, y) of `xs` x `ys`, row by row (the same arithmetic, so the
+    /// same values): the interpolation weights of each column and row are found once.
+    func levels(columns xs: [Int], rows ys: [Int]) -> [Float] {
+        func weights(_ p: Int, count: Int) -> (Int, Int, Float) {
+            let f = (Float(p) + 0.5) / Float(blockSize) - 0.5
+            let i0 = max(0, min(count - 1, Int(f.rounded(.down))))
+            return (i0, min(count - 1, i0 + 1), max(0, min(1, f - Float(i0))))
+        }
+        let wx = xs.map { weights($0, count: columns) }
+        var out = [Float](); out.reserveCapacity(xs.count * ys.count)
+        for y in ys {
+            let (r0, r1, ty) = weights(y, count: rows)
+            for (c0, c1, tx) in wx {
+                let a = level[r0 * columns + c0], b = level[r0 * columns + c1]
+                let c = level[r1 * columns + c0], d = level[r1 * columns + c1]
+                out.append((a * (1 - tx) + b * tx) * (1 - ty) + (c * (1 - tx) + d * tx) * ty)
+            }
+        }
+        return out
+    }
+
     @inline(__always) func sigmaMeanAt(x: Int, y: Int) -> Float {
         sigmaMean[min(rows - 1, y / blockSize) * columns + min(columns - 1, x / blockSize)]
     }

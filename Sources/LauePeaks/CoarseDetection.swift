@@ -74,14 +74,19 @@ extension PeakSearcher {
             for yy in max(0, cy - rim)...min(ch - 1, cy + rim) { for xx in max(0, cx - rim)...min(cw - 1, cx + rim) { inside[yy * cw + xx] = false } }
         } }
         var smooth = [Float](repeating: .nan, count: cw * ch)
-        for cy in 1..<(ch - 1) { for cx in 1..<(cw - 1) where inside[cy * cw + cx] {
-            var s: Float = 0, n = 0
-            for dy in -1...1 { for dx in -1...1 {
-                let v = z[(cy + dy) * cw + cx + dx]
-                if !v.isNaN { s += v; n += 1 }
-            } }
-            if n == 9 { smooth[cy * cw + cx] = s / 9 }
-        } }
+        // Summed in row order without tests: a nan among the nine gives nan.
+        z.withUnsafeBufferPointer { zp in
+            for cy in 1..<(ch - 1) {
+                let above = zp.baseAddress! + (cy - 1) * cw, row = above + cw, below = row + cw
+                for cx in 1..<(cw - 1) where inside[cy * cw + cx] {
+                    var s: Float = 0
+                    s += above[cx - 1]; s += above[cx]; s += above[cx + 1]
+                    s += row[cx - 1]; s += row[cx]; s += row[cx + 1]
+                    s += below[cx - 1]; s += below[cx]; s += below[cx + 1]
+                    smooth[cy * cw + cx] = s / 9
+                }
+            }
+        }
         return smooth
     }
 
@@ -204,24 +209,34 @@ extension PeakSearcher {
         var sums = [Float](repeating: 0, count: cw * ch)
         var counts = [Float](repeating: Float(f * f), count: cw * ch)
         var zeros = [Float](repeating: 0, count: cw * ch)
+        // Per band of `f` rows: column sums and zero counts (vectorised over the row), then the sums of
+        // each cell's `f` columns. Integer pixel values sum exactly in Float (below 2^24).
+        let columnSum = UnsafeMutableBufferPointer<Float>.allocate(capacity: w)
+        let columnZeros = UnsafeMutableBufferPointer<Float>.allocate(capacity: w)
+        defer { columnSum.deallocate(); columnZeros.deallocate() }
         sums.withUnsafeMutableBufferPointer { sm in
             zeros.withUnsafeMutableBufferPointer { zm in
+                let cs = columnSum.baseAddress!, cz = columnZeros.baseAddress!
                 for cy in 0..<ch {
+                    let first = px.baseAddress! + cy * f * w
+                    for x in 0..<w { let v = first[x]; cs[x] = v; cz[x] = v == 0 ? 1 : 0 }
+                    for k in 1..<f {
+                        let src = first + k * w
+                        for x in 0..<w { let v = src[x]; cs[x] += v; cz[x] += v == 0 ? 1 : 0 }
+                    }
                     let cells = sm.baseAddress! + cy * cw, zc = zm.baseAddress! + cy * cw
-                    for y in (cy * f)..<(cy * f + f) {
-                        let src = px.baseAddress! + y * w
-                        for cx in 0..<cw {
-                            var s: Float = 0, n: Float = 0
-                            for k in 0..<f { let v = src[cx * f + k]; s += v; n += v == 0 ? 1 : 0 }
-                            cells[cx] += s
-                            zc[cx] += n
-                        }
+                    for cx in 0..<cw {
+                        var s: Float = 0, n: Float = 0
+                        for k in 0..<f { s += cs[cx * f + k]; n += cz[cx * f + k] }
+                        cells[cx] = s
+                        zc[cx] = n
                     }
                 }
             }
         }
         // Pixel by pixel: cells with a non-finite pixel, or with a zero where zeros are dead pixels.
-        let exact = sums.indices.map { !sums[$0].isFinite || (masked.zeros && zeros[$0] > 0) }
+        let deadZeros = masked.zeros
+        let exact = sums.indices.map { !sums[$0].isFinite || (deadZeros && zeros[$0] > 0) }
         state.withUnsafeBufferPointer { st in
             let spikes = Set(touched.lazy.filter { st[Int($0)] == 4 }).sorted()
             for i in spikes {
@@ -240,14 +255,18 @@ extension PeakSearcher {
                 sums[k] = s; counts[k] = n
             }
         }
+        // Background level and noise at the cell centres.
+        let centresX = (0..<cw).map { $0 * f + f / 2 }, centresY = (0..<ch).map { $0 * f + f / 2 }
+        let level = bg.levels(columns: centresX, rows: centresY)
+        let blockX = centresX.map { min(bg.columns - 1, $0 / bg.blockSize) }
         var z = [Float](repeating: .nan, count: cw * ch)
+        let minimumCount = PeakSearchConstants.coarseCellValid * Float(f * f)
         for cy in 0..<ch {
-            let y = cy * f + f / 2
-            for cx in 0..<cw where counts[cy * cw + cx] >= PeakSearchConstants.coarseCellValid * Float(f * f) {
-                let x = cx * f + f / 2
-                let sigma = bg.sigmaAt(x: x, y: y)
+            let sigmaRow = min(bg.rows - 1, centresY[cy] / bg.blockSize) * bg.columns
+            for cx in 0..<cw where counts[cy * cw + cx] >= minimumCount {
+                let k = cy * cw + cx, sigma = bg.sigma[sigmaRow + blockX[cx]]
                 guard sigma > 0 else { continue }
-                z[cy * cw + cx] = (sums[cy * cw + cx] / counts[cy * cw + cx] - bg.levelAt(x: x, y: y)) / sigma
+                z[k] = (sums[k] / counts[k] - level[k]) / sigma
             }
         }
         return z

@@ -222,11 +222,13 @@ extension PeakSearcher {
         // Cheap first test per block: the lowest background of the block and its neighbours (a lower
         // bound of the bilinear level inside it) plus the threshold, as a 5x5 sum.
         let B = bg.blockSize, C = bg.columns, R = bg.rows
-        var lowThreshold = [Double](repeating: 0, count: C * R)
+        var lowThreshold = [Float](repeating: 0, count: C * R)
         for r in 0..<R { for c in 0..<C {
             var lo = Float.infinity
             for rr in max(0, r - 1)...min(R - 1, r + 1) { for cc in max(0, c - 1)...min(C - 1, c + 1) { lo = min(lo, bg.level[rr * C + cc]) } }
-            lowThreshold[r * C + c] = Double(lo + seedK * bg.sigmaWide[r * C + c]) * 25
+            // In Float and a little low: a prefilter that may pass more, never fewer, than the exact test.
+            let t = Double(lo + seedK * bg.sigmaWide[r * C + c]) * 25
+            lowThreshold[r * C + c] = Float(t - abs(t) * 1e-5)
         } }
         let blockOf = (0..<w).map { min(C - 1, $0 / B) }
         var regions: [[Int32]] = []
@@ -234,10 +236,10 @@ extension PeakSearcher {
         let margin = PeakSearchConstants.broadClearance
         // Valid pixel values (0 where dead or a spike) of rows y-2...y+2 in a ring of five rows, their
         // column sums, the 5x5 window sums and the row's lower-bound thresholds.
-        let ring = UnsafeMutableBufferPointer<Double>.allocate(capacity: 5 * w)
-        let columnSums = UnsafeMutableBufferPointer<Double>.allocate(capacity: w)
-        let windowSums = UnsafeMutableBufferPointer<Double>.allocate(capacity: w)
-        let rowThreshold = UnsafeMutableBufferPointer<Double>.allocate(capacity: w)
+        let ring = UnsafeMutableBufferPointer<Float>.allocate(capacity: 5 * w)
+        let columnSums = UnsafeMutableBufferPointer<Float>.allocate(capacity: w)
+        let windowSums = UnsafeMutableBufferPointer<Float>.allocate(capacity: w)
+        let rowThreshold = UnsafeMutableBufferPointer<Float>.allocate(capacity: w)
         defer { ring.deallocate(); columnSums.deallocate(); windowSums.deallocate(); rowThreshold.deallocate() }
         let zeros = masked.zeros
         state.withUnsafeMutableBufferPointer { st in
@@ -254,7 +256,7 @@ extension PeakSearcher {
                         let finite: UInt8 = v.magnitude < .infinity ? 1 : 0
                         let maskedZero: UInt8 = v == 0 ? zeroIsDead : 0
                         let spike: UInt8 = flags[x] == 4 ? 1 : 0
-                        dst[x] = finite & ~maskedZero & ~spike & 1 == 1 ? Double(v) : 0
+                        dst[x] = finite & ~maskedZero & ~spike & 1 == 1 ? v : 0
                     }
                 }
                 for r in 1...4 { fill(row: r) }
