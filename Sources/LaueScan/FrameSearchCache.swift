@@ -26,12 +26,15 @@ final class FrameSearchCache: @unchecked Sendable {
         return made
     }
 
-    /// Keeps `search` for pattern `index` while the cache has room.
-    func store(_ index: Int, _ search: PatternProcessor.FrameSearch) {
+    /// Keeps `search` for pattern `index` while the cache has room; a search that is only `likely` to be
+    /// needed again (an indexed point the pass may check against its neighbours or sample for its
+    /// particle) only while the cache is under half full, so that the candidates keep their room.
+    func store(_ index: Int, _ search: PatternProcessor.FrameSearch, likely: Bool = false) {
         var count = 0
         if case .found(let found, let sides) = search { count = found.peaks.count + sides.reduce(0) { $0 + ($1?.peaks.count ?? 0) } }
+        let limit = likely ? FrameSearchCache.peakLimit / 2 : FrameSearchCache.peakLimit
         lock.lock()
-        if entries[index] == nil, peaks + count <= FrameSearchCache.peakLimit {
+        if entries[index] == nil, peaks + count <= limit {
             entries[index] = search
             peaks += count
         }

@@ -222,8 +222,12 @@ public final class ScanRunner {
                 let search = processor.searchFrame(pattern) { try manifest.readImage($0) }
                 let result = processor.process(search, of: pattern)
                 // The points the scan-guided pass will try keep their peaks (not searched again there).
-                if keepSearches, NeighbourIndexing.isCandidate(result.record, material: material, minimumPeaks: seededMinimum) {
-                    searches.store(pattern.index, search)
+                if keepSearches {
+                    if NeighbourIndexing.isCandidate(result.record, material: material, minimumPeaks: seededMinimum) {
+                        searches.store(pattern.index, search)
+                    } else if result.record.isIndexed(as: material) {
+                        searches.store(pattern.index, search, likely: true)
+                    }
                 }
                 return result
             }
