@@ -370,10 +370,6 @@ struct SubpeakReading {
     }
 }
 
-func median(_ v: [Double]) -> Double {
-    guard !v.isEmpty else { return .nan }
-    let s = v.sorted()
-    return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
-}
+func median(_ v: [Double]) -> Double { Statistics.median(v) }
 
 func clamp(_ x: Double) -> Double { min(1, max(0, x)) }

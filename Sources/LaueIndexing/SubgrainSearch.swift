@@ -24,6 +24,10 @@ public struct SubgrainOptions: Sendable, Equatable {
     public var maximumChance = 1e-4
     /// Sub-orientations looked for, at most.
     public var maximumCount = 6
+    /// A sub-orientation whose spots carry less than this fraction of their main spots' intensity (the
+    /// median ratio) is minor (a satellite grain): a reflection missing its spot only where that spot would be fainter
+    /// than its faintest one found still counts as complete.
+    public var minorIntensity = 0.3
 
     public init() {}
 }
@@ -147,7 +151,16 @@ public enum SubgrainSearch {
                 if !analysis.families[refs[i].peak, default: [refs[i].peak]].contains(k) { analysis.families[refs[i].peak]!.append(k) }
                 used.insert(k)
             }
-            for i in refs.indices where !found.contains(i) && resolves(refs[i], sub.rotation, options: options) {
+            // A reflection misses this sub-orientation's spot where one would be resolved, unless the
+            // sub-orientation is minor (a weak satellite grain: the median ratio of its sub-spots to
+            // their main spots under `minorIntensity`) and the missing spot would be fainter (the
+            // reflection's intensity times that ratio) than the faintest of its sub-spots that were
+            // found: absent as expected, and a small part of the reflection either way.
+            let ratios = matches.map { refs[$0.ref].candidates[$0.candidate].intensity / max(refs[$0.ref].intensity, .leastNormalMagnitude) }
+            let ratio = Statistics.median(ratios)
+            let faintestFound = matches.map { refs[$0.ref].candidates[$0.candidate].intensity }.min() ?? 0
+            for i in refs.indices where !found.contains(i) && resolves(refs[i], sub.rotation, options: options)
+                && !(ratio < options.minorIntensity && refs[i].intensity * ratio < faintestFound) {
                 analysis.incomplete.insert(refs[i].peak)
             }
         }

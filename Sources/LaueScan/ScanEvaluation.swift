@@ -99,11 +99,7 @@ public struct ScanEvaluation: Sendable {
         self.orientationErrors = orientationErrors
     }
 
-    public static func median(_ v: [Double]) -> Double {
-        guard !v.isEmpty else { return .nan }
-        let s = v.sorted()
-        return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
-    }
+    public static func median(_ v: [Double]) -> Double { Statistics.median(v) }
 
     /// A plain-text report.
     public var report: String {
