@@ -17,6 +17,10 @@ public struct ClassifierOptions: Sendable {
     /// broad random-dislocation pattern on a distant detector classifiable, and would only add noise
     /// to a pattern rich in spots (docs/classification.md).
     public var coarseEvidenceBelow = 12
+    /// A spot that meets another spot is left out (its pixels are shared), unless the other is fainter
+    /// than this fraction of it: a fragment at the end of a streak or a weak satellite takes few of
+    /// its pixels (0: every meeting spot counts).
+    public var faintNeighbour = 0.1
     /// Point-spread sigma of the detector in pixels (as second moments measure it), when known; nil:
     /// fitted per pattern together with the spread tensor.
     public var pointSpreadSigma: Double? = nil
@@ -128,7 +132,8 @@ public struct DefectClassifier: Sendable {
         let known = detectorPointSpread ?? options.pointSpreadSigma
         var spots = SpotEvidence.gather(peaks: peaks, grain: grain, predictor: predictor, limit: options.maximumSpots,
                                         families: subgrains.families, incomplete: subgrains.incomplete,
-                                        psfSigma: known ?? psfSigma, coarseEvidenceBelow: options.coarseEvidenceBelow)
+                                        psfSigma: known ?? psfSigma, coarseEvidenceBelow: options.coarseEvidenceBelow,
+                                        faintNeighbour: options.faintNeighbour)
         guard spots.count >= options.minimumSpots else {
             return DefectAssessment(defectClass: .unclassified, confidence: 0,
                                     reason: "only \(spots.count) usable indexed spots (need \(options.minimumSpots))")

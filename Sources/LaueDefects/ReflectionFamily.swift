@@ -82,14 +82,15 @@ enum ReflectionFamily {
     }
 
     /// Whether a spot of the family meets a spot outside it (`StreakMetrics.overlap`, as the peak
-    /// search's overlap flag).
-    static func overlapsOthers(_ members: [Int], peaks: [Peak]) -> Bool {
+    /// search's overlap flag) that has at least `fraction` of its intensity: a much fainter neighbour
+    /// (a fragment at a streak's end, a weak satellite) takes few of its pixels.
+    static func overlapsOthers(_ members: [Int], peaks: [Peak], ignoringBelow fraction: Double = 0) -> Bool {
         let spots = Set(members.filter { $0 >= 0 && $0 < peaks.count }.map { peaks[$0].spot })
         var others: [Int: Peak] = [:]
         for p in peaks where !spots.contains(p.spot) && others[p.spot] == nil { others[p.spot] = p }
         for k in members where k >= 0 && k < peaks.count {
             let a = peaks[k]
-            for b in others.values where StreakMetrics.overlap(a.streak, b.streak) { return true }
+            for b in others.values where b.intensity >= fraction * a.intensity && StreakMetrics.overlap(a.streak, b.streak) { return true }
         }
         return false
     }

@@ -45,7 +45,7 @@ public struct SpotEvidence: Sendable {
     /// the coarse pass (`Peak.coarse`) take part only when fewer than `coarseEvidenceBelow` others do.
     public static func gather(peaks: [Peak], grain: Grain, predictor: SpotPredictor, limit: Int = 30,
                               families: [Int: [Int]] = [:], incomplete: Set<Int> = [], psfSigma: Double = 1,
-                              coarseEvidenceBelow: Int = 12) -> [SpotEvidence] {
+                              coarseEvidenceBelow: Int = 12, faintNeighbour: Double = 0) -> [SpotEvidence] {
         let degree = Double.pi / 180
         var out: [SpotEvidence] = []
         var candidates: [(IndexedSpot, StreakMetrics, Double)] = []
@@ -54,13 +54,14 @@ public struct SpotEvidence: Sendable {
             let usable = members.allSatisfy { k in k >= 0 && k < peaks.count && !peaks[k].saturated && !peaks[k].edge }
             guard usable else { continue }
             if let merged = ReflectionFamily.combine(members, peaks: peaks, psfSigma: psfSigma) {
-                guard !ReflectionFamily.overlapsOthers(members, peaks: peaks), merged.intensity > 0 else { continue }
+                guard !ReflectionFamily.overlapsOthers(members, peaks: peaks, ignoringBelow: faintNeighbour), merged.intensity > 0 else { continue }
                 candidates.append((s, merged.streak, merged.intensity))
             } else {
                 let p = peaks[s.peakIndex]
                 // A family reduced to its main spot (its other spots too weak to count) is overlapped only
                 // by spots outside the family.
-                let overlapped = members.count > 1 ? ReflectionFamily.overlapsOthers(members, peaks: peaks) : p.overlapping
+                let overlapped = (members.count > 1 || p.overlapping)
+                    && ReflectionFamily.overlapsOthers(members, peaks: peaks, ignoringBelow: faintNeighbour)
                 guard !overlapped, p.intensity > 0 else { continue }
                 candidates.append((s, p.streak, p.intensity))
             }
