@@ -19,8 +19,8 @@ public struct ClassifierOptions: Sendable {
     public var coarseEvidenceBelow = 12
     /// A spot that meets another spot is left out (its pixels are shared), unless the other is fainter
     /// than this fraction of it: a fragment at the end of a streak or a weak satellite takes few of
-    /// its pixels (0: every meeting spot counts).
-    public var faintNeighbour = 0.1
+    /// its pixels (0: every meeting spot counts; docs/classification.md).
+    public var faintNeighbour = 0.2
     /// Point-spread sigma of the detector in pixels (as second moments measure it), when known; nil:
     /// fitted per pattern together with the spread tensor.
     public var pointSpreadSigma: Double? = nil
