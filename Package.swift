@@ -33,6 +33,8 @@ let package = Package(
         .systemLibrary(name: "CGSL", pkgConfig: "gsl", providers: [.apt(["libgsl-dev"])]),
         .systemLibrary(name: "CHDF5", pkgConfig: "hdf5-serial", providers: [.apt(["libhdf5-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // glibc's malloc.h (mallopt) for the command-line process's allocator settings; part of libc.
+        .systemLibrary(name: "CMalloc"),
         .systemLibrary(name: "CCairo", pkgConfig: "pangocairo", providers: [.apt(["libcairo2-dev", "libpango1.0-dev"])]),
 
         .target(name: "LaueCore", dependencies: ["CGSL"]),
@@ -54,6 +56,7 @@ let package = Package(
             dependencies: [
                 "LaueCore", "LaueIO", "LaueSimulation", "LauePeaks", "LaueIndexing", "LaueDefects", "LaueScan", "LaueCluster", "LaueXANES", "LaueCorrelation",
                 "LaueRendering", "LaueReport",
+                "CMalloc",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
