@@ -52,7 +52,7 @@ public struct ClassifierOptions: Sendable {
     /// point-spread FWHM.
     public var informativeExtent = 2.0
     /// Neighbouring sub-peaks count as resolved when the dip between them is at most this.
-    public var maximumDipRatio = 0.9
+    public var maximumDipRatio = 0.8
     /// Sub-grain bands wider than this (degrees, and this fraction of the sub-peak resolution: the
     /// point-spread FWHM across the streak over the spot sensitivity) make a tilt boundary a tilt
     /// boundary with GNDs.
