@@ -435,4 +435,39 @@ func axisError(_ a: Vec3?, _ b: Vec3?) -> Double {
         #expect(kept >= streakCount - 2, "\(kept) of \(streakCount) touched streaks read")
         #expect(keptStrict <= kept - streakCount / 2, "\(keptStrict) of \(streakCount) counting every touching spot")
     }
+
+    /// Faint GND bands on the MarCCD geometry (the strongest spot 1/5 of the default counts, spreads
+    /// 0.6-0.85° as in the confounded scans, seeds 9500+): noise dips of 10-15 % along a band are not
+    /// resolved sub-peaks (`maximumDipRatio` 0.8). 9 of 12 read as GND (8 at 0.9, the value before);
+    /// the other three still see deeper noise dips ("spot labels disagree"): a dip test that knows the
+    /// profile's noise is the open lead (docs/classification.md).
+    @Test func faintGNDBandsAreNotSplitByNoise() throws {
+        var pipeline = try Pipeline(detector: "marccd")
+        pipeline.simulator.brightestSpotCounts /= 5
+        let material = pipeline.material
+        let indexer = try Indexer(material: material, calibration: pipeline.detector.calibration)
+        var co = ClassifierOptions()
+        co.pointSpreadSigma = pipeline.pointSpread
+        var loose = co
+        loose.maximumDipRatio = 0.9
+        var read = 0, readLoose = 0, indexed = 0
+        for i in 0..<12 {
+            var g = SeededGenerator(seed: UInt64(9500 + i))
+            let u = Quaternion.random(using: &g).matrix
+            let axis = Quaternion.random(using: &g).matrix * Vec3(0, 0, 1)
+            let defect = DefectModel.gnd(axis: axis, spread: 0.6 + 0.25 * g.uniform(), profile: .uniform)
+            let found = PeakSearcher(options: pipeline.peakOptions).search(pipeline.simulator.simulate(PatternTruth(defect: defect, orientation: u),
+                                                                                                     seed: UInt64(9600 + i)))
+            guard let grain = indexer.index(found.peaks.map(ObservedSpot.init)).grains.first,
+                  material.misorientation(grain.orientation, u) < 2 else { continue }
+            indexed += 1
+            let a = DefectClassifier(predictor: indexer.predictor, options: co).classify(found, grain: grain).0
+            #expect([.gnd, .unclassified].contains(a.defectClass), "pattern \(i) read as \(a.defectClass.rawValue)")
+            if a.defectClass == .gnd { read += 1 }
+            if DefectClassifier(predictor: indexer.predictor, options: loose).classify(found, grain: grain).0.defectClass == .gnd { readLoose += 1 }
+        }
+        print("faint GND bands on marccd: \(indexed) of 12 indexed, read \(read) (\(readLoose) at a dip ratio of 0.9)")
+        #expect(indexed >= 11, "\(indexed) of 12 indexed")
+        #expect(read >= 9 && read >= readLoose, "\(read) of \(indexed) read as GND, \(readLoose) at a dip ratio of 0.9")
+    }
 }
