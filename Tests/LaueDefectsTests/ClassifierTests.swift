@@ -30,6 +30,16 @@ struct Pipeline: Sendable {
         pointSpread = PeakSearcher(options: po).search(perfect).psfSigma
     }
 
+    /// The classifier's options with the detector's measured point spread.
+    var classifierOptions: ClassifierOptions {
+        var o = ClassifierOptions()
+        o.pointSpreadSigma = pointSpread
+        return o
+    }
+
+    /// An indexer of the pattern's material on the detector (default options).
+    func indexer() throws -> Indexer { try Indexer(material: material, calibration: detector.calibration) }
+
     func classify(_ truth: PatternTruth, seed: UInt64, options: ClassifierOptions? = nil) throws -> DefectAssessment? {
         try classify(PeakSearcher(options: peakOptions).search(simulator.simulate(truth, seed: seed)), options: options)
     }
@@ -345,9 +355,8 @@ func axisError(_ a: Vec3?, _ b: Vec3?) -> Double {
         let pipeline = try Pipeline(detector: "aps")
         let material = pipeline.material
         let silicon = try PatternSimulator(material: Material.builtin("Si"), detector: pipeline.detector)
-        let indexer = try Indexer(material: material, calibration: pipeline.detector.calibration)
-        var co = ClassifierOptions()
-        co.pointSpreadSigma = pipeline.pointSpread
+        let indexer = try pipeline.indexer()
+        let co = pipeline.classifierOptions
         let classifier = DefectClassifier(predictor: indexer.predictor, options: co)
         var strict = SubgrainOptions()
         strict.minorIntensity = 0
@@ -388,9 +397,8 @@ func axisError(_ a: Vec3?, _ b: Vec3?) -> Double {
     @Test func faintSpotsTouchingStreaksKeepThem() throws {
         let pipeline = try Pipeline()
         let material = pipeline.material
-        let indexer = try Indexer(material: material, calibration: pipeline.detector.calibration)
-        var co = ClassifierOptions()
-        co.pointSpreadSigma = pipeline.pointSpread
+        let indexer = try pipeline.indexer()
+        let co = pipeline.classifierOptions
         var strict = co
         strict.faintNeighbour = 0
         var patterns = 0, kept = 0, keptStrict = 0, streakCount = 0
@@ -445,9 +453,8 @@ func axisError(_ a: Vec3?, _ b: Vec3?) -> Double {
         var pipeline = try Pipeline(detector: "marccd")
         pipeline.simulator.brightestSpotCounts /= 5
         let material = pipeline.material
-        let indexer = try Indexer(material: material, calibration: pipeline.detector.calibration)
-        var co = ClassifierOptions()
-        co.pointSpreadSigma = pipeline.pointSpread
+        let indexer = try pipeline.indexer()
+        let co = pipeline.classifierOptions
         var loose = co
         loose.maximumDipRatio = 0.9
         var read = 0, readLoose = 0, indexed = 0
