@@ -149,28 +149,7 @@ public final class ScanRunner {
                                    material: settings.materials.map(\.name).joined(separator: ","), calibration: settings.calibration,
                                    pointSpreadSigma: nil, complete: false)
         metadata.record(settings)
-        if let previous = try RunMetadata.read(runFile) {
-            if options.overwrite {
-                try? fm.removeItem(atPath: workFolder)
-                for f in [patternsFile, peaksFile] { try? fm.removeItem(atPath: f) }
-                ScanOutputs.removeFinalOutputs(in: output)
-            } else if !options.resume {
-                throw LaueError(.invalidArgument, file: output,
-                                "holds a previous run (run.json); use --resume to continue it or --overwrite to replace it")
-            } else {
-                try previous.checkSameRun(as: metadata, folder: output)
-                if let given = options.pointSpreadSigma, given != previous.pointSpreadSigma {
-                    throw LaueError(.invalidArgument, file: output,
-                                    "--resume: the previous run in this folder used point spread \(previous.pointSpreadSigma.map { String($0) } ?? "none"), not --psf \(given); use --overwrite to start again")
-                }
-                metadata.pointSpreadSigma = previous.pointSpreadSigma
-                if previous.complete {
-                    observer?.scanStarted(total: range.count, alreadyDone: range.count, pointSpreadSigma: previous.pointSpreadSigma)
-                    return ScanRunSummary(range: range, resumedFrom: range.count, processed: 0, counts: [:], failed: 0, unindexed: 0,
-                                          seconds: 0, pointSpreadSigma: previous.pointSpreadSigma, complete: true, outputs: [])
-                }
-            }
-        }
+        if let finished = try reconcile(with: &metadata, range: range) { return finished }
         // The detector's point spread, once per scan (every shard computes the same value).
         var settings = self.settings
         if let given = options.pointSpreadSigma { metadata.pointSpreadSigma = given }
@@ -204,48 +183,14 @@ public final class ScanRunner {
         let processors = ProcessorBox(try (0..<jobs).map { _ in try PatternProcessor(settings: settings) })
         let searches = FrameSearchCache()
         // Only a run over the whole scan makes the scan-guided pass (shards and ranges do not).
-        let keepSearches = settings.neighbourIndexing != nil && range == 0..<total, material = settings.material
-        let seededMinimum = settings.indexingOptions.seededMinimumIndexed
+        let keepSearches = settings.neighbourIndexing != nil && range == 0..<total
         let patternsOut = try PartFiles.appender(patternsPart)
         let peaksOut = try PartFiles.appender(peaksPart)
         defer { try? patternsOut.close(); try? peaksOut.close() }
-        var counts: [DefectClass: Int] = [:]
-        var processed = 0, failed = 0, unindexed = 0
-        var next = start
         let limit = options.stopAfter.map { min(range.upperBound, start + $0) } ?? range.upperBound
-        while next < limit {
-            let end = min(next + batch, limit)
-            let base = next
-            let manifest = self.manifest
-            let results = processors.map(end - next) { processor, k in
-                let pattern = manifest.patterns[base + k]
-                let search = processor.searchFrame(pattern) { try manifest.readImage($0) }
-                let result = processor.process(search, of: pattern)
-                // The points the scan-guided pass will try keep their peaks (not searched again there).
-                if keepSearches {
-                    if NeighbourIndexing.isCandidate(result.record, material: material, minimumPeaks: seededMinimum) {
-                        searches.store(pattern.index, search)
-                    } else if result.record.isIndexed(as: material) {
-                        searches.store(pattern.index, search, likely: true)
-                    }
-                }
-                return result
-            }
-            // Spots first, then the rows that commit them.
-            var peakText = "", patternText = ""
-            for r in results {
-                for s in r.spots { peakText += s.csvLine + "\n" }
-                patternText += r.record.csvLine + "\n"
-                counts[r.record.defectClass, default: 0] += 1
-                if r.record.status == .failed { failed += 1; observer?.patternFailed(r.record) }
-                if r.record.status == .unindexed { unindexed += 1 }
-            }
-            try PartFiles.append(peakText, to: peaksOut, path: peaksPart)
-            try PartFiles.append(patternText, to: patternsOut, path: patternsPart)
-            processed += end - next
-            next = end
-            observer?.scanProgress(done: next - range.lowerBound, total: range.count)
-        }
+        var (counts, processed, failed, unindexed, next) = try firstPass(start..<limit, of: range, settings: settings, batch: batch,
+                                                                         processors: processors, searches: keepSearches ? searches : nil,
+                                                                         patternsOut: patternsOut, peaksOut: peaksOut)
         var outputs: [String] = []
         var neighbourIndexed = 0, neighbourReplaced = 0
         let complete = next == range.upperBound
@@ -294,6 +239,82 @@ public final class ScanRunner {
                               unindexed: unindexed, seconds: Date().timeIntervalSince(t0),
                               pointSpreadSigma: metadata.pointSpreadSigma, complete: complete, outputs: outputs,
                               neighbourIndexed: neighbourIndexed, neighbourReplaced: neighbourReplaced)
+    }
+
+    /// A previous run in the output folder: removed with `overwrite`, refused without `resume`, else
+    /// checked to be the same run (settings, point spread), whose point spread `metadata` takes. Returns
+    /// the summary of a previous run that is already complete (nothing left to do).
+    private func reconcile(with metadata: inout RunMetadata, range: Range<Int>) throws -> ScanRunSummary? {
+        let fm = FileManager.default
+        guard let previous = try RunMetadata.read(runFile) else { return nil }
+        if options.overwrite {
+            try? fm.removeItem(atPath: workFolder)
+            for f in [patternsFile, peaksFile] { try? fm.removeItem(atPath: f) }
+            ScanOutputs.removeFinalOutputs(in: output)
+        } else if !options.resume {
+            throw LaueError(.invalidArgument, file: output,
+                            "holds a previous run (run.json); use --resume to continue it or --overwrite to replace it")
+        } else {
+            try previous.checkSameRun(as: metadata, folder: output)
+            if let given = options.pointSpreadSigma, given != previous.pointSpreadSigma {
+                throw LaueError(.invalidArgument, file: output,
+                                "--resume: the previous run in this folder used point spread \(previous.pointSpreadSigma.map { String($0) } ?? "none"), not --psf \(given); use --overwrite to start again")
+            }
+            metadata.pointSpreadSigma = previous.pointSpreadSigma
+            if previous.complete {
+                observer?.scanStarted(total: range.count, alreadyDone: range.count, pointSpreadSigma: previous.pointSpreadSigma)
+                return ScanRunSummary(range: range, resumedFrom: range.count, processed: 0, counts: [:], failed: 0, unindexed: 0,
+                                      seconds: 0, pointSpreadSigma: previous.pointSpreadSigma, complete: true, outputs: [])
+            }
+        }
+        return nil
+    }
+
+    /// The first pass over `patterns` (part of `range`): batches read, searched, indexed and classified
+    /// on all processors, their spots then rows appended to the part files. With `searches`, the frame
+    /// searches the scan-guided pass will need are kept there. Returns the batch totals and where it
+    /// stopped.
+    private func firstPass(_ patterns: Range<Int>, of range: Range<Int>, settings: ScanSettings, batch: Int,
+                           processors: ProcessorBox, searches: FrameSearchCache?, patternsOut: FileHandle,
+                           peaksOut: FileHandle) throws -> (counts: [DefectClass: Int], processed: Int, failed: Int, unindexed: Int, next: Int) {
+        let material = settings.material, seededMinimum = settings.indexingOptions.seededMinimumIndexed
+        var counts: [DefectClass: Int] = [:]
+        var processed = 0, failed = 0, unindexed = 0
+        var next = patterns.lowerBound
+        while next < patterns.upperBound {
+            let end = min(next + batch, patterns.upperBound)
+            let base = next
+            let manifest = self.manifest
+            let results = processors.map(end - next) { processor, k in
+                let pattern = manifest.patterns[base + k]
+                let search = processor.searchFrame(pattern) { try manifest.readImage($0) }
+                let result = processor.process(search, of: pattern)
+                // The points the scan-guided pass will try keep their peaks (not searched again there).
+                if let searches {
+                    if NeighbourIndexing.isCandidate(result.record, material: material, minimumPeaks: seededMinimum) {
+                        searches.store(pattern.index, search)
+                    } else if result.record.isIndexed(as: material) {
+                        searches.store(pattern.index, search, likely: true)
+                    }
+                }
+                return result
+            }
+            // Spots first, then the rows that commit them.
+            var peakText = "", patternText = ""
+            for r in results {
+                for s in r.spots { peakText += s.csvLine + "\n" }
+                patternText += r.record.csvLine + "\n"
+                counts[r.record.defectClass, default: 0] += 1
+                if r.record.status == .failed { failed += 1; observer?.patternFailed(r.record) }
+                if r.record.status == .unindexed { unindexed += 1 }
+            }
+            try PartFiles.append(peakText, to: peaksOut, path: peaksPart)
+            try PartFiles.append(patternText, to: patternsOut, path: patternsPart)
+            processed += end - next
+            next = end
+            observer?.scanProgress(done: next - range.lowerBound, total: range.count)
+        }
+        return (counts, processed, failed, unindexed, next)
     }
 }
 
