@@ -64,6 +64,9 @@ struct PeaksCommand: ParsableCommand {
             }
             options.detectBroadSpots = !noBroadSpots
             let calibration = try calib.map { try LaueToolsCalibration.read(path: $0, frameSize: (img.width, img.height)) }
+            if let calibration, let calib, let why = calibration.frameSizeMismatch(width: img.width, height: img.height) {
+                throw LaueError(.invalidArgument, file: image, "frame \(why) (\(calib))")
+            }
             var result = PeakSearcher(options: options).search(img)
             if let calibration {
                 for i in result.peaks.indices { result.peaks[i].addAngles(calibration) }

@@ -70,5 +70,10 @@ import LaueTestSupport
                                           Fixtures.path("lauetools/calibGe111.det"), "--material", "Ge"])
         #expect(other.status != 0 && other.stderr.contains("img_Ge_sCMOS_0000.tif") && other.stderr.contains("2016 x 2018")
                 && other.stderr.contains("2048 x 2048"), "\(other.status) \(other.stderr)")
+        // So is `lauemap peaks --calib` (its angle columns would come from the wrong geometry).
+        let peaks = try Command.run(exe, ["peaks", Fixtures.path("lauetools/img_Ge_sCMOS_0000.tif"), "--calib",
+                                          Fixtures.path("lauetools/calibGe111.det"), "--csv"])
+        #expect(peaks.status != 0 && peaks.stderr.contains("img_Ge_sCMOS_0000.tif") && peaks.stderr.contains("2016 x 2018")
+                && peaks.stderr.contains("2048 x 2048") && peaks.stdout.isEmpty, "\(peaks.status) \(peaks.stderr)")
     }
 }
