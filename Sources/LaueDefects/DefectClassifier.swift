@@ -10,8 +10,13 @@ public struct ClassifierOptions: Sendable {
     public var maximumSpots = 30
     /// Fewer usable spots than this: `unclassified`. Four suffice (docs/classification.md: the four
     /// strongest spots alone classify as well as thirty on every simulated geometry); points indexed
-    /// from their neighbours often have only 4-6.
-    public var minimumSpots = 4
+    /// from their neighbours often have only 3-6, and three read as well with `oneAxisModelBelowSpots`.
+    public var minimumSpots = 3
+    /// With fewer usable spots than this, a one-axis (GND or boundary) reading needs the one-axis model
+    /// to fit the spots (`oneAxisResidualFactor`, `oneAxisResidualMargin`): the spread tensor of three
+    /// spots can come out elongated by chance (a random-dislocation pattern read as a band five times
+    /// its spread, docs/classification.md).
+    public var oneAxisModelBelowSpots = 4
     /// Spots of the peak search's coarse pass (faint spots tens of pixels wide, their shape a noisy
     /// moment estimate) take part only when fewer other usable spots than this are indexed: they make a
     /// broad random-dislocation pattern on a distant detector classifiable, and would only add noise
@@ -183,7 +188,9 @@ public struct DefectClassifier: Sendable {
         let oneAxis = axisFit.map { OrientationSpread.oneAxis(spots, axis: $0.axis, psfVariance: tensor.pointSpreadVariance) }
         if let o = oneAxis { result.diagnostics["one_axis_residual"] = o.residual }
         let oneAxisFits = oneAxis.map { $0.residual <= options.oneAxisResidualFactor * tensor.residual + options.oneAxisResidualMargin } ?? false
-        let directional = ratio >= options.oneAxisRatio || (oneAxisFits && (axisFit?.medianAngle ?? 90) <= options.maximumDirectionMismatch / 2)
+        let aligned = oneAxisFits && (axisFit?.medianAngle ?? 90) <= options.maximumDirectionMismatch / 2
+        let directional = spots.count < options.oneAxisModelBelowSpots ? oneAxisFits && (ratio >= options.oneAxisRatio || aligned)
+                                                                       : ratio >= options.oneAxisRatio || aligned
         // 2. Isotropic spread: random (statistically stored) dislocations.
         if !directional && ratio <= options.isotropicRatio {
             spots = spots.map { var s = $0; s.label = .broadIsotropic; return s }

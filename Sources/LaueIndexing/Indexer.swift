@@ -67,6 +67,11 @@ public struct IndexingOptions: Sendable {
     public var seededMatchTolerances: [Double] = [2.0, 1.0, 0.5, 0.25, 0.12]
     public var maximumSeededChance = 1e-6
     public var maximumSeededMeanDeviation = 4.0
+    /// The seeded mean-deviation limit in degrees of scattered-beam angle at the detector normal, when
+    /// that is more pixels (`seededDeviationLimit`): a GND band's maxima lie off the mean orientation's
+    /// predictions by a share of its width in degrees, whatever the pixel size (on an APS-like detector
+    /// at 510 mm, 4 px are 0.09 deg and refused 0.6-0.85 deg bands under a substrate; docs/indexing.md).
+    public var maximumSeededMeanDeviationDegrees = 0.25
     public var maximumSeedRotation = 2.0
 
     public init() {}
@@ -182,7 +187,7 @@ public final class Indexer {
     /// or of its orientation clusters; the most trusted first) against the spots, keeps the refined
     /// orientation that indexes the most spots (then the lowest deviation, then the earlier seed), and
     /// accepts it by the statistical test with the seeded limits (`seededMinimumIndexed`,
-    /// `maximumSeededChance`, `maximumSeedRotation`, `maximumSeededMeanDeviation`). One grain; deterministic.
+    /// `maximumSeededChance`, `maximumSeedRotation`, `seededDeviationLimit`). One grain; deterministic.
     /// Peaks in `excluding` (indices into `spots`: those another phase's grains explain) are left out.
     public func index(_ spots: [ObservedSpot], near seeds: [Mat3], excluding: Set<Int> = []) -> IndexingResult {
         let pool = excluding.isEmpty ? observations(spots) : observations(spots).filter { !excluding.contains($0.0) }
@@ -196,31 +201,56 @@ public final class Indexer {
         let obs = pool.map(\.1), ids = pool.map(\.0)
         let tolerances = options.seededMatchTolerances.isEmpty ? options.matchTolerances : options.seededMatchTolerances
         let grid = SpotGrid(obs, cell: gridCell(tolerances.max()!))
-        var best: Grain? = nil
+        // Every seed's refinement is judged; the accepted one indexing the most spots (then the lowest
+        // deviation, then the earlier seed) wins. A seed that matched more spots only at a wide tolerance
+        // (a neighbour's orientation across a boundary) and is refused does not hide an accepted one.
+        var best: (grain: Grain, chance: Double)? = nil
+        var refused: (grain: Grain, reason: String)? = nil
+        func better(_ g: Grain, than b: Grain?) -> Bool {
+            b.map { (g.indexedCount, -g.meanDeviation) > ($0.indexedCount, -$0.meanDeviation) } ?? true
+        }
         for seed in seeds {
-            guard let g = refineAndMatch(seed, obs, ids: ids, grid: grid, tolerances: tolerances, minimumMatches: options.seededMinimumIndexed),
+            guard let g = refineAndMatch(seed, obs, ids: ids, grid: grid, tolerances: tolerances, minimumMatches: options.seededMinimumIndexed,
+                                         keepingLastMatched: true),
                   Misorientation.angle(g.orientation, seed, symmetry: []) <= options.maximumSeedRotation else { continue }
-            if let b = best, (g.indexedCount, -g.meanDeviation) <= (b.indexedCount, -b.meanDeviation) { continue }
-            best = g
+            let mate = bestMate(of: g, obs, ids: ids, grid: grid, tolerances: tolerances)
+            switch seededVerdict(mate, obs) {
+            case .success(let chance): if better(mate, than: best?.grain) { best = (mate, chance) }
+            case .failure(let reason): if better(mate, than: refused?.grain) { refused = (mate, reason) }
+            }
         }
-        guard var grain = best else {
-            return failure("no neighbouring orientation refines onto the spots (\(seeds.count) tried)")
-        }
-        grain = bestMate(of: grain, obs, ids: ids, grid: grid, tolerances: tolerances)
-        if grain.indexedCount < options.seededMinimumIndexed {
-            return failure("a neighbour's orientation indexes only \(grain.indexedCount) spots (at least \(options.seededMinimumIndexed) needed)")
-        }
-        let chance = chanceOfMatches(grain, observed: obs)
-        if chance > options.maximumSeededChance {
-            return failure(String(format: "a neighbour's orientation matches %d of %d predicted spots, which unrelated peaks would give with probability %.1e (at most %.0e accepted)",
-                                  grain.indexedCount, grain.predictedCount, chance, options.maximumSeededChance))
-        }
-        if grain.meanDeviation > options.maximumSeededMeanDeviation {
-            return failure(String(format: "a neighbour's orientation deviates by %.2f px on average (at most %.2f px)", grain.meanDeviation, options.maximumSeededMeanDeviation))
+        guard let (grain, chance) = best else {
+            return failure(refused?.reason ?? "no neighbouring orientation refines onto the spots (\(seeds.count) tried)")
         }
         var accepted = canonical(grain)
         accepted.chance = chance
         return IndexingResult(status: .indexed, grains: [accepted], reason: nil, peakCount: spots.count)
+    }
+
+    /// The seeded limits' verdict on a refined grain: its chance of unrelated matches, or why it is refused.
+    func seededVerdict(_ grain: Grain, _ obs: [Observation]) -> Verdict {
+        if grain.indexedCount < options.seededMinimumIndexed {
+            return .failure("a neighbour's orientation indexes only \(grain.indexedCount) spots (at least \(options.seededMinimumIndexed) needed)")
+        }
+        let chance = chanceOfMatches(grain, observed: obs)
+        if chance > options.maximumSeededChance {
+            return .failure(String(format: "a neighbour's orientation matches %d of %d predicted spots, which unrelated peaks would give with probability %.1e (at most %.0e accepted)",
+                                   grain.indexedCount, grain.predictedCount, chance, options.maximumSeededChance))
+        }
+        let limit = seededDeviationLimit
+        if grain.meanDeviation > limit {
+            return .failure(String(format: "a neighbour's orientation deviates by %.2f px on average (at most %.2f px)", grain.meanDeviation, limit))
+        }
+        return .success(chance)
+    }
+
+    /// A seeded grain's verdict: accepted with its chance of unrelated matches, or refused with a reason.
+    enum Verdict { case success(Double), failure(String) }
+
+    /// The mean deviation accepted with a neighbour's orientation, px: `maximumSeededMeanDeviation`, or
+    /// `maximumSeededMeanDeviationDegrees` at the detector normal when that is more pixels.
+    public var seededDeviationLimit: Double {
+        max(options.maximumSeededMeanDeviation, options.maximumSeededMeanDeviationDegrees * .pi / 180 * calibration.distance / calibration.pixelSize)
     }
 
     /// `grain` or one of its pseudo-symmetric mates (`PseudoSymmetry`), refined on the same spots:
@@ -507,24 +537,35 @@ public final class Indexer {
                                   detectors: matches.map(\.detector), material: material, calibrations: calibrations, strain: strain)
     }
 
+    /// Refines `start` on the spots with re-matching at each of `tolerances` (degrees, widest first),
+    /// then drops outliers. nil when fewer than `minimumMatches` match at some tolerance, or, with
+    /// `keepingLastMatched`, only when they do not at the first: the passes then end at the tightest
+    /// tolerance that still matched them (seeded refinement, `IndexingOptions.seededMatchTolerances`).
     func refineAndMatch(_ start: Mat3, _ obs: [Observation], ids: [Int], grid: SpotGrid, tolerances: [Double]? = nil,
-                        minimumMatches: Int = 4) -> Grain? {
+                        minimumMatches: Int = 4, keepingLastMatched: Bool = false) -> Grain? {
         let tolerances = tolerances ?? options.matchTolerances
         var ub = start
         var strain: [Double]? = nil
         var matches: [Match] = []
-        for (pass, tol) in tolerances.enumerated() {
+        var lastMatched: (ub: Mat3, strain: [Double]?, tolerance: Double)? = nil
+        passes: for (pass, tol) in tolerances.enumerated() {
             // Two rounds per tolerance: refine, re-match.
             for _ in 0..<2 {
                 matches = match(ub, obs, grid: grid, tolerance: tol)
-                guard matches.count >= minimumMatches else { return nil }
+                guard matches.count >= minimumMatches else {
+                    guard keepingLastMatched, let last = lastMatched else { return nil }
+                    (ub, strain) = (last.ub, last.strain)
+                    break passes
+                }
                 let useStrain = options.refineStrain && pass == tolerances.count - 1 && matches.count >= 12
                 guard let r = refine(ub, matches, obs, strain: useStrain) else { return nil }
                 ub = r.orientation
                 if useStrain { strain = r.strain }
             }
+            lastMatched = (ub, strain, tol)
         }
-        matches = match(ub, obs, grid: grid, tolerance: tolerances.last!)
+        guard let finalTolerance = lastMatched?.tolerance else { return nil }
+        matches = match(ub, obs, grid: grid, tolerance: finalTolerance)
         guard !matches.isEmpty else { return nil }
         // Outliers (overlapping or distorted spots) would pull the fit: drop matches more than
         // max(1 px, 4x the median deviation) off, refine once more on the rest, and keep those.

@@ -36,6 +36,7 @@ struct RunMetadata {
     static var indexingNumbers: [(String, WritableKeyPath<IndexingOptions, Double>)] {
         [("max_chance", \.maximumChance), ("max_mean_deviation_px", \.maximumMeanDeviation), ("max_mean_deviation_deg", \.maximumMeanDeviationDegrees), ("min_fraction", \.minimumFraction),
          ("max_seeded_chance", \.maximumSeededChance), ("max_seeded_mean_deviation_px", \.maximumSeededMeanDeviation),
+         ("max_seeded_mean_deviation_deg", \.maximumSeededMeanDeviationDegrees),
          ("max_seed_rotation_deg", \.maximumSeedRotation)]
     }
     static var indexingCounts: [(String, WritableKeyPath<IndexingOptions, Int>)] {

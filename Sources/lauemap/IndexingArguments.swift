@@ -92,6 +92,10 @@ struct ScanGuidedArguments: ParsableArguments {
     @Option(help: "Largest mean pixel deviation accepted for an orientation refined from a neighbour's.")
     var maxSeededDeviation: Double = defaults.maximumSeededMeanDeviation
 
+    @Option(help: ArgumentHelp("The same limit in degrees of scattered-beam angle at the detector normal, when that is more pixels.",
+                               discussion: "A streaked spot's maximum lies off the mean orientation's prediction by a share of the band's width in degrees, whatever the pixel size."))
+    var maxSeededDeviationDeg: Double = defaults.maximumSeededMeanDeviationDegrees
+
     @Option(help: "Largest rotation (degrees) between a neighbour's orientation and the one refined from it.")
     var maxSeedRotation: Double = defaults.maximumSeedRotation
 
@@ -99,6 +103,7 @@ struct ScanGuidedArguments: ParsableArguments {
     func options(_ base: IndexingOptions) throws -> IndexingOptions {
         try check(seededMinIndexed >= 2 && seededMinIndexed <= 10_000, "seeded-min-indexed", seededMinIndexed, "2...10000")
         try check(maxSeededChance > 0 && maxSeededChance <= 1, "max-seeded-chance", maxSeededChance, "in (0, 1]")
+        try check(maxSeededDeviationDeg >= 0 && maxSeededDeviationDeg <= 90, "max-seeded-deviation-deg", maxSeededDeviationDeg, "in [0, 90] (0: the pixel limit alone)")
         for (name, v) in [("max-seeded-deviation", maxSeededDeviation), ("max-seed-rotation", maxSeedRotation)] {
             try check(v > 0 && v <= 1000, name, v, "in (0, 1000]")
         }
@@ -106,6 +111,7 @@ struct ScanGuidedArguments: ParsableArguments {
         o.seededMinimumIndexed = seededMinIndexed
         o.maximumSeededChance = maxSeededChance
         o.maximumSeededMeanDeviation = maxSeededDeviation
+        o.maximumSeededMeanDeviationDegrees = maxSeededDeviationDeg
         o.maximumSeedRotation = maxSeedRotation
         return o
     }
@@ -113,7 +119,8 @@ struct ScanGuidedArguments: ParsableArguments {
     var arguments: [String] {
         (scratchOnly ? ["--scratch-only"] : []) + [
             "--seeded-min-indexed", String(seededMinIndexed), "--max-seeded-chance", String(maxSeededChance),
-            "--max-seeded-deviation", String(maxSeededDeviation), "--max-seed-rotation", String(maxSeedRotation),
+            "--max-seeded-deviation", String(maxSeededDeviation), "--max-seeded-deviation-deg", String(maxSeededDeviationDeg),
+            "--max-seed-rotation", String(maxSeedRotation),
         ]
     }
 }

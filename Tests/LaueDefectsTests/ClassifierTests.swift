@@ -108,9 +108,9 @@ func axisError(_ a: Vec3?, _ b: Vec3?) -> Double {
         for e in parameterErrors { #expect(e <= 0.10, "\(defectClass.rawValue) parameter off by \(e * 100) %") }
     }
 
-    /// The four strongest usable spots alone (`maximumSpots` 4, the default `minimumSpots`) read every
-    /// class and its parameters, as scan points indexed from their neighbours with 4-6 spots need;
-    /// three are refused. Seeds 6000+ (never used for tuning).
+    /// The four strongest usable spots alone (`maximumSpots` 4) read every class and its parameters, as
+    /// scan points indexed from their neighbours with 3-6 spots need; three (the default
+    /// `minimumSpots`) read the true class or nothing; two are refused. Seeds 6000+ (never used for tuning).
     @Test(arguments: DefectClass.physical)
     func fourSpotsReadEveryClass(_ defectClass: DefectClass) throws {
         let pipeline = try Pipeline()
@@ -120,6 +120,8 @@ func axisError(_ a: Vec3?, _ b: Vec3?) -> Double {
         four.maximumSpots = 4
         var three = four
         three.maximumSpots = 3
+        var two = four
+        two.maximumSpots = 2
         var correct = 0, indexed = 0
         let n = 8
         for i in 0..<n {
@@ -130,8 +132,13 @@ func axisError(_ a: Vec3?, _ b: Vec3?) -> Double {
                                                                                                         seed: UInt64(6000 + i) &* 31 &+ stream))
             guard let a = try pipeline.classify(found, options: four) else { continue }
             indexed += 1
-            let refused = try pipeline.classify(found, options: three)
-            #expect(refused?.defectClass == .unclassified && refused?.reason?.contains("only 3 usable indexed spots (need 4)") == true)
+            // Three spots: the true class or unclassified, never another defect (`oneAxisModelBelowSpots`);
+            // two are refused.
+            let fromThree = try #require(try pipeline.classify(found, options: three))
+            #expect([defectClass, .unclassified].contains(fromThree.defectClass),
+                    "\(defectClass.rawValue) #\(i) read as \(fromThree.defectClass.rawValue) from 3 spots, \(fromThree.diagnostics)")
+            let refused = try pipeline.classify(found, options: two)
+            #expect(refused?.defectClass == .unclassified && refused?.reason?.contains("only 2 usable indexed spots (need 3)") == true)
             guard a.defectClass == defectClass else {
                 #expect(a.defectClass == .unclassified, "\(defectClass.rawValue) #\(i) read as \(a.defectClass.rawValue) from 4 spots, confidence \(a.confidence), tilts \(defect.tilts), \(a.diagnostics), spread \(a.spread ?? -1)")
                 continue
@@ -360,7 +367,12 @@ func axisError(_ a: Vec3?, _ b: Vec3?) -> Double {
         let classifier = DefectClassifier(predictor: indexer.predictor, options: co)
         var strict = SubgrainOptions()
         strict.minorIntensity = 0
-        var read = 0, readStrict = 0, indexed = 0, accurate = 0
+        // The comparison with the rule before is made with four spots needed (as then): with three, a
+        // pattern whose weak reflections dropped out may still be read from its strongest.
+        var four = co
+        four.minimumSpots = 4
+        let fromFour = DefectClassifier(predictor: indexer.predictor, options: four)
+        var read = 0, readFour = 0, readStrict = 0, indexed = 0, accurate = 0
         for i in 0..<12 {
             var g = SeededGenerator(seed: UInt64(9100 + i))
             let u = Quaternion.random(using: &g).matrix
@@ -380,12 +392,13 @@ func axisError(_ a: Vec3?, _ b: Vec3?) -> Double {
                 let truth = defect.tilts.sorted(), measured = a.tilts.sorted()
                 if measured.count == truth.count && zip(measured, truth).allSatisfy({ abs($0 - $1) <= 0.1 * $1 }) { accurate += 1 }
             }
-            if classifier.classify(found, grain: grain, subgrainOptions: strict).0.defectClass == .stackingTiltBoundaries { readStrict += 1 }
+            if fromFour.classify(found, grain: grain).0.defectClass == .stackingTiltBoundaries { readFour += 1 }
+            if fromFour.classify(found, grain: grain, subgrainOptions: strict).0.defectClass == .stackingTiltBoundaries { readStrict += 1 }
         }
-        print("stacking + satellite on aps: \(indexed) of 12 indexed, read \(read) (\(readStrict) counting every missing sub-spot), tilts within 10 % on \(accurate)")
+        print("stacking + satellite on aps: \(indexed) of 12 indexed, read \(read); from four spots \(readFour) (\(readStrict) counting every missing sub-spot), tilts within 10 % on \(accurate)")
         #expect(read >= indexed - 2, "\(read) of \(indexed) read as stacking")
         #expect(accurate >= read - 1, "every tilt within 10 % on \(accurate) of \(read)")
-        #expect(read >= readStrict + 2, "\(read) read, \(readStrict) counting every missing sub-spot")
+        #expect(readFour >= readStrict + 2, "from four spots \(readFour) read, \(readStrict) counting every missing sub-spot")
     }
 
     /// A faint spot touching a GND streak (the band's end split off, a weak spot of another crystal):
