@@ -212,11 +212,34 @@ enum NeighbourIndexing {
                 }
                 pending.removeAll { orientation[$0].map { Misorientation.angle($0, particle, symmetry: symmetry) <= options.outlierDegrees } == true }
             }
+            for k in orphans(pending, rows: rows, grid: grid, orientation: orientation, outcome: outcome,
+                             symmetry: symmetry, material: material, options: options) {
+                outcome.results[k] = nil
+                orientation[k] = nil
+                outcome.indexed -= 1
+            }
             // Unindexed points whose neighbours now hold the particle's orientation (they lent another
             // crystal's before) are tried from it.
             waves()
         }
         return outcome
+    }
+
+    /// Of `offParticle`, the points this pass indexed from their neighbours with another crystal's
+    /// orientation that no point indexed from scratch still holds nearby, directly or through such
+    /// points (their lenders were moved onto the particle: a lattice coincidence with a substrate
+    /// accepted from scratch, lent before the particle was known). They go back to their first-pass
+    /// rows, so the waves after the particle pass may index them from it. A crystal really present keeps its scratch-indexed points.
+    private static func orphans(_ offParticle: [Int], rows: [PatternRecord], grid: ScanGrid, orientation: [Mat3?], outcome: Outcome,
+                                symmetry: [Mat3], material: Material, options: NeighbourIndexingOptions) -> [Int] {
+        let lent = offParticle.filter { !rows[$0].isIndexed(as: material) && outcome.results[$0]?.record.isIndexed(as: material) == true }
+        guard !lent.isEmpty else { return [] }
+        let scratch = Set(rows.indices.filter { rows[$0].isIndexed(as: material) && outcome.results[$0] == nil && orientation[$0] != nil })
+        let held = grid.flood(from: scratch, through: lent, radius: options.radius) { a, b in
+            guard let ua = orientation[a], let ub = orientation[b] else { return false }
+            return Misorientation.angle(ua, ub, symmetry: symmetry) <= options.outlierDegrees
+        }
+        return lent.filter { !held.contains($0) }
     }
 
     /// Keeps an attempt: a point indexed as the scan's material replaces its row; a failed attempt adds

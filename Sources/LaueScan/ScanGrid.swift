@@ -35,6 +35,32 @@ public struct ScanGrid: Sendable {
     /// to the raster: a stray position must not make a giant map).
     public static let maximumFilledGap = 64
 
+    /// Flood fill over the raster (scikit-image's `flood`): the points of `candidates` (record
+    /// positions) connected to a point of `seeds` through a chain of points, each within `radius` cells
+    /// (Chebyshev distance) of the one before and `linked` to it. Seeds are not in the result; points
+    /// without a cell are never reached.
+    public func flood(from seeds: Set<Int>, through candidates: [Int], radius: Int = 1, linked: (Int, Int) -> Bool) -> Set<Int> {
+        var byCell: [Int: [Int]] = [:]
+        func add(_ k: Int) { if let c = cells[k] { byCell[c.row * columns + c.column, default: []].append(k) } }
+        seeds.forEach(add)
+        var open = candidates.filter { !seeds.contains($0) && cells[$0] != nil }
+        var reached = Set<Int>()
+        while true {
+            let now = open.filter { k in
+                let c = cells[k]!
+                for row in max(0, c.row - radius)...min(rows - 1, c.row + radius) {
+                    for column in max(0, c.column - radius)...min(columns - 1, c.column + radius)
+                    where (byCell[row * columns + column] ?? []).contains(where: { $0 != k && linked($0, k) }) { return true }
+                }
+                return false
+            }
+            guard !now.isEmpty else { return reached }
+            now.forEach(add)
+            reached.formUnion(now)
+            open.removeAll { reached.contains($0) }
+        }
+    }
+
     /// - Parameter tolerance: positions closer than this are one level whatever the step (micrometres).
     public init(x: [Double], y: [Double], tolerance: Double = ScanGrid.levelTolerance) {
         let points = zip(x, y).filter { $0.0.isFinite && $0.1.isFinite }

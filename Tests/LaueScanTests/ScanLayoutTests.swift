@@ -540,4 +540,19 @@ import LaueTestSupport
             #expect(e.description.contains("x_axis") && e.description.contains("not text"), "\(e.description)")
         }
     }
+
+    /// `ScanGrid.flood`: a line of seven points 0.5 µm apart (the sixth without a position): point 0 is
+    /// the seed; 1 and 2 are reached through each other, 4 only across the gap at point 3 (not a
+    /// candidate) with radius 2, never through a point it is not linked to, and the point without a
+    /// cell never.
+    @Test func floodFollowsLinkedNeighbours() {
+        let grid = ScanGrid(x: [0, 0.5, 1, 1.5, 2, .nan, 3], y: [Double](repeating: 0, count: 7))
+        let crystal = [0, 0, 0, 9, 0, 0, 5]
+        let same = { (a: Int, b: Int) in crystal[a] == crystal[b] }
+        #expect(grid.flood(from: [0], through: [1, 2, 4, 5], linked: same) == [1, 2])
+        #expect(grid.flood(from: [0], through: [1, 2, 4, 5], radius: 2, linked: same) == [1, 2, 4])
+        #expect(grid.flood(from: [0], through: [2, 4], radius: 1, linked: same).isEmpty)
+        #expect(grid.flood(from: [0], through: [1, 2, 3, 4], linked: same) == [1, 2])
+        #expect(grid.flood(from: [], through: [1, 2], linked: same).isEmpty)
+    }
 }
